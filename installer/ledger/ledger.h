@@ -1,0 +1,109 @@
+#pragma once
+// The installer's ledger: one SQLite database (WAL, synchronous=FULL) that is
+// the source of truth for what is installed and active on this site, the
+// per-deployment highest sequence (anti-replay), and an append-only,
+// hash-chained event log.
+//
+// Not thread-safe: one Ledger per process, used from one thread.
+// Every mutating call is atomic on its own; with_transaction groups several.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/error.h"
+
+struct sqlite3;
+
+namespace airlock::installer {
+
+struct FileRecord {
+  std::string path;  // relative to the version directory, '/'-separated
+  std::uint64_t size = 0;
+  std::string sha256;  // lowercase hex
+  std::uint32_t mode = 0644;
+};
+
+struct VersionRecord {
+  std::string deployment;
+  std::string version;
+  std::string bundle_id;
+  std::uint64_t sequence = 0;
+  std::int64_t created_at = 0;    // bundle creation time (unix seconds, from the signed header)
+  std::int64_t installed_at = 0;  // unix seconds
+  std::uint64_t total_bytes = 0;
+  std::string state = "installed";  // "installed" | "removed" (files deleted by gc)
+};
+
+struct DeploymentRecord {
+  std::string name;
+  std::optional<std::string> active_version;
+  std::uint64_t highest_sequence = 0;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::int64_t time = 0;  // unix seconds
+  std::string user;
+  std::string action;  // "install", "activate", "rollback", "gc", "trust-add", ...
+  std::string target;  // e.g. "llama/2026.11.0"
+  std::string result;  // "ok", "failed", "refused"
+  std::string detail;
+  std::string prev_hash;  // hex; 64 zeros for the first event
+  std::string hash;       // hex SHA-256 over prev_hash and the fields above
+};
+
+class Ledger {
+ public:
+  // Creates a new ledger file (kInvalidArgument if it already exists).
+  static Result<std::unique_ptr<Ledger>> create(const std::filesystem::path& path);
+  // Opens an existing ledger (kNotFound naming the path if it does not exist).
+  static Result<std::unique_ptr<Ledger>> open(const std::filesystem::path& path);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back if fn fails.
+  Status with_transaction(const std::function<Status()>& fn);
+
+  // Version of an already-recorded bundle id, if any.
+  Result<std::optional<VersionRecord>> find_bundle(const std::string& bundle_id);
+  Result<std::optional<VersionRecord>> find_version(const std::string& deployment,
+                                                    const std::string& version);
+  // 0 when the deployment is unknown.
+  Result<std::uint64_t> highest_sequence(const std::string& deployment);
+  // Inserts the version and its files, creates the deployment if needed, and
+  // raises its highest_sequence to version.sequence. kInvalidArgument if that
+  // deployment/version already exists with state "installed".
+  // A "removed" row for the same deployment/version is replaced.
+  Status record_version(const VersionRecord& version, const std::vector<FileRecord>& files);
+  Status set_active(const std::string& deployment, const std::string& version);
+  Result<std::optional<std::string>> active_version(const std::string& deployment);
+  Result<std::vector<DeploymentRecord>> deployments();
+  // Versions of one deployment, oldest install first (including removed ones).
+  Result<std::vector<VersionRecord>> versions(const std::string& deployment);
+  Result<std::vector<FileRecord>> files(const std::string& deployment, const std::string& version);
+  Status mark_removed(const std::string& deployment, const std::string& version);
+  // Deletes a version row and its files entirely (used when an install is undone).
+  Status forget_version(const std::string& deployment, const std::string& version);
+
+  // Appends an event; computes prev_hash/hash. Returns the stored record.
+  Result<EventRecord> append_event(std::int64_t time, const std::string& user,
+                                   const std::string& action, const std::string& target,
+                                   const std::string& result, const std::string& detail);
+  // All events, oldest first; with a target prefix only those whose target
+  // equals it or starts with it followed by '/'.
+  Result<std::vector<EventRecord>> events(const std::optional<std::string>& target_prefix = {});
+  // Recomputes the chain; kCorruption naming the first event id that breaks it.
+  Status verify_event_chain();
+
+ private:
+  explicit Ledger(sqlite3* db);
+  sqlite3* m_db;
+};
+
+}  // namespace airlock::installer
