@@ -68,6 +68,7 @@ std::unexpected<Error> make_error(ErrorCode code, fmt::format_string<Args...> f,
   return std::unexpected(Error(code, fmt::format(f, std::forward<Args>(args)...)));
 }
 
+inline Status ok_status() { return {}; }
 inline Status ok() { return {}; }
 
 }  // namespace airlock
@@ -77,13 +78,15 @@ inline Status ok() { return {}; }
 #define AIRLOCK_CONCAT_INNER(a, b) a##b
 #define AIRLOCK_CONCAT(a, b) AIRLOCK_CONCAT_INNER(a, b)
 
-#define TRY(expr)                                          \
+#define TRY_IMPL(tmp, expr)                                \
   do {                                                     \
-    auto&& airlock_try_result_ = (expr);                   \
-    if (!airlock_try_result_) {                            \
-      return std::unexpected(std::move(airlock_try_result_).error()); \
+    auto&& tmp = (expr);                                   \
+    if (!tmp) {                                            \
+      return std::unexpected(std::move(tmp).error());      \
     }                                                      \
   } while (false)
+
+#define TRY(expr) TRY_IMPL(AIRLOCK_CONCAT(airlock_try_, __COUNTER__), expr)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)              \
   auto tmp = (expr);                                       \
@@ -93,4 +96,4 @@ inline Status ok() { return {}; }
   lhs = std::move(*tmp)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  ASSIGN_OR_RETURN_IMPL(AIRLOCK_CONCAT(airlock_aor_, __LINE__), lhs, expr)
+  ASSIGN_OR_RETURN_IMPL(AIRLOCK_CONCAT(airlock_aor_, __COUNTER__), lhs, expr)

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/bytes.h"
 #include "core/base/error.h"
 
 namespace airlock::chunk {

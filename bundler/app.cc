@@ -1,0 +1,40 @@
+#include "bundler/app.h"
+
+#include <exception>
+
+#include "bundler/commands/commands.h"
+#include "core/crypto/sodium.h"
+
+namespace airlock::bundler {
+
+int run(int argc, char** argv) {
+  Context ctx;
+  CLI::App app{
+      "airlock-bundler: pack a deployment (model, files) into a signed, encrypted, chunked bundle\n"
+      "split into volumes sized for removable media.\n\n"
+      "  airlock-bundler keygen --out keys/publisher\n"
+      "  airlock-bundler create manifest.toml -o bundle/ --sign keys/publisher.key --to site.pub --volume-size fat32\n"
+      "  airlock-bundler verify bundle/ --trust keys/publisher.pub\n",
+      "airlock-bundler"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "airlock-bundler 0.1.0");
+  app.add_flag("-q,--quiet", ctx.quiet, "no progress output");
+  add_keygen_command(app, ctx);
+  add_create_command(app, ctx);
+  add_inspect_command(app, ctx);
+  add_verify_command(app, ctx);
+  if (!crypto::init_sodium()) {
+    return cli::k_exit_error;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : cli::k_exit_usage;
+  } catch (const std::exception& e) {
+    return ctx.printer.fail(Error(ErrorCode::kIOError, fmt::format("unexpected failure: {}", e.what())));
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace airlock::bundler

@@ -1,0 +1,22 @@
+#pragma once
+// Each bundler command registers its subcommand and, when chosen, stores its
+// exit code in Context::exit_code.
+
+#include <CLI/CLI.hpp>
+
+#include "core/cli/printer.h"
+
+namespace airlock::bundler {
+
+struct Context {
+  bool quiet = false;
+  cli::Printer printer{"airlock-bundler", false};
+  int exit_code = 0;
+};
+
+void add_keygen_command(CLI::App& app, Context& ctx);
+void add_create_command(CLI::App& app, Context& ctx);
+void add_inspect_command(CLI::App& app, Context& ctx);
+void add_verify_command(CLI::App& app, Context& ctx);
+
+}  // namespace airlock::bundler

@@ -1,0 +1,223 @@
+// airlock-bundler create: manifest -> signed, encrypted, chunked bundle.
+#include <chrono>
+#include <filesystem>
+
+#include "bundler/commands/commands.h"
+#include "bundler/plan.h"
+#include "core/cli/sizes.h"
+#include "core/format/frame.h"
+#include "core/fs/file.h"
+#include "core/manifest/manifest.h"
+#include "keys/key_files.h"
+
+namespace airlock::bundler {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+struct CreateOptions {
+  std::string manifest;
+  std::string out_dir;
+  std::vector<std::string> sign;
+  std::vector<std::string> to;
+  std::string passphrase_file;
+  bool no_encrypt = false;
+  std::string volume_size = "fat32";
+  std::uint64_t sequence = 0;
+  std::string expires;
+  bool json = false;
+};
+
+Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, const crypto::AeadKey& key,
+                                                     ByteSpan bundle_id) {
+  std::vector<format::Recipient> out;
+  if (!o.passphrase_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
+    while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
+      pass.pop_back();
+    }
+    if (pass.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "{}: passphrase file is empty", o.passphrase_file);
+    }
+    format::Recipient r;
+    r.type = "argon2id";
+    crypto::random_bytes(r.argon2.salt);
+    ASSIGN_OR_RETURN(auto kek, crypto::argon2id(pass, r.argon2));
+    r.wrapped_key = crypto::xchacha_seal(key, format::passphrase_aad(bundle_id), kek);
+    out.push_back(std::move(r));
+    return out;
+  }
+  for (const std::string& path : o.to) {
+    ASSIGN_OR_RETURN(keys::SitePublicKey site, keys::load_site_public_key(path));
+    format::Recipient r;
+    r.type = "x25519";
+    r.keyid = site.keyid;
+    r.wrapped_key = crypto::seal_to(key, site.pub);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status check_output_free(const stdfs::path& dir, const std::string& base) {
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name == base + ".airlock" || (name.starts_with(base + ".vol") && name.ends_with(".tar"))) {
+      return make_error(ErrorCode::kInvalidArgument, "{}: already holds a bundle named {} ({}); choose another -o",
+                        dir.string(), base, name);
+    }
+  }
+  return ok_status();
+}
+
+Status create(const CreateOptions& o, Context& ctx) {
+  int modes = (o.to.empty() ? 0 : 1) + (o.passphrase_file.empty() ? 0 : 1) + (o.no_encrypt ? 1 : 0);
+  if (modes != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "choose exactly one of --to SITE.pub (repeatable), --passphrase-file FILE or --no-encrypt");
+  }
+  if (o.manifest.ends_with(".json")) {
+    return make_error(ErrorCode::kUnsupported, "{}: lock files are not supported by this version yet; pass the manifest",
+                      o.manifest);
+  }
+  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest(o.manifest));
+  ASSIGN_OR_RETURN(std::uint64_t volume_size, cli::parse_size(o.volume_size));
+  std::vector<format::Signer> signers;
+  for (const std::string& s : o.sign) {
+    ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(s));
+    signers.push_back(signer);
+  }
+  ASSIGN_OR_RETURN(std::vector<format::InputFile> inputs, plan_inputs(m));
+
+  format::Header header;
+  header.name = m.name;
+  header.version = m.version;
+  Bytes bundle_id(16);
+  crypto::random_bytes(bundle_id);
+  header.bundle_id = to_hex(bundle_id);
+  header.created = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  header.sequence = o.sequence != 0 ? o.sequence : static_cast<std::uint64_t>(header.created);
+  if (!o.expires.empty()) {
+    ASSIGN_OR_RETURN(std::int64_t secs, manifest::parse_duration_seconds(o.expires));
+    header.expires = header.created + secs;
+  }
+  header.tool = "airlock-bundler 0.1.0";
+  std::optional<crypto::AeadKey> data_key;
+  if (!o.no_encrypt) {
+    crypto::AeadKey key{};
+    crypto::random_bytes(key);
+    data_key = key;
+    header.suite = "aes-256-gcm";
+    ASSIGN_OR_RETURN(header.recipients, wrap_data_key(o, key, bundle_id));
+  } else {
+    header.suite = "none";
+  }
+
+  // Build everything in a private directory; move it into place only when complete.
+  stdfs::path out_dir = o.out_dir;
+  std::error_code ec;
+  stdfs::create_directories(out_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", out_dir.string(), ec.message());
+  }
+  std::string base = m.name + "-" + m.version;
+  TRY(check_output_free(out_dir, base));
+  stdfs::path tmp = out_dir / (".airlock-tmp-" + header.bundle_id);
+  stdfs::create_directory(tmp, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tmp.string(), ec.message());
+  }
+  auto cleanup = [&] { (void)fs::remove_tree(tmp); };
+
+  format::WriteOptions wo;
+  wo.dir = tmp;
+  wo.base_name = base;
+  wo.volume_size = volume_size;
+  wo.bundle_id = bundle_id;
+  wo.data_key = data_key;
+  wo.progress = ctx.printer.progress();
+  auto written = format::write_volumes(inputs, wo);
+  ctx.printer.end_progress();
+  if (!written) {
+    cleanup();
+    return std::unexpected(written.error());
+  }
+  written->payload.name = m.name;
+  written->payload.version = m.version;
+  if (m.activate) {
+    written->payload.activate = {{"run", m.activate->run},
+                                 {"health", m.activate->health.value_or("")},
+                                 {"timeout_seconds", m.activate->timeout_seconds},
+                                 {"shell", m.activate->shell}};
+  }
+  header.volumes = written->volumes;
+  auto index = format::seal_index(header, written->payload, data_key, signers);
+  if (!index) {
+    cleanup();
+    return std::unexpected(index.error());
+  }
+  Status st = fs::write_file_atomic(tmp / (base + ".airlock"), *index, 0644);
+  for (const format::VolumeInfo& v : header.volumes) {
+    if (st) {
+      stdfs::rename(tmp / v.name, out_dir / v.name, ec);
+      if (ec) {
+        st = make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", v.name, ec.message());
+      }
+    }
+  }
+  if (st) {
+    // The index goes last: a bundle directory with an index is complete.
+    stdfs::rename(tmp / (base + ".airlock"), out_dir / (base + ".airlock"), ec);
+    if (ec) {
+      st = make_error(ErrorCode::kIOError, "{}.airlock: cannot move into place: {}", base, ec.message());
+    }
+  }
+  cleanup();
+  TRY(st);
+  TRY(fs::fsync_dir(out_dir));
+
+  nlohmann::json summary = {{"bundle_id", header.bundle_id}, {"deployment", m.name}, {"version", m.version},
+                            {"sequence", header.sequence}, {"files", written->payload.files.size()},
+                            {"chunks", written->payload.chunks.size()}, {"input_bytes", written->input_bytes},
+                            {"stored_bytes", written->stored_bytes}, {"volumes", header.volumes.size()},
+                            {"index", (out_dir / (base + ".airlock")).string()}, {"encrypted", data_key.has_value()}};
+  if (o.json) {
+    fmt::print("{}\n", summary.dump(2));
+  } else {
+    fmt::print("created {} ({} files, {} in, {} stored in {} volume(s), {} chunks)\nbundle id {}  sequence {}\n",
+               (out_dir / (base + ".airlock")).string(), written->payload.files.size(),
+               cli::human_bytes(written->input_bytes), cli::human_bytes(written->stored_bytes), header.volumes.size(),
+               written->payload.chunks.size(), header.bundle_id, header.sequence);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+void add_create_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<CreateOptions>();
+  CLI::App* cmd = app.add_subcommand("create", "Bundle a deployment manifest into DIR: NAME-VERSION.airlock + volumes");
+  cmd->add_option("manifest", o->manifest, "deployment manifest (TOML)")->required();
+  cmd->add_option("-o,--out", o->out_dir, "output directory")->required();
+  cmd->add_option("--sign", o->sign, "publisher signing key (.key); repeat to add signatures")->required();
+  cmd->add_option("--to", o->to, "site public key (site.pub from 'airlock-installer init'); repeatable");
+  cmd->add_option("--passphrase-file", o->passphrase_file, "encrypt under a passphrase (Argon2id) read from this file");
+  cmd->add_flag("--no-encrypt", o->no_encrypt, "store frames unencrypted (still signed and hashed)");
+  cmd->add_option("--volume-size", o->volume_size,
+                  "largest volume: bytes with K/M/G/T suffix, or fat32, dvd, dvd-dl, bd25, bd50")
+      ->capture_default_str();
+  cmd->add_option("--sequence", o->sequence, "anti-replay sequence number (default: seconds since the epoch)");
+  cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
+  cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->callback([&ctx, o] {
+    ctx.printer.set_quiet(ctx.quiet);
+    auto st = create(*o, ctx);
+    if (!st) {
+      ctx.exit_code = ctx.printer.fail(st.error());
+    }
+  });
+}
+
+}  // namespace airlock::bundler

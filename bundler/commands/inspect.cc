@@ -1,0 +1,105 @@
+// airlock-bundler inspect: what the clear header says; with a key, the files too.
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "bundler/commands/commands.h"
+#include "core/fs/file.h"
+#include "keys/key_files.h"
+
+namespace airlock::bundler {
+
+namespace {
+
+struct InspectOptions {
+  std::string bundle;
+  std::string key_dir;
+  std::string passphrase_file;
+  bool json = false;
+};
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Status inspect(const InspectOptions& o) {
+  ASSIGN_OR_RETURN(format::OpenedIndex opened, format::open_index(o.bundle));
+  const format::Header& h = opened.header;
+  nlohmann::json j = nlohmann::json::parse(as_chars(opened.index.header), nullptr, false);
+  nlohmann::json sigs = nlohmann::json::array();
+  for (const auto& s : opened.index.signatures) {
+    sigs.push_back(s.keyid);
+  }
+  j["signed_by"] = sigs;
+  std::optional<format::Payload> payload;
+  if (!o.key_dir.empty() || !o.passphrase_file.empty() || !h.encrypted()) {
+    std::optional<crypto::AeadKey> key;
+    if (!o.passphrase_file.empty()) {
+      ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
+      while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
+        pass.pop_back();
+      }
+      ASSIGN_OR_RETURN(key, format::unwrap_with_passphrase(opened, pass));
+    } else if (!o.key_dir.empty()) {
+      ASSIGN_OR_RETURN(format::SiteKey site, keys::load_site_key(o.key_dir));
+      ASSIGN_OR_RETURN(key, format::unwrap_with_site_key(opened, site));
+    }
+    ASSIGN_OR_RETURN(payload, format::open_body(opened, key));
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& f : payload->files) {
+      files.push_back({{"path", f.path}, {"size", f.size}, {"mode", fmt::format("{:o}", f.mode)}, {"sha256", f.sha256}});
+    }
+    j["files"] = files;
+    j["chunks"] = payload->chunks.size();
+  }
+  if (o.json) {
+    fmt::print("{}\n", j.dump(2));
+    return ok_status();
+  }
+  fmt::print("bundle     {}\n", opened.index_path.string());
+  fmt::print("deployment {} {}\n", h.name, h.version);
+  fmt::print("bundle id  {}\nsequence   {}\ncreated    {}\n", h.bundle_id, h.sequence, iso_time(h.created));
+  fmt::print("expires    {}\n", h.expires ? iso_time(*h.expires) : "never");
+  fmt::print("cipher     {}\n", h.suite);
+  for (const auto& r : h.recipients) {
+    fmt::print("recipient  {} {}\n", r.type, r.type == "x25519" ? r.keyid : fmt::format("(opslimit {}, memlimit {} MiB)", r.argon2.opslimit, r.argon2.memlimit >> 20));
+  }
+  for (const auto& s : opened.index.signatures) {
+    fmt::print("signed by  {}\n", s.keyid);
+  }
+  for (const auto& v : h.volumes) {
+    fmt::print("volume     {}  {} bytes  sha256 {}\n", v.name, v.size, v.sha256);
+  }
+  if (payload) {
+    for (const auto& f : payload->files) {
+      fmt::print("file       {:o} {:>14} {}\n", f.mode, f.size, f.path);
+    }
+  } else {
+    fmt::print("(the file list is encrypted: pass --key SITE_KEY_DIR or --passphrase-file to see it)\n");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<InspectOptions>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show a bundle's clear header; with a key, its file list");
+  cmd->add_option("bundle", o->bundle, "bundle directory or its .airlock index")->required();
+  cmd->add_option("--key", o->key_dir, "directory holding site.key and site.pub (e.g. ROOT/keys)");
+  cmd->add_option("--passphrase-file", o->passphrase_file, "passphrase for a passphrase-encrypted bundle");
+  cmd->add_flag("--json", o->json, "print as JSON");
+  cmd->callback([&ctx, o] {
+    auto st = inspect(*o);
+    if (!st) {
+      ctx.exit_code = ctx.printer.fail(st.error());
+    }
+  });
+}
+
+}  // namespace airlock::bundler

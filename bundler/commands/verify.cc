@@ -1,0 +1,51 @@
+// airlock-bundler verify: signature and every volume's hash, with no site key.
+#include <fmt/format.h>
+#include "bundler/commands/commands.h"
+#include "keys/trust.h"
+
+namespace airlock::bundler {
+
+namespace {
+
+struct VerifyOptions {
+  std::string bundle;
+  std::vector<std::string> trust;
+};
+
+Status verify(const VerifyOptions& o, Context& ctx) {
+  ASSIGN_OR_RETURN(format::OpenedIndex opened, format::open_index(o.bundle));
+  std::vector<keys::PublicKey> keys;
+  for (const std::string& path : o.trust) {
+    ASSIGN_OR_RETURN(keys::PublicKey k, keys::load_public_key(path));
+    keys.push_back(k);
+  }
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures_with(opened, keys));
+  Status st = format::check_volume_hashes(opened, ctx.printer.progress());
+  ctx.printer.end_progress();
+  TRY(st);
+  std::uint64_t total = 0;
+  for (const auto& v : opened.header.volumes) {
+    total += v.size;
+  }
+  fmt::print("ok: {} {} signed by {}; {} volume(s), {} verified\n", opened.header.name, opened.header.version,
+             fmt::join(check.signers, ", "), opened.header.volumes.size(), cli::human_bytes(total));
+  return ok_status();
+}
+
+}  // namespace
+
+void add_verify_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<VerifyOptions>();
+  CLI::App* cmd = app.add_subcommand("verify", "Check a bundle's signature and every volume's SHA-256 (no site key needed)");
+  cmd->add_option("bundle", o->bundle, "bundle directory or its .airlock index")->required();
+  cmd->add_option("--trust", o->trust, "publisher public key (.pub); repeatable")->required();
+  cmd->callback([&ctx, o] {
+    ctx.printer.set_quiet(ctx.quiet);
+    auto st = verify(*o, ctx);
+    if (!st) {
+      ctx.exit_code = ctx.printer.fail(st.error());
+    }
+  });
+}
+
+}  // namespace airlock::bundler

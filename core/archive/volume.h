@@ -1,0 +1,82 @@
+#pragma once
+// Volumes are POSIX pax tar files (libarchive) holding pack files. The
+// writer hashes every byte it emits; the reader hashes every byte it reads,
+// to the end of the file, so a volume is read exactly once.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/crypto/sha256.h"
+#include "core/fs/file.h"
+
+#include <archive.h>
+
+namespace airlock::archive {
+
+// Bytes of tar framing one entry may cost beyond its data (pax extended
+// header, ustar header, padding), and the end-of-archive marker.
+inline constexpr std::uint64_t k_entry_overhead = 4096;
+inline constexpr std::uint64_t k_archive_trailer = 1024;
+
+class VolumeWriter {
+ public:
+  static Result<std::unique_ptr<VolumeWriter>> create(const std::filesystem::path& path);
+  ~VolumeWriter();
+
+  // Adds a regular file entry (mode 0644, mtime 0, owner 0) holding `data`.
+  Status add_entry(const std::string& name, ByteSpan data);
+  // Writes the end-of-archive marker, fsyncs, and returns size and SHA-256.
+  Status finish();
+  std::uint64_t bytes_written() const { return m_bytes; }
+  std::string sha256_hex() const { return m_sha256; }
+
+ private:
+  VolumeWriter() = default;
+  static la_ssize_t write_cb(struct archive*, void* self, const void* buf, size_t len);
+
+  fs::File m_file;
+  struct archive* m_archive = nullptr;
+  crypto::Sha256 m_hash;
+  std::uint64_t m_bytes = 0;
+  std::string m_sha256;
+  std::optional<Error> m_write_error;
+};
+
+class VolumeReader {
+ public:
+  static Result<std::unique_ptr<VolumeReader>> open(const std::filesystem::path& path, std::string display_name);
+  ~VolumeReader();
+
+  struct Entry {
+    std::string name;
+    std::uint64_t size = 0;
+    bool regular = false;
+  };
+  // The next entry, or nullopt at the end of the archive.
+  Result<std::optional<Entry>> next();
+  // Reads exactly out.size() bytes of the current entry's data.
+  Status read_exact(std::span<std::uint8_t> out);
+  // Reads whatever is left in the file (after the end-of-archive marker) into
+  // the hash, then returns total bytes and SHA-256 of the whole file.
+  Result<std::pair<std::uint64_t, std::string>> finish();
+
+ private:
+  VolumeReader() = default;
+  static la_ssize_t read_cb(struct archive*, void* self, const void** buf);
+  std::unexpected<Error> archive_error(std::string_view what);
+
+  fs::File m_file;
+  std::string m_name;
+  struct archive* m_archive = nullptr;
+  crypto::Sha256 m_hash;
+  Bytes m_buffer;
+  std::uint64_t m_bytes = 0;
+  std::optional<Error> m_read_error;
+};
+
+}  // namespace airlock::archive

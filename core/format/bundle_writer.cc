@@ -1,0 +1,220 @@
+#include "core/format/bundle_writer.h"
+
+#include <map>
+#include <unordered_map>
+
+#include <zstd.h>
+
+#include "core/archive/volume.h"
+#include "core/chunk/chunker.h"
+#include "core/format/frame.h"
+
+namespace airlock::format {
+
+namespace {
+
+struct DigestHash {
+  std::size_t operator()(const crypto::Digest& d) const {
+    std::size_t h = 0;
+    std::memcpy(&h, d.data(), sizeof(h));  // SHA-256 output is uniform
+    return h;
+  }
+};
+
+// Accumulates frames into packs and packs into volumes, keeping every volume
+// within the size limit.
+class PackSink {
+ public:
+  PackSink(const WriteOptions& options, WriteResult& result) : m_options(options), m_result(result) {
+    m_pack.reserve(options.pack_size);
+  }
+
+  // Appends a frame; returns its (pack index, offset in the pack).
+  Result<std::pair<std::uint32_t, std::uint64_t>> add_frame(ByteSpan frame) {
+    std::uint64_t limit = m_options.volume_size - archive::k_archive_trailer;
+    bool pack_full = !m_pack.empty() && m_pack.size() + frame.size() > m_options.pack_size;
+    bool volume_full = m_volume && m_volume_used + archive::k_entry_overhead + m_pack.size() + frame.size() > limit;
+    if (pack_full || volume_full) {
+      TRY(flush_pack());
+    }
+    if (m_volume && m_volume_used + archive::k_entry_overhead + frame.size() > limit) {
+      TRY(finish_volume());
+    }
+    if (!m_volume) {
+      TRY(start_volume());
+    }
+    if (m_pack.empty()) {
+      PackEntry entry;
+      entry.volume = static_cast<std::uint32_t>(m_result.volumes.size() - 1);
+      entry.name = fmt::format("packs/{:06}.pack", m_result.payload.packs.size());
+      m_result.payload.packs.push_back(std::move(entry));
+    }
+    std::uint64_t offset = m_pack.size();
+    m_pack.insert(m_pack.end(), frame.begin(), frame.end());
+    return std::make_pair(static_cast<std::uint32_t>(m_result.payload.packs.size() - 1), offset);
+  }
+
+  Status finish() {
+    TRY(flush_pack());
+    if (!m_volume) {
+      TRY(start_volume());  // an empty deployment still has one (empty) volume
+    }
+    return finish_volume();
+  }
+
+ private:
+  Status start_volume() {
+    VolumeInfo info;
+    info.name = fmt::format("{}.vol{:03}.tar", m_options.base_name, m_result.volumes.size() + 1);
+    ASSIGN_OR_RETURN(m_volume, archive::VolumeWriter::create(m_options.dir / info.name));
+    m_result.volumes.push_back(std::move(info));
+    m_volume_used = 0;
+    return ok_status();
+  }
+
+  Status flush_pack() {
+    if (m_pack.empty()) {
+      return ok_status();
+    }
+    PackEntry& entry = m_result.payload.packs.back();
+    entry.size = m_pack.size();
+    TRY(m_volume->add_entry(entry.name, m_pack));
+    m_volume_used = m_volume->bytes_written();
+    m_pack.clear();
+    return ok_status();
+  }
+
+  Status finish_volume() {
+    TRY(m_volume->finish());
+    VolumeInfo& info = m_result.volumes.back();
+    info.size = m_volume->bytes_written();
+    info.sha256 = m_volume->sha256_hex();
+    if (info.size > m_options.volume_size) {
+      return make_error(ErrorCode::kIOError, "{}: {} bytes exceeds the volume size {} (internal limit error)",
+                        info.name, info.size, m_options.volume_size);
+    }
+    m_volume.reset();
+    return ok_status();
+  }
+
+  const WriteOptions& m_options;
+  WriteResult& m_result;
+  std::unique_ptr<archive::VolumeWriter> m_volume;
+  std::uint64_t m_volume_used = 0;
+  Bytes m_pack;
+};
+
+}  // namespace
+
+Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const WriteOptions& options) {
+  if (options.volume_size < k_min_volume_size) {
+    return make_error(ErrorCode::kInvalidArgument, "volume size {} is below the minimum of {} bytes",
+                      options.volume_size, k_min_volume_size);
+  }
+  WriteResult result;
+  result.payload.chunking = options.chunking;
+  PackSink sink(options, result);
+  std::unordered_map<crypto::Digest, std::uint32_t, DigestHash> seen;
+  codec::Encoder encoder(options.zstd_level);
+  std::optional<crypto::Aead> aead;
+  if (options.data_key) {
+    aead.emplace(*options.data_key);
+  }
+  crypto::Sha256 chunk_hash;
+  crypto::Sha256 file_hash;
+  Bytes encoded;
+  Bytes sealed;
+  std::uint64_t total = 0;
+  for (const InputFile& in : inputs) {
+    total += in.size;
+  }
+  std::uint64_t done = 0;
+
+  for (const InputFile& in : inputs) {
+    ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(in.source));
+    ASSIGN_OR_RETURN(std::uint64_t size, file.size());
+    if (size != in.size) {
+      return make_error(ErrorCode::kIOError, "{}: changed size while bundling ({} -> {} bytes)", in.source.string(),
+                        in.size, size);
+    }
+    FileEntry entry;
+    entry.path = in.path;
+    entry.mode = in.mode;
+    entry.size = size;
+    entry.first_ref = result.payload.refs.size();
+    ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
+    for (;;) {
+      ASSIGN_OR_RETURN(std::optional<chunk::Chunk> c, chunker.next());
+      if (!c) {
+        break;
+      }
+      file_hash.update(c->data);
+      chunk_hash.update(c->data);
+      crypto::Digest id = chunk_hash.finish();
+      auto [it, inserted] = seen.try_emplace(id, static_cast<std::uint32_t>(result.payload.chunks.size()));
+      if (inserted) {
+        ChunkEntry ce;
+        ce.id = id;
+        ce.size = c->data.size();
+        ce.codec = encoder.encode(c->data, c->hint, encoded);
+        ByteSpan frame = encoded;
+        if (aead) {
+          ce.stored = encoded.size() + crypto::k_aead_tag_size;
+          std::uint64_t index = result.payload.chunks.size();
+          aead->seal(frame_nonce(index), frame_aad(options.bundle_id, index, ce), encoded, sealed);
+          frame = sealed;
+        } else {
+          ce.stored = encoded.size();
+        }
+        ASSIGN_OR_RETURN(auto where, sink.add_frame(frame));
+        ce.pack = where.first;
+        ce.offset = where.second;
+        result.stored_bytes += ce.stored;
+        result.payload.chunks.push_back(ce);
+      }
+      result.payload.refs.push_back(it->second);
+      ++entry.ref_count;
+      done += c->data.size();
+      if (options.progress) {
+        options.progress(ProgressEvent{"pack", in.path, done, total});
+      }
+    }
+    entry.sha256 = to_hex(file_hash.finish());
+    result.payload.files.push_back(std::move(entry));
+  }
+  TRY(sink.finish());
+  result.input_bytes = total;
+  return result;
+}
+
+Result<Bytes> seal_index(const Header& header, const Payload& payload, const std::optional<crypto::AeadKey>& data_key,
+                         const std::vector<Signer>& signers) {
+  Bytes plain = encode_payload(payload);
+  Bytes compressed(ZSTD_compressBound(plain.size()));
+  std::size_t n = ZSTD_compress(compressed.data(), compressed.size(), plain.data(), plain.size(), 3);
+  if (ZSTD_isError(n)) {
+    return make_error(ErrorCode::kIOError, "compressing the payload manifest failed: {}", ZSTD_getErrorName(n));
+  }
+  compressed.resize(n);
+  IndexFile index;
+  std::string header_text = serialize_header(header);
+  index.header.assign(header_text.begin(), header_text.end());
+  auto id = from_hex(header.bundle_id);
+  if (data_key) {
+    crypto::Aead aead(*data_key);
+    aead.seal(body_nonce(), body_aad(*id), compressed, index.body);
+  } else {
+    index.body = std::move(compressed);
+  }
+  if (index.body.size() > k_max_body_size) {
+    return make_error(ErrorCode::kInvalidArgument, "payload manifest of {} bytes exceeds the format's cap of {}",
+                      index.body.size(), k_max_body_size);
+  }
+  Bytes message = signed_message(index.header, index.body);
+  for (const Signer& s : signers) {
+    index.signatures.push_back(SignatureEntry{s.keyid, crypto::ed25519_sign(message, s.secret)});
+  }
+  return serialize_index(index);
+}
+
+}  // namespace airlock::format

@@ -1,0 +1,65 @@
+#pragma once
+// Writes a bundle: chunks every input file, stores each distinct chunk once
+// as an (encrypted) frame in a pack, packs into pax-tar volumes no larger
+// than the volume size, then seals the index (encrypted body, signatures).
+//
+// Memory is bounded by the pack size plus the chunker's buffer, whatever the
+// input size; the payload manifest grows by ~70 bytes per chunk.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/progress.h"
+#include "core/crypto/aead.h"
+#include "core/crypto/sodium.h"
+#include "core/format/index.h"
+#include "core/format/payload.h"
+
+namespace airlock::format {
+
+struct InputFile {
+  std::filesystem::path source;
+  std::string path;  // path inside the deployment ("model/...", dest/...)
+  std::uint32_t mode = 0644;
+  std::uint64_t size = 0;
+};
+
+// Smallest volume size accepted: room for the largest frame and tar framing.
+inline constexpr std::uint64_t k_min_volume_size = 4u << 20;
+inline constexpr std::uint64_t k_default_pack_size = 32u << 20;
+
+struct WriteOptions {
+  std::filesystem::path dir;  // volumes are created here (must exist)
+  std::string base_name;      // "NAME-VERSION"; volumes are base_name.volNNN.tar
+  std::uint64_t volume_size = 0;
+  std::uint64_t pack_size = k_default_pack_size;
+  chunk::ChunkParams chunking;
+  Bytes bundle_id;                          // 16 bytes
+  std::optional<crypto::AeadKey> data_key;  // nullopt: frames are not encrypted
+  int zstd_level = 3;
+  ProgressFn progress;
+};
+
+struct WriteResult {
+  Payload payload;  // files, chunks, refs and packs; name/version/activate left to the caller
+  std::vector<VolumeInfo> volumes;
+  std::uint64_t input_bytes = 0;
+  std::uint64_t stored_bytes = 0;  // sum of frame sizes
+};
+
+Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const WriteOptions& options);
+
+struct Signer {
+  std::string keyid;
+  crypto::SignSecretKey secret{};
+};
+
+// Compresses and (with a data key) encrypts the payload into the body, and
+// signs header + body with every signer. Returns the serialized index.
+Result<Bytes> seal_index(const Header& header, const Payload& payload, const std::optional<crypto::AeadKey>& data_key,
+                         const std::vector<Signer>& signers);
+
+}  // namespace airlock::format

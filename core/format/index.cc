@@ -1,0 +1,291 @@
+#include "core/format/index.h"
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "core/manifest/manifest.h"
+
+namespace airlock::format {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr char k_magic[8] = {'A', 'I', 'R', 'L', 'O', 'C', 'K', '\0'};
+constexpr std::string_view k_sign_domain = "airlock-index-v1";
+
+std::unexpected<Error> corrupt(std::string_view what) {
+  return std::unexpected(Error(ErrorCode::kCorruption, fmt::format("index: {}", what)));
+}
+
+bool is_hex(const std::string& s, std::size_t len) {
+  if (s.size() != len) {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Typed field access that never throws: a missing or mistyped field is a
+// corruption error naming the field.
+template <typename T>
+Result<T> field(const json& obj, const char* key, const char* where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    return corrupt(fmt::format("{}: missing field '{}'", where, key));
+  }
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return corrupt(fmt::format("{}: field '{}' must be a string", where, key));
+    return it->template get<std::string>();
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    if (!it->is_number_unsigned()) return corrupt(fmt::format("{}: field '{}' must be an unsigned integer", where, key));
+    return it->template get<std::uint64_t>();
+  } else {
+    if (!it->is_number_integer()) return corrupt(fmt::format("{}: field '{}' must be an integer", where, key));
+    return it->template get<std::int64_t>();
+  }
+}
+
+Result<Bytes> b64_field(const json& obj, const char* key, const char* where) {
+  ASSIGN_OR_RETURN(std::string text, field<std::string>(obj, key, where));
+  auto bytes = from_base64(text);
+  if (!bytes) {
+    return corrupt(fmt::format("{}: field '{}' is not valid base64", where, key));
+  }
+  return *bytes;
+}
+
+}  // namespace
+
+std::string serialize_header(const Header& h) {
+  json j;
+  j["format"] = "airlock-bundle";
+  j["format_version"] = k_format_version;
+  j["bundle_id"] = h.bundle_id;
+  j["deployment"] = {{"name", h.name}, {"version", h.version}};
+  j["sequence"] = h.sequence;
+  j["created"] = h.created;
+  if (h.expires) {
+    j["expires"] = *h.expires;
+  }
+  j["suite"] = h.suite;
+  j["tool"] = h.tool;
+  json recips = json::array();
+  for (const Recipient& r : h.recipients) {
+    json e = {{"type", r.type}, {"wrapped_key", to_base64(r.wrapped_key)}};
+    if (r.type == "x25519") {
+      e["keyid"] = r.keyid;
+    } else {
+      e["opslimit"] = r.argon2.opslimit;
+      e["memlimit"] = r.argon2.memlimit;
+      e["salt"] = to_base64(r.argon2.salt);
+    }
+    recips.push_back(std::move(e));
+  }
+  j["recipients"] = std::move(recips);
+  json vols = json::array();
+  for (const VolumeInfo& v : h.volumes) {
+    vols.push_back({{"name", v.name}, {"size", v.size}, {"sha256", v.sha256}});
+  }
+  j["volumes"] = std::move(vols);
+  return j.dump();
+}
+
+Result<Header> parse_header(ByteSpan bytes) {
+  json j = json::parse(as_chars(bytes), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return corrupt("header is not a JSON object");
+  }
+  ASSIGN_OR_RETURN(std::string fmt_name, field<std::string>(j, "format", "header"));
+  ASSIGN_OR_RETURN(std::uint64_t fmt_version, field<std::uint64_t>(j, "format_version", "header"));
+  if (fmt_name != "airlock-bundle") {
+    return corrupt(fmt::format("not an airlock bundle (format '{}')", fmt_name));
+  }
+  if (fmt_version != k_format_version) {
+    return std::unexpected(Error(ErrorCode::kUnsupported,
+        fmt::format("index: bundle format version {} is not supported (this build reads {})", fmt_version, k_format_version)));
+  }
+  Header h;
+  ASSIGN_OR_RETURN(h.bundle_id, field<std::string>(j, "bundle_id", "header"));
+  if (!is_hex(h.bundle_id, 32)) {
+    return corrupt("header: bundle_id must be 32 lowercase hex digits");
+  }
+  auto dep = j.find("deployment");
+  if (dep == j.end() || !dep->is_object()) {
+    return corrupt("header: missing 'deployment'");
+  }
+  ASSIGN_OR_RETURN(h.name, field<std::string>(*dep, "name", "header.deployment"));
+  ASSIGN_OR_RETURN(h.version, field<std::string>(*dep, "version", "header.deployment"));
+  if (!manifest::is_valid_name(h.name) || !manifest::is_valid_version(h.version)) {
+    return corrupt("header: deployment name or version has characters outside the allowed set");
+  }
+  ASSIGN_OR_RETURN(h.sequence, field<std::uint64_t>(j, "sequence", "header"));
+  ASSIGN_OR_RETURN(h.created, field<std::int64_t>(j, "created", "header"));
+  if (j.contains("expires")) {
+    ASSIGN_OR_RETURN(std::int64_t e, field<std::int64_t>(j, "expires", "header"));
+    h.expires = e;
+  }
+  ASSIGN_OR_RETURN(h.suite, field<std::string>(j, "suite", "header"));
+  if (h.suite != "aes-256-gcm" && h.suite != "none") {
+    return std::unexpected(Error(ErrorCode::kUnsupported, fmt::format("index: cipher suite '{}' is not supported", h.suite)));
+  }
+  ASSIGN_OR_RETURN(h.tool, field<std::string>(j, "tool", "header"));
+  auto recips = j.find("recipients");
+  if (recips == j.end() || !recips->is_array() || recips->size() > k_max_recipients) {
+    return corrupt("header: 'recipients' must be an array of at most 256 stanzas");
+  }
+  for (const json& r : *recips) {
+    if (!r.is_object()) {
+      return corrupt("header: recipient stanza is not an object");
+    }
+    Recipient rec;
+    ASSIGN_OR_RETURN(rec.type, field<std::string>(r, "type", "recipient"));
+    ASSIGN_OR_RETURN(rec.wrapped_key, b64_field(r, "wrapped_key", "recipient"));
+    if (rec.wrapped_key.size() > 256) {
+      return corrupt("recipient: wrapped_key is oversized");
+    }
+    if (rec.type == "x25519") {
+      ASSIGN_OR_RETURN(rec.keyid, field<std::string>(r, "keyid", "recipient"));
+    } else if (rec.type == "argon2id") {
+      ASSIGN_OR_RETURN(rec.argon2.opslimit, field<std::uint64_t>(r, "opslimit", "recipient"));
+      ASSIGN_OR_RETURN(rec.argon2.memlimit, field<std::uint64_t>(r, "memlimit", "recipient"));
+      ASSIGN_OR_RETURN(Bytes salt, b64_field(r, "salt", "recipient"));
+      if (salt.size() != rec.argon2.salt.size()) {
+        return corrupt("recipient: argon2id salt must be 16 bytes");
+      }
+      std::memcpy(rec.argon2.salt.data(), salt.data(), salt.size());
+    } else {
+      return std::unexpected(Error(ErrorCode::kUnsupported, fmt::format("index: recipient type '{}' is not supported", rec.type)));
+    }
+    h.recipients.push_back(std::move(rec));
+  }
+  bool has_passphrase = false;
+  for (const Recipient& r : h.recipients) {
+    has_passphrase = has_passphrase || r.type == "argon2id";
+  }
+  if (has_passphrase && h.recipients.size() != 1) {
+    return corrupt("header: a passphrase stanza must be the only recipient");
+  }
+  if (h.encrypted() == h.recipients.empty()) {
+    return corrupt("header: recipients do not match the cipher suite");
+  }
+  auto vols = j.find("volumes");
+  if (vols == j.end() || !vols->is_array() || vols->empty() || vols->size() > k_max_volumes) {
+    return corrupt("header: 'volumes' must be a non-empty array");
+  }
+  for (const json& v : *vols) {
+    if (!v.is_object()) {
+      return corrupt("header: volume entry is not an object");
+    }
+    VolumeInfo info;
+    ASSIGN_OR_RETURN(info.name, field<std::string>(v, "name", "volume"));
+    ASSIGN_OR_RETURN(info.size, field<std::uint64_t>(v, "size", "volume"));
+    ASSIGN_OR_RETURN(info.sha256, field<std::string>(v, "sha256", "volume"));
+    if (!is_hex(info.sha256, 64) || info.name.find('/') != std::string::npos || info.name.empty() ||
+        info.name.starts_with(".")) {
+      return corrupt(fmt::format("header: volume '{}' has a bad name or hash", info.name));
+    }
+    h.volumes.push_back(std::move(info));
+  }
+  return h;
+}
+
+Bytes signed_message(ByteSpan header, ByteSpan body) {
+  Bytes m;
+  m.reserve(k_sign_domain.size() + 1 + 16 + header.size() + body.size());
+  append(m, as_bytes(k_sign_domain));
+  m.push_back(0);
+  put_u64le(m, header.size());
+  append(m, header);
+  put_u64le(m, body.size());
+  append(m, body);
+  return m;
+}
+
+Bytes serialize_index(const IndexFile& index) {
+  json sigs = json::array();
+  for (const SignatureEntry& s : index.signatures) {
+    sigs.push_back({{"keyid", s.keyid}, {"sig", to_base64(s.sig)}});
+  }
+  std::string envelope = json{{"signatures", sigs}}.dump();
+  Bytes out;
+  out.insert(out.end(), std::begin(k_magic), std::end(k_magic));
+  put_u32le(out, k_format_version);
+  put_u32le(out, static_cast<std::uint32_t>(index.header.size()));
+  append(out, index.header);
+  put_u64le(out, index.body.size());
+  append(out, index.body);
+  put_u32le(out, static_cast<std::uint32_t>(envelope.size()));
+  append(out, as_bytes(envelope));
+  return out;
+}
+
+Result<IndexFile> parse_index(ByteSpan bytes) {
+  if (bytes.size() < 16 || std::memcmp(bytes.data(), k_magic, 8) != 0) {
+    return corrupt("not an airlock index (bad magic)");
+  }
+  std::uint32_t version = get_u32le(bytes.data() + 8);
+  if (version != k_format_version) {
+    return std::unexpected(Error(ErrorCode::kUnsupported,
+        fmt::format("index: container version {} is not supported (this build reads {})", version, k_format_version)));
+  }
+  std::uint64_t pos = 12;
+  auto take = [&](std::uint64_t n, const char* what) -> Result<ByteSpan> {
+    if (n > bytes.size() - pos) {
+      return corrupt(fmt::format("truncated in the {}", what));
+    }
+    ByteSpan s = bytes.subspan(pos, n);
+    pos += n;
+    return s;
+  };
+  std::uint32_t header_len = get_u32le(bytes.data() + pos);
+  pos += 4;
+  if (header_len > k_max_header_size) {
+    return corrupt(fmt::format("header of {} bytes exceeds the cap of {}", header_len, k_max_header_size));
+  }
+  IndexFile out;
+  ASSIGN_OR_RETURN(ByteSpan header, take(header_len, "header"));
+  out.header.assign(header.begin(), header.end());
+  ASSIGN_OR_RETURN(ByteSpan body_len_bytes, take(8, "body length"));
+  std::uint64_t body_len = get_u64le(body_len_bytes.data());
+  if (body_len > k_max_body_size) {
+    return corrupt(fmt::format("body of {} bytes exceeds the cap of {}", body_len, k_max_body_size));
+  }
+  ASSIGN_OR_RETURN(ByteSpan body, take(body_len, "body"));
+  out.body.assign(body.begin(), body.end());
+  ASSIGN_OR_RETURN(ByteSpan sig_len_bytes, take(4, "signature length"));
+  std::uint32_t sig_len = get_u32le(sig_len_bytes.data());
+  if (sig_len > k_max_signatures_size) {
+    return corrupt(fmt::format("signature envelope of {} bytes exceeds the cap of {}", sig_len, k_max_signatures_size));
+  }
+  ASSIGN_OR_RETURN(ByteSpan sigs, take(sig_len, "signature envelope"));
+  if (pos != bytes.size()) {
+    return corrupt(fmt::format("{} unexpected bytes after the signature envelope", bytes.size() - pos));
+  }
+  json env = json::parse(as_chars(sigs), nullptr, false);
+  if (env.is_discarded() || !env.is_object() || !env.contains("signatures") || !env["signatures"].is_array() ||
+      env["signatures"].size() > k_max_signatures) {
+    return corrupt("signature envelope is malformed");
+  }
+  for (const json& s : env["signatures"]) {
+    if (!s.is_object()) {
+      return corrupt("signature entry is not an object");
+    }
+    SignatureEntry e;
+    ASSIGN_OR_RETURN(e.keyid, field<std::string>(s, "keyid", "signature"));
+    ASSIGN_OR_RETURN(Bytes sig, b64_field(s, "sig", "signature"));
+    if (sig.size() != e.sig.size()) {
+      return corrupt("signature entry: Ed25519 signature must be 64 bytes");
+    }
+    std::memcpy(e.sig.data(), sig.data(), sig.size());
+    out.signatures.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace airlock::format

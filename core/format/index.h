@@ -1,0 +1,75 @@
+#pragma once
+// The bundle index file NAME-VERSION.airlock: a clear header (JSON), a body
+// (the payload manifest, zstd-compressed and usually AEAD-encrypted) and a
+// signature envelope. Byte layout in docs/FORMAT.md §2.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/crypto/sodium.h"
+
+namespace airlock::format {
+
+inline constexpr std::uint32_t k_format_version = 1;
+inline constexpr std::uint64_t k_max_header_size = 1 << 20;        // 1 MiB
+inline constexpr std::uint64_t k_max_body_size = 512ull << 20;     // 512 MiB
+inline constexpr std::uint64_t k_max_signatures_size = 64 << 10;   // 64 KiB
+inline constexpr std::uint64_t k_max_index_size =
+    16 + k_max_header_size + 8 + k_max_body_size + 4 + k_max_signatures_size;
+inline constexpr std::size_t k_max_recipients = 256;
+inline constexpr std::size_t k_max_volumes = 100000;
+inline constexpr std::size_t k_max_signatures = 32;
+
+struct VolumeInfo {
+  std::string name;
+  std::uint64_t size = 0;
+  std::string sha256;  // lowercase hex
+};
+
+struct Recipient {
+  std::string type;   // "x25519" | "argon2id"
+  std::string keyid;  // x25519: site key id
+  Bytes wrapped_key;  // x25519: sealed box; argon2id: XChaCha20-Poly1305 nonce||ct||tag
+  crypto::Argon2Params argon2;
+};
+
+struct Header {
+  std::string bundle_id;  // 32 lowercase hex (16 random bytes)
+  std::string name;
+  std::string version;
+  std::uint64_t sequence = 0;
+  std::int64_t created = 0;  // unix seconds
+  std::optional<std::int64_t> expires;
+  std::string suite;  // "aes-256-gcm" | "none"
+  std::vector<Recipient> recipients;
+  std::vector<VolumeInfo> volumes;
+  std::string tool;
+
+  bool encrypted() const { return suite != "none"; }
+};
+
+std::string serialize_header(const Header& header);  // canonical JSON (sorted keys, no spaces)
+Result<Header> parse_header(ByteSpan json);
+
+struct SignatureEntry {
+  std::string keyid;
+  crypto::Signature sig{};
+};
+
+struct IndexFile {
+  Bytes header;  // exact bytes, as signed
+  Bytes body;
+  std::vector<SignatureEntry> signatures;
+};
+
+Bytes serialize_index(const IndexFile& index);
+// Structure and size caps only; the caller verifies signatures.
+Result<IndexFile> parse_index(ByteSpan bytes);
+// What the signatures cover: a domain tag, then both lengths and the bytes.
+Bytes signed_message(ByteSpan header, ByteSpan body);
+
+}  // namespace airlock::format

@@ -1,0 +1,64 @@
+#pragma once
+// The payload manifest: every file (path, mode, size, SHA-256, its chunk
+// references), every chunk (id, codec, sizes, pack, offset) and every pack
+// (volume, name, size). It travels inside the index body, encrypted.
+// Byte layout in docs/FORMAT.md §3.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+#include "core/chunk/fastcdc.h"
+#include "core/codec/codec.h"
+#include "core/crypto/sha256.h"
+
+namespace airlock::format {
+
+struct ChunkEntry {
+  crypto::Digest id{};          // SHA-256 of the plaintext chunk
+  std::uint64_t size = 0;       // plaintext bytes
+  std::uint64_t stored = 0;     // bytes of the frame in its pack (codec output + AEAD tag)
+  std::uint32_t pack = 0;       // index into Payload::packs
+  std::uint64_t offset = 0;     // offset of the frame inside its pack
+  codec::Codec codec = codec::Codec::kStore;
+};
+
+struct FileEntry {
+  std::string path;  // relative, '/'-separated: "model/..." or a [[files]] dest
+  std::uint32_t mode = 0644;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::uint64_t first_ref = 0;  // into Payload::refs
+  std::uint64_t ref_count = 0;
+};
+
+struct PackEntry {
+  std::uint32_t volume = 0;  // index into Header::volumes
+  std::string name;          // tar entry name, "packs/NNNNNN.pack"
+  std::uint64_t size = 0;
+};
+
+struct Payload {
+  std::string name;
+  std::string version;
+  chunk::ChunkParams chunking;
+  std::vector<FileEntry> files;
+  std::vector<ChunkEntry> chunks;
+  std::vector<std::uint32_t> refs;  // chunk indices, files' lists back to back
+  std::vector<PackEntry> packs;
+  nlohmann::json activate;          // null or the manifest's [activate] table
+
+  std::uint64_t total_file_bytes() const;
+};
+
+Bytes encode_payload(const Payload& payload);
+// Parses and validates everything that can be checked without the volumes:
+// paths are safe and unique, refs point at chunks, each file's size equals
+// the sum of its chunks, chunks lie inside their packs, packs inside volumes.
+Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count);
+
+}  // namespace airlock::format

@@ -1,0 +1,262 @@
+#include "core/fs/file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/crypto/sodium.h"
+
+namespace airlock::fs {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+namespace {
+std::unexpected<Error> io_error(const stdfs::path& path, std::string_view what, int err) {
+  ErrorCode code = err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIOError;
+  return std::unexpected(Error(code, fmt::format("{}: {}: {}", path.string(), what, errno_text(err))));
+}
+}  // namespace
+
+File::~File() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+File::File(File&& other) noexcept : m_fd(other.m_fd), m_path(std::move(other.m_path)) { other.m_fd = -1; }
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+    m_fd = other.m_fd;
+    m_path = std::move(other.m_path);
+    other.m_fd = -1;
+  }
+  return *this;
+}
+
+Result<File> File::open_read(const stdfs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error(path, "cannot open", errno);
+  }
+  return File(fd, path);
+}
+
+Result<File> File::create_new(const stdfs::path& path, std::uint32_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return io_error(path, "cannot create", errno);
+  }
+  return File(fd, path);
+}
+
+Result<File> File::open_write(const stdfs::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error(path, "cannot open for writing", errno);
+  }
+  return File(fd, path);
+}
+
+Result<std::size_t> File::read_some(std::span<std::uint8_t> out) {
+  for (;;) {
+    ssize_t n = ::read(m_fd, out.data(), out.size());
+    if (n >= 0) {
+      return static_cast<std::size_t>(n);
+    }
+    if (errno != EINTR) {
+      return io_error(m_path, "read failed", errno);
+    }
+  }
+}
+
+Status File::pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error(m_path, "read failed", errno);
+    }
+    if (n == 0) {
+      return make_error(ErrorCode::kCorruption, "{}: file is shorter than expected (ends at {})",
+                        m_path.string(), offset + done);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+Status File::write_all(ByteSpan data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(m_fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error(m_path, "write failed", errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+Status File::pwrite_all(ByteSpan data, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error(m_path, "write failed", errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+Status File::allocate(std::uint64_t size) {
+  if (size == 0) {
+    return ok_status();
+  }
+  int err = ::posix_fallocate(m_fd, 0, static_cast<off_t>(size));
+  if (err != 0) {
+    return io_error(m_path, fmt::format("cannot reserve {} bytes", size), err);
+  }
+  return ok_status();
+}
+
+Status File::sync() {
+  if (::fsync(m_fd) != 0) {
+    return io_error(m_path, "fsync failed", errno);
+  }
+  return ok_status();
+}
+
+Result<std::uint64_t> File::size() const {
+  struct stat st {};
+  if (::fstat(m_fd, &st) != 0) {
+    return io_error(m_path, "stat failed", errno);
+  }
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status File::close() {
+  if (m_fd >= 0) {
+    int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) {
+      return io_error(m_path, "close failed", errno);
+    }
+  }
+  return ok_status();
+}
+
+Result<Bytes> read_file(const stdfs::path& path, std::uint64_t max_size) {
+  ASSIGN_OR_RETURN(File file, File::open_read(path));
+  ASSIGN_OR_RETURN(std::uint64_t size, file.size());
+  if (size > max_size) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: too large ({} bytes; at most {})", path.string(),
+                      size, max_size);
+  }
+  Bytes data(size);
+  TRY(file.pread_exact(data, 0));
+  return data;
+}
+
+Result<std::string> read_text_file(const stdfs::path& path, std::uint64_t max_size) {
+  ASSIGN_OR_RETURN(Bytes data, read_file(path, max_size));
+  return std::string(data.begin(), data.end());
+}
+
+Status fsync_dir(const stdfs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return io_error(dir, "cannot open directory", errno);
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return io_error(dir, "fsync failed", err);
+  }
+  return ok_status();
+}
+
+namespace {
+std::string temp_suffix() {
+  std::array<std::uint8_t, 6> r{};
+  crypto::random_bytes(r);
+  return ".tmp-" + to_hex(r);
+}
+}  // namespace
+
+Status write_file_atomic(const stdfs::path& path, ByteSpan data, std::uint32_t mode) {
+  stdfs::path tmp = path;
+  tmp += temp_suffix();
+  {
+    ASSIGN_OR_RETURN(File file, File::create_new(tmp, mode));
+    Status st = file.write_all(data);
+    if (st) {
+      st = file.sync();
+    }
+    if (!st) {
+      ::unlink(tmp.c_str());
+      return st;
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error(path, "rename failed", err);
+  }
+  stdfs::path parent = path.parent_path().empty() ? stdfs::path(".") : path.parent_path();
+  return fsync_dir(parent);
+}
+
+Status replace_symlink(const stdfs::path& link, const std::string& target) {
+  stdfs::path tmp = link;
+  tmp += temp_suffix();
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) {
+    return io_error(tmp, "cannot create symlink", errno);
+  }
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error(link, "rename failed", err);
+  }
+  return fsync_dir(link.parent_path());
+}
+
+Status remove_tree(const stdfs::path& path) {
+  std::error_code ec;
+  if (!stdfs::exists(stdfs::symlink_status(path, ec))) {
+    return ok_status();
+  }
+  // Installed trees are read-only; make directories writable so entries can go.
+  if (stdfs::is_directory(stdfs::symlink_status(path, ec))) {
+    ::chmod(path.c_str(), 0700);
+    for (auto it = stdfs::recursive_directory_iterator(path, ec); !ec && it != stdfs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec)) {
+        ::chmod(it->path().c_str(), 0700);
+      }
+    }
+  }
+  stdfs::remove_all(path, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", path.string(), ec.message());
+  }
+  return ok_status();
+}
+
+}  // namespace airlock::fs

@@ -1,0 +1,68 @@
+#pragma once
+// Files through file descriptors: RAII, exact reads, positioned I/O, fsync,
+// and atomic replacement (temp file, fsync, rename, fsync the directory).
+// Errors name the path and the errno text.
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "core/base/bytes.h"
+#include "core/base/error.h"
+
+namespace airlock::fs {
+
+namespace stdfs = std::filesystem;
+
+class File {
+ public:
+  File() = default;
+  File(int fd, stdfs::path path) : m_fd(fd), m_path(std::move(path)) {}
+  ~File();
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  static Result<File> open_read(const stdfs::path& path);
+  // O_CREAT|O_EXCL|O_NOFOLLOW: never follows a planted symlink, never reuses a file.
+  static Result<File> create_new(const stdfs::path& path, std::uint32_t mode = 0600);
+  static Result<File> open_write(const stdfs::path& path);  // existing file, O_NOFOLLOW
+
+  int fd() const { return m_fd; }
+  const stdfs::path& path() const { return m_path; }
+  bool is_open() const { return m_fd >= 0; }
+
+  // Reads up to out.size() bytes; returns how many (0 at end of file).
+  Result<std::size_t> read_some(std::span<std::uint8_t> out);
+  // Reads exactly out.size() bytes at `offset` (kCorruption on a short file).
+  Status pread_exact(std::span<std::uint8_t> out, std::uint64_t offset);
+  Status write_all(ByteSpan data);
+  Status pwrite_all(ByteSpan data, std::uint64_t offset);
+  // Reserves `size` bytes on disk now, so a full disk fails here, not midway.
+  Status allocate(std::uint64_t size);
+  Status sync();
+  Result<std::uint64_t> size() const;
+  Status close();
+
+ private:
+  int m_fd = -1;
+  stdfs::path m_path;
+};
+
+// Whole small files (indexes, keys, manifests); kInvalidArgument past max_size.
+Result<Bytes> read_file(const stdfs::path& path, std::uint64_t max_size);
+Result<std::string> read_text_file(const stdfs::path& path, std::uint64_t max_size);
+
+// Writes `data` to path atomically: path.tmp-XXXX, fsync, rename, fsync dir.
+Status write_file_atomic(const stdfs::path& path, ByteSpan data, std::uint32_t mode = 0644);
+Status fsync_dir(const stdfs::path& dir);
+// Replaces `link` by a symlink to `target` atomically (symlink at a temp name, rename).
+Status replace_symlink(const stdfs::path& link, const std::string& target);
+// Removes a tree, making read-only directories writable first.
+Status remove_tree(const stdfs::path& path);
+
+std::string errno_text(int err);
+
+}  // namespace airlock::fs

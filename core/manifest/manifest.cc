@@ -1,0 +1,290 @@
+#include "core/manifest/manifest.h"
+
+#include <set>
+
+#include <toml++/toml.h>
+
+#include "core/fs/file.h"
+
+namespace airlock::manifest {
+
+namespace stdfs = std::filesystem;
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name == "." || name == "..") {
+    return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_valid_version(std::string_view v) {
+  if (v.empty() || v.size() > 128 || v == "." || v == "..") {
+    return false;
+  }
+  for (char c : v) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-' || c == '+';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_safe_relative_path(std::string_view path) {
+  if (path.empty() || path.size() > 4096 || path.front() == '/') {
+    return false;
+  }
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+Result<std::int64_t> parse_duration_seconds(std::string_view text) {
+  if (text.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "empty duration");
+  }
+  std::int64_t unit = 1;
+  std::string_view digits = text;
+  switch (text.back()) {
+    case 's': unit = 1; digits.remove_suffix(1); break;
+    case 'm': unit = 60; digits.remove_suffix(1); break;
+    case 'h': unit = 3600; digits.remove_suffix(1); break;
+    case 'd': unit = 86400; digits.remove_suffix(1); break;
+    case 'w': unit = 7 * 86400; digits.remove_suffix(1); break;
+    default: break;
+  }
+  if (digits.empty() || digits.size() > 12) {
+    return make_error(ErrorCode::kInvalidArgument, "bad duration '{}' (use e.g. 30s, 15m, 12h, 90d)", text);
+  }
+  std::int64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') {
+      return make_error(ErrorCode::kInvalidArgument, "bad duration '{}' (use e.g. 30s, 15m, 12h, 90d)", text);
+    }
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
+}
+
+namespace {
+
+class Context {
+ public:
+  explicit Context(const stdfs::path& path) : m_path(path) {}
+  std::unexpected<Error> fail(std::string_view where, std::string_view what) const {
+    return std::unexpected(Error(ErrorCode::kInvalidArgument, fmt::format("{}: {}: {}", m_path.string(), where, what)));
+  }
+  const stdfs::path& path() const { return m_path; }
+
+ private:
+  stdfs::path m_path;
+};
+
+Status check_keys(const Context& ctx, const toml::table& table, std::string_view where,
+                  const std::set<std::string_view>& allowed) {
+  for (const auto& [key, value] : table) {
+    if (!allowed.contains(key.str())) {
+      return ctx.fail(where, fmt::format("unknown key '{}'", key.str()));
+    }
+  }
+  return ok_status();
+}
+
+Result<std::string> get_string(const Context& ctx, const toml::table& t, std::string_view where,
+                               std::string_view key, bool required) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    if (required) {
+      return ctx.fail(where, fmt::format("missing required key '{}'", key));
+    }
+    return std::string();
+  }
+  if (!n->is_string()) {
+    return ctx.fail(where, fmt::format("'{}' must be a string", key));
+  }
+  return std::string(n->as_string()->get());
+}
+
+Result<std::vector<std::string>> get_string_array(const Context& ctx, const toml::table& t, std::string_view where,
+                                                  std::string_view key) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    return out;
+  }
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr) {
+    return ctx.fail(where, fmt::format("'{}' must be an array of strings", key));
+  }
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) {
+      return ctx.fail(where, fmt::format("'{}' must be an array of strings", key));
+    }
+    out.emplace_back(e.as_string()->get());
+  }
+  return out;
+}
+
+Result<ModelSpec> parse_model(const Context& ctx, const toml::table& t) {
+  TRY(check_keys(ctx, t, "[model]", {"source", "revision", "include", "exclude"}));
+  ModelSpec m;
+  ASSIGN_OR_RETURN(m.source, get_string(ctx, t, "[model]", "source", true));
+  ASSIGN_OR_RETURN(std::string rev, get_string(ctx, t, "[model]", "revision", false));
+  if (!rev.empty()) {
+    m.revision = rev;
+  }
+  ASSIGN_OR_RETURN(m.include, get_string_array(ctx, t, "[model]", "include"));
+  ASSIGN_OR_RETURN(m.exclude, get_string_array(ctx, t, "[model]", "exclude"));
+  if (m.source.starts_with("hf://")) {
+    return std::unexpected(Error(ErrorCode::kUnsupported,
+        fmt::format("{}: [model] source '{}': Hugging Face Hub sources are not supported by this version yet; "
+                    "download the model and point source at the local directory",
+                    ctx.path().string(), m.source)));
+  }
+  if (m.source.find("://") != std::string::npos) {
+    return ctx.fail("[model]", fmt::format("source '{}': unknown scheme (use a local directory)", m.source));
+  }
+  stdfs::path p = m.source;
+  if (p.is_relative()) {
+    p = ctx.path().parent_path() / p;
+  }
+  std::error_code ec;
+  if (!stdfs::is_directory(p, ec)) {
+    return std::unexpected(Error(ErrorCode::kNotFound,
+        fmt::format("{}: [model] source '{}': no such directory ({})", ctx.path().string(), m.source, p.string())));
+  }
+  m.source = p.lexically_normal().string();
+  return m;
+}
+
+Result<ActivateSpec> parse_activate(const Context& ctx, const toml::table& t) {
+  TRY(check_keys(ctx, t, "[activate]", {"run", "health", "timeout", "shell"}));
+  ActivateSpec a;
+  ASSIGN_OR_RETURN(a.run, get_string_array(ctx, t, "[activate]", "run"));
+  ASSIGN_OR_RETURN(std::string health, get_string(ctx, t, "[activate]", "health", false));
+  if (!health.empty()) {
+    a.health = health;
+  }
+  ASSIGN_OR_RETURN(std::string timeout, get_string(ctx, t, "[activate]", "timeout", false));
+  if (!timeout.empty()) {
+    auto secs = parse_duration_seconds(timeout);
+    if (!secs) {
+      return ctx.fail("[activate] timeout", secs.error().message());
+    }
+    a.timeout_seconds = static_cast<std::uint32_t>(*secs);
+  }
+  if (const toml::node* s = t.get("shell")) {
+    if (!s->is_boolean()) {
+      return ctx.fail("[activate]", "'shell' must be true or false");
+    }
+    a.shell = s->as_boolean()->get();
+  }
+  return a;
+}
+
+Result<FilesSpec> parse_files(const Context& ctx, const toml::table& t, std::size_t index) {
+  std::string where = fmt::format("[[files]] #{}", index + 1);
+  TRY(check_keys(ctx, t, where, {"source", "dest"}));
+  FilesSpec f;
+  ASSIGN_OR_RETURN(std::string source, get_string(ctx, t, where, "source", true));
+  ASSIGN_OR_RETURN(f.dest, get_string(ctx, t, where, "dest", true));
+  if (!is_safe_relative_path(f.dest)) {
+    return ctx.fail(where, fmt::format("dest '{}' must be a relative path without '..'", f.dest));
+  }
+  if (f.dest == "model" || f.dest.starts_with("model/")) {
+    return ctx.fail(where, fmt::format("dest '{}' is reserved for the [model] files", f.dest));
+  }
+  f.source = stdfs::path(source).is_relative() ? ctx.path().parent_path() / source : stdfs::path(source);
+  std::error_code ec;
+  if (!stdfs::exists(f.source, ec)) {
+    return std::unexpected(Error(ErrorCode::kNotFound,
+        fmt::format("{}: {}: source '{}' does not exist ({})", ctx.path().string(), where, source, f.source.string())));
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& path) {
+  Context ctx(path);
+  toml::table root;
+  try {
+    root = toml::parse(text, path.string());
+  } catch (const toml::parse_error& e) {
+    return ctx.fail(fmt::format("line {}", e.source().begin.line), std::string(e.description()));
+  }
+  TRY(check_keys(ctx, root, "top level", {"deployment", "model", "image", "deb", "wheels", "files", "activate"}));
+  Manifest m;
+  m.path = path;
+  const toml::table* dep = root["deployment"].as_table();
+  if (dep == nullptr) {
+    return ctx.fail("[deployment]", "missing table");
+  }
+  TRY(check_keys(ctx, *dep, "[deployment]", {"name", "version"}));
+  ASSIGN_OR_RETURN(m.name, get_string(ctx, *dep, "[deployment]", "name", true));
+  ASSIGN_OR_RETURN(m.version, get_string(ctx, *dep, "[deployment]", "version", true));
+  if (!is_valid_name(m.name)) {
+    return ctx.fail("[deployment] name", fmt::format("'{}' is not a valid name (use [a-z0-9._-]+)", m.name));
+  }
+  if (!is_valid_version(m.version)) {
+    return ctx.fail("[deployment] version", fmt::format("'{}' is not a valid version (use [A-Za-z0-9._+-]+)", m.version));
+  }
+  for (std::string_view kind : {"image", "deb", "wheels"}) {
+    if (root.contains(kind)) {
+      return std::unexpected(Error(ErrorCode::kUnsupported,
+          fmt::format("{}: [[{}]]: this source kind is not supported by this version yet", path.string(), kind)));
+    }
+  }
+  if (const toml::node* model = root.get("model")) {
+    if (!model->is_table()) {
+      return ctx.fail("[model]", "must be a table (at most one model per deployment)");
+    }
+    ASSIGN_OR_RETURN(ModelSpec spec, parse_model(ctx, *model->as_table()));
+    m.model = std::move(spec);
+  }
+  if (const toml::node* files = root.get("files")) {
+    const toml::array* arr = files->as_array();
+    if (arr == nullptr || !arr->is_array_of_tables()) {
+      return ctx.fail("[[files]]", "must be an array of tables");
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      ASSIGN_OR_RETURN(FilesSpec f, parse_files(ctx, *arr->get(i)->as_table(), i));
+      m.files.push_back(std::move(f));
+    }
+  }
+  if (const toml::node* act = root.get("activate")) {
+    if (!act->is_table()) {
+      return ctx.fail("[activate]", "must be a table");
+    }
+    ASSIGN_OR_RETURN(ActivateSpec a, parse_activate(ctx, *act->as_table()));
+    m.activate = std::move(a);
+  }
+  if (!m.model && m.files.empty()) {
+    return ctx.fail("manifest", "nothing to ship: add a [model] or [[files]]");
+  }
+  return m;
+}
+
+Result<Manifest> parse_manifest(const stdfs::path& path) {
+  ASSIGN_OR_RETURN(std::string text, fs::read_text_file(path, 1 << 20));
+  return parse_manifest_text(text, path);
+}
+
+}  // namespace airlock::manifest

@@ -1,0 +1,55 @@
+#pragma once
+// The deployment manifest (TOML, shape in DESIGN.md §3): what to ship.
+// Parsing is strict: an unknown table or key is an error naming it, so a
+// typo never silently drops a part of a deployment.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/error.h"
+
+namespace airlock::manifest {
+
+struct ModelSpec {
+  std::string source;                 // local directory (resolved) or "hf://ORG/NAME"
+  std::optional<std::string> revision;
+  std::vector<std::string> include;   // globs on the path inside the model
+  std::vector<std::string> exclude;
+};
+
+struct FilesSpec {
+  std::filesystem::path source;  // resolved against the manifest's directory
+  std::string dest;              // relative, '/'-separated, no '..'
+};
+
+struct ActivateSpec {
+  std::vector<std::string> run;
+  std::optional<std::string> health;
+  std::uint32_t timeout_seconds = 120;
+  bool shell = false;
+};
+
+struct Manifest {
+  std::string name;
+  std::string version;
+  std::optional<ModelSpec> model;
+  std::vector<FilesSpec> files;
+  std::optional<ActivateSpec> activate;
+  std::filesystem::path path;  // the manifest file itself
+};
+
+// Parses and validates; errors name the manifest file, the table and the key.
+Result<Manifest> parse_manifest(const std::filesystem::path& path);
+Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& path);
+
+bool is_valid_name(std::string_view name);     // [a-z0-9._-]+, not "." or ".."
+bool is_valid_version(std::string_view v);     // [A-Za-z0-9._+-]+, not "." or ".."
+// A relative path with no empty, "." or ".." components and no NUL.
+bool is_safe_relative_path(std::string_view path);
+// "30s", "15m", "12h", "90d", "2w" or plain seconds.
+Result<std::int64_t> parse_duration_seconds(std::string_view text);
+
+}  // namespace airlock::manifest

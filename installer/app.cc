@@ -1,0 +1,77 @@
+#include "installer/app.h"
+
+#include <ctime>
+#include <exception>
+
+#include "core/crypto/sodium.h"
+#include "installer/commands/commands.h"
+
+namespace airlock::installer {
+
+Result<std::unique_ptr<Site>> Context::open_site() {
+  ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(root_option)));
+  ASSIGN_OR_RETURN(auto repaired, site->recover());
+  for (const std::string& r : repaired) {
+    printer.warn("recovered: {}", r);
+  }
+  return site;
+}
+
+void Context::run(const std::function<Status()>& body) {
+  printer.set_quiet(quiet);
+  Status st = body();
+  if (!st) {
+    exit_code = printer.fail(st.error());
+  }
+}
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  Context ctx;
+  CLI::App app{
+      "airlock-installer: verify, install, audit and roll back Airlock bundles on an isolated site.\n"
+      "Holds no network code. State lives under ROOT (--root, else $AIRLOCK_ROOT, else /var/lib/airlock).\n\n"
+      "  airlock-installer init                      # prints the site public key for the bundler's --to\n"
+      "  airlock-installer trust add publisher.pub --name acme\n"
+      "  airlock-installer verify /media/usb/bundle  # decrypt and hash everything, write nothing\n"
+      "  airlock-installer install /media/usb/bundle\n"
+      "  airlock-installer rollback NAME\n\n"
+      "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed, 130 interrupted.",
+      "airlock-installer"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "airlock-installer 0.1.0");
+  app.add_option("--root", ctx.root_option, "installer root directory");
+  app.add_flag("-q,--quiet", ctx.quiet, "no progress output");
+  add_init_command(app, ctx);
+  add_trust_command(app, ctx);
+  add_verify_command(app, ctx);
+  add_install_command(app, ctx);
+  add_list_command(app, ctx);
+  add_history_command(app, ctx);
+  add_status_command(app, ctx);
+  add_rollback_command(app, ctx);
+  add_check_command(app, ctx);
+  add_gc_command(app, ctx);
+  if (!crypto::init_sodium()) {
+    return cli::k_exit_error;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : cli::k_exit_usage;
+  } catch (const std::exception& e) {
+    return ctx.printer.fail(Error(ErrorCode::kIOError, fmt::format("unexpected failure: {}", e.what())));
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace airlock::installer

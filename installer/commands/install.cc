@@ -1,0 +1,98 @@
+// airlock-installer install and verify.
+#include <fmt/format.h>
+#include "core/fs/file.h"
+#include "installer/commands/commands.h"
+#include "installer/install.h"
+
+namespace airlock::installer {
+
+namespace {
+
+struct BundleOptions {
+  std::string bundle;
+  std::string passphrase_file;
+  bool allow_unencrypted = false;
+  bool no_activate = false;
+  bool json = false;
+};
+
+Result<GateOptions> gate_options(const BundleOptions& o) {
+  GateOptions g;
+  g.allow_unencrypted = o.allow_unencrypted;
+  if (!o.passphrase_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
+    while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
+      pass.pop_back();
+    }
+    g.passphrase = pass;
+  }
+  return g;
+}
+
+void add_bundle_options(CLI::App* cmd, BundleOptions& o) {
+  cmd->add_option("bundle", o.bundle, "bundle directory or its .airlock index")->required();
+  cmd->add_option("--passphrase-file", o.passphrase_file, "passphrase for a passphrase-encrypted bundle");
+  cmd->add_flag("--allow-unencrypted", o.allow_unencrypted, "accept a bundle made with --no-encrypt");
+  cmd->add_flag("--json", o.json, "print the result as JSON");
+}
+
+}  // namespace
+
+void add_install_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<BundleOptions>();
+  CLI::App* cmd = app.add_subcommand("install", "Verify and install a bundle, then make it the active version");
+  add_bundle_options(cmd, *o);
+  cmd->add_flag("--no-activate", o->no_activate, "install but leave the current version active");
+  cmd->callback([&ctx, o] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      InstallOptions io;
+      ASSIGN_OR_RETURN(io.gate, gate_options(*o));
+      io.activate = !o->no_activate;
+      io.progress = ctx.printer.progress();
+      auto out = install_bundle(*site, o->bundle, io);
+      ctx.printer.end_progress();
+      TRY(out);
+      if (o->json) {
+        nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"bundle_id", out->bundle_id},
+                            {"already_installed", out->already_installed}, {"activated", out->activated},
+                            {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes}};
+        fmt::print("{}\n", j.dump(2));
+      } else if (out->already_installed) {
+        fmt::print("{} {} is already installed (bundle {}); nothing to do\n", out->name, out->version, out->bundle_id);
+      } else {
+        fmt::print("installed {} {}: {} files, {} ({} unchanged, hardlinked){}\n", out->name, out->version, out->files,
+                   cli::human_bytes(out->bytes), out->linked, out->activated ? "; now active" : "; not activated");
+      }
+      return ok_status();
+    });
+  });
+}
+
+void add_verify_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<BundleOptions>();
+  CLI::App* cmd = app.add_subcommand("verify", "Check a bundle completely (signature, site, every chunk) without writing");
+  add_bundle_options(cmd, *o);
+  cmd->callback([&ctx, o] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option)));
+      ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
+      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress());
+      ctx.printer.end_progress();
+      TRY(out);
+      if (o->json) {
+        nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"ok", true},
+                            {"already_installed", out->already_installed}, {"files", out->files},
+                            {"volume_bytes", out->volume_bytes}, {"signed_by", out->signers}};
+        fmt::print("{}\n", j.dump(2));
+      } else {
+        fmt::print("ok: {} {} verified ({} files, {} read), signed by {}{}\n", out->name, out->version, out->files,
+                   cli::human_bytes(out->volume_bytes), fmt::join(out->signers, ", "),
+                   out->already_installed ? "; already installed" : "");
+      }
+      return ok_status();
+    });
+  });
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,66 @@
+// airlock-installer rollback NAME [--to VERSION]: switch back to an installed version.
+#include <algorithm>
+#include <fmt/format.h>
+#include "installer/commands/commands.h"
+
+namespace airlock::installer {
+
+namespace {
+
+Status rollback(Site& site, const std::string& name, const std::string& to) {
+  ASSIGN_OR_RETURN(auto active, site.ledger().active_version(name));
+  ASSIGN_OR_RETURN(auto versions, site.ledger().versions(name));
+  if (versions.empty()) {
+    return make_error(ErrorCode::kNotFound, "no deployment named '{}' is installed", name);
+  }
+  std::string target;
+  if (!to.empty()) {
+    auto it = std::find_if(versions.begin(), versions.end(), [&](const VersionRecord& v) { return v.version == to; });
+    if (it == versions.end() || it->state != "installed") {
+      return make_error(ErrorCode::kNotFound, "{} {} is not installed (see 'airlock-installer list')", name, to);
+    }
+    target = to;
+  } else {
+    // The newest installed version installed before the active one.
+    auto active_it = std::find_if(versions.begin(), versions.end(),
+                                  [&](const VersionRecord& v) { return active && v.version == *active; });
+    for (auto it = active_it; it != versions.begin();) {
+      --it;
+      if (it->state == "installed") {
+        target = it->version;
+        break;
+      }
+    }
+    if (target.empty()) {
+      return make_error(ErrorCode::kNotFound, "{} has no earlier installed version to roll back to", name);
+    }
+  }
+  if (active && *active == target) {
+    return make_error(ErrorCode::kInvalidArgument, "{} {} is already the active version", name, target);
+  }
+  TRY(site.ledger().with_transaction([&]() -> Status {
+    TRY(site.ledger().set_active(name, target));
+    return site.log("rollback", name + "/" + target, "ok", fmt::format("from {}", active.value_or("none")));
+  }));
+  TRY(site.switch_current(name, target));
+  fmt::print("{}: active version is now {} (was {})\n", name, target, active.value_or("none"));
+  return ok_status();
+}
+
+}  // namespace
+
+void add_rollback_command(CLI::App& app, Context& ctx) {
+  auto name = std::make_shared<std::string>();
+  auto to = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("rollback", "Make an earlier installed version active again (default: the previous one)");
+  cmd->add_option("name", *name, "deployment name")->required();
+  cmd->add_option("--to", *to, "version to activate");
+  cmd->callback([&ctx, name, to] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      return rollback(*site, *name, *to);
+    });
+  });
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,61 @@
+// airlock-installer trust add|list|remove: the publisher keys this site accepts.
+#include "installer/commands/commands.h"
+
+namespace airlock::installer {
+
+void add_trust_command(CLI::App& app, Context& ctx) {
+  CLI::App* cmd = app.add_subcommand("trust", "Manage trusted publisher keys");
+  cmd->require_subcommand(1);
+
+  auto add_path = std::make_shared<std::string>();
+  auto add_name = std::make_shared<std::string>();
+  CLI::App* add = cmd->add_subcommand("add", "Trust a publisher public key (.pub from 'airlock-bundler keygen')");
+  add->add_option("key", *add_path, "public key file")->required();
+  add->add_option("--name", *add_name, "name for the key (default: its file name)");
+  add->callback([&ctx, add_path, add_name] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      std::string name = add_name->empty() ? stdfs::path(*add_path).stem().string() : *add_name;
+      ASSIGN_OR_RETURN(keys::TrustedKey k, site->trust_store().add(*add_path, name));
+      TRY(site->log("trust-add", "key/" + k.name, "ok", fmt::format("key id {}", k.key.keyid)));
+      fmt::print("trusted {} ({})\n", k.name, k.key.keyid);
+      return ok_status();
+    });
+  });
+
+  auto json = std::make_shared<bool>(false);
+  CLI::App* list = cmd->add_subcommand("list", "List trusted publisher keys");
+  list->add_flag("--json", *json, "print as JSON");
+  list->callback([&ctx, json] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      ASSIGN_OR_RETURN(auto keys, site->trust_store().list());
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& k : keys) {
+        out.push_back({{"name", k.name}, {"keyid", k.key.keyid}});
+        if (!*json) {
+          fmt::print("{}  {}\n", k.key.keyid, k.name);
+        }
+      }
+      if (*json) {
+        fmt::print("{}\n", out.dump(2));
+      }
+      return ok_status();
+    });
+  });
+
+  auto rm_name = std::make_shared<std::string>();
+  CLI::App* rm = cmd->add_subcommand("remove", "Stop trusting a publisher key");
+  rm->add_option("name", *rm_name, "key name")->required();
+  rm->callback([&ctx, rm_name] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      TRY(site->trust_store().remove(*rm_name));
+      TRY(site->log("trust-remove", "key/" + *rm_name, "ok", ""));
+      fmt::print("removed {}\n", *rm_name);
+      return ok_status();
+    });
+  });
+}
+
+}  // namespace airlock::installer

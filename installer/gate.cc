@@ -1,0 +1,65 @@
+#include "installer/gate.h"
+
+namespace airlock::installer {
+
+Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options) {
+  Admitted a;
+  ASSIGN_OR_RETURN(a.opened, format::open_index(bundle));
+  const format::Header& h = a.opened.header;
+  std::string index_name = a.opened.index_path.filename().string();
+
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
+  if (trusted.empty()) {
+    return make_error(ErrorCode::kUntrusted,
+                      "{}: this site trusts no publisher key yet; add one with 'airlock-installer trust add KEY.pub'",
+                      index_name);
+  }
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted));
+  a.signers = check.signers;
+
+  std::int64_t now = now_seconds();
+  if (h.expires && now > *h.expires) {
+    return make_error(ErrorCode::kExpired, "{}: bundle {} {} expired {} seconds ago (at unix time {})", index_name,
+                      h.name, h.version, now - *h.expires, *h.expires);
+  }
+
+  ASSIGN_OR_RETURN(auto existing, site.ledger().find_bundle(h.bundle_id));
+  if (existing && existing->state == "installed") {
+    a.already_installed = true;
+  } else {
+    ASSIGN_OR_RETURN(std::uint64_t highest, site.ledger().highest_sequence(h.name));
+    if (h.sequence <= highest) {
+      return make_error(ErrorCode::kReplayed,
+                        "{}: replay refused: sequence {} of {} {} is not newer than the highest already seen ({}); "
+                        "to go back to an installed version use 'airlock-installer rollback {}'",
+                        index_name, h.sequence, h.name, h.version, highest, h.name);
+    }
+    ASSIGN_OR_RETURN(auto same_version, site.ledger().find_version(h.name, h.version));
+    if (same_version && same_version->state == "installed") {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: {} {} is already installed from another bundle ({})", index_name, h.name, h.version,
+                        same_version->bundle_id);
+    }
+  }
+
+  if (h.encrypted()) {
+    if (options.passphrase) {
+      ASSIGN_OR_RETURN(a.key, format::unwrap_with_passphrase(a.opened, *options.passphrase));
+    } else {
+      ASSIGN_OR_RETURN(format::SiteKey site_key, site.site_key());
+      auto key = format::unwrap_with_site_key(a.opened, site_key);
+      if (!key) {
+        return std::unexpected(Error(key.error()).with_context(index_name));
+      }
+      a.key = *key;
+    }
+  } else if (!options.allow_unencrypted) {
+    return make_error(ErrorCode::kNotForThisSite,
+                      "{}: bundle is not encrypted; pass --allow-unencrypted to accept bundles not addressed to a site",
+                      index_name);
+  }
+  ASSIGN_OR_RETURN(a.payload, format::open_body(a.opened, a.key));
+  return a;
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,31 @@
+#pragma once
+// Everything a bundle must pass before a byte of it is used: the index
+// parses within its caps, enough trusted keys signed it, it has not expired,
+// its sequence is newer than any seen for the deployment (anti-replay), it is
+// addressed to this site (or the passphrase opens it), and its payload
+// manifest decrypts and validates. Shared by `verify` and `install`.
+
+#include <optional>
+#include <string>
+
+#include "core/format/bundle_reader.h"
+#include "installer/site.h"
+
+namespace airlock::installer {
+
+struct Admitted {
+  format::OpenedIndex opened;
+  format::Payload payload;
+  std::optional<crypto::AeadKey> key;
+  std::vector<std::string> signers;
+  bool already_installed = false;  // this exact bundle id is in the ledger
+};
+
+struct GateOptions {
+  std::optional<std::string> passphrase;
+  bool allow_unencrypted = false;
+};
+
+Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options);
+
+}  // namespace airlock::installer

@@ -1,0 +1,226 @@
+#include "installer/install.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fs/file.h"
+#include "installer/stager.h"
+
+namespace airlock::installer {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+Result<std::string> hash_file(const stdfs::path& path) {
+  ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(path));
+  crypto::Sha256 h;
+  Bytes buffer(1 << 20);
+  for (;;) {
+    ASSIGN_OR_RETURN(std::size_t n, file.read_some(buffer));
+    if (n == 0) {
+      break;
+    }
+    h.update(ByteSpan(buffer.data(), n));
+  }
+  return to_hex(h.finish());
+}
+
+// Files of the active version that the new one ships unchanged: same path,
+// size, mode and SHA-256, and the installed copy still hashes right.
+Result<std::vector<bool>> find_unchanged(Site& site, const format::Payload& payload) {
+  std::vector<bool> skip(payload.files.size(), false);
+  ASSIGN_OR_RETURN(auto active, site.ledger().active_version(payload.name));
+  if (!active) {
+    return skip;
+  }
+  ASSIGN_OR_RETURN(auto old_files, site.ledger().files(payload.name, *active));
+  std::map<std::string, FileRecord> by_path;
+  for (FileRecord& r : old_files) {
+    by_path.emplace(r.path, std::move(r));
+  }
+  stdfs::path old_dir = site.version_dir(payload.name, *active);
+  for (std::size_t i = 0; i < payload.files.size(); ++i) {
+    const format::FileEntry& f = payload.files[i];
+    auto it = by_path.find(f.path);
+    if (it == by_path.end() || it->second.sha256 != f.sha256 || it->second.size != f.size || it->second.mode != f.mode) {
+      continue;
+    }
+    auto got = hash_file(old_dir / f.path);
+    skip[i] = got && *got == f.sha256;  // a damaged old copy is simply written afresh
+  }
+  return skip;
+}
+
+// Read-only files, then read-only directories, deepest first.
+Status seal_tree(const stdfs::path& tree, const format::Payload& payload, const std::vector<bool>& linked) {
+  for (std::size_t i = 0; i < payload.files.size(); ++i) {
+    if (linked[i]) {
+      continue;  // shares the old inode, already read-only
+    }
+    stdfs::path p = tree / payload.files[i].path;
+    if (::chmod(p.c_str(), payload.files[i].mode & 0555) != 0) {
+      return make_error(ErrorCode::kIOError, "{}: chmod failed: {}", p.string(), fs::errno_text(errno));
+    }
+  }
+  std::vector<stdfs::path> dirs;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(tree, ec); it != stdfs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && !it->is_symlink()) {
+      dirs.push_back(it->path());
+    }
+  }
+  dirs.push_back(tree);
+  std::sort(dirs.begin(), dirs.end(), [](const stdfs::path& a, const stdfs::path& b) { return a.string().size() > b.string().size(); });
+  for (const stdfs::path& d : dirs) {
+    TRY(fs::fsync_dir(d));
+    ::chmod(d.c_str(), 0555);
+  }
+  return ok_status();
+}
+
+Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions& options) {
+  const format::Header& h = a.opened.header;
+  const format::Payload& payload = a.payload;
+  InstallOutcome out;
+  out.name = h.name;
+  out.version = h.version;
+  out.bundle_id = h.bundle_id;
+  out.signers = a.signers;
+  out.files = payload.files.size();
+  out.bytes = payload.total_file_bytes();
+
+  stdfs::path stage = site.staging_dir() / h.bundle_id;
+  stdfs::path tree = stage / "tree";
+  TRY(fs::remove_tree(stage));
+  std::error_code ec;
+  stdfs::create_directories(tree, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tree.string(), ec.message());
+  }
+  ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
+
+  Stager stager(payload, tree, linked);
+  TRY(stager.create_files());
+  auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
+  auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress);
+  if (!streamed) {
+    return std::unexpected(streamed.error());
+  }
+  TRY(stager.finish());
+
+  ASSIGN_OR_RETURN(auto active, site.ledger().active_version(h.name));
+  for (std::size_t i = 0; i < payload.files.size(); ++i) {
+    if (!linked[i]) {
+      continue;
+    }
+    stdfs::path from = site.version_dir(h.name, *active) / payload.files[i].path;
+    stdfs::path to = tree / payload.files[i].path;
+    stdfs::create_directories(to.parent_path(), ec);
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      return make_error(ErrorCode::kIOError, "{}: cannot hardlink from {}: {}", to.string(), from.string(),
+                        fs::errno_text(errno));
+    }
+    ++out.linked;
+  }
+  TRY(seal_tree(tree, payload, linked));
+
+  // staged + verified -> installed: move into place, then commit.
+  stdfs::path dest = site.version_dir(h.name, h.version);
+  stdfs::create_directories(dest.parent_path(), ec);
+  if (stdfs::exists(dest, ec)) {
+    TRY(fs::remove_tree(dest));  // an uncommitted leftover (recover() normally removes it)
+  }
+  ::chmod(stage.c_str(), 0700);
+  if (::rename(tree.c_str(), dest.c_str()) != 0) {
+    return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), fs::errno_text(errno));
+  }
+  TRY(fs::fsync_dir(dest.parent_path()));
+
+  VersionRecord rec;
+  rec.deployment = h.name;
+  rec.version = h.version;
+  rec.bundle_id = h.bundle_id;
+  rec.sequence = h.sequence;
+  rec.created_at = h.created;
+  rec.installed_at = now_seconds();
+  rec.total_bytes = out.bytes;
+  std::vector<FileRecord> files;
+  for (const format::FileEntry& f : payload.files) {
+    files.push_back(FileRecord{f.path, f.size, f.sha256, f.mode});
+  }
+  std::string target = h.name + "/" + h.version;
+  Status committed = site.ledger().with_transaction([&]() -> Status {
+    TRY(site.ledger().record_version(rec, files));
+    TRY(site.log("install", target, "ok",
+                 fmt::format("bundle {} sequence {}, {} files, {} bytes, {} hardlinked, signed by {}", h.bundle_id,
+                             h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
+    if (options.activate) {
+      TRY(site.ledger().set_active(h.name, h.version));
+      TRY(site.log("activate", target, "ok", active ? fmt::format("previous {}", *active) : "first version"));
+    }
+    return ok_status();
+  });
+  if (!committed) {
+    (void)fs::remove_tree(dest);
+    return std::unexpected(committed.error());
+  }
+  (void)fs::remove_tree(stage);
+  if (options.activate) {
+    TRY(site.switch_current(h.name, h.version));
+    out.activated = true;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, const InstallOptions& options) {
+  auto admitted = admit(site, bundle, options.gate);
+  if (!admitted) {
+    (void)site.log("install", bundle.filename().string(), admitted.error().is_verification_failure() ? "refused" : "failed",
+                   admitted.error().message());
+    return std::unexpected(admitted.error());
+  }
+  if (admitted->already_installed) {
+    InstallOutcome out;
+    out.name = admitted->opened.header.name;
+    out.version = admitted->opened.header.version;
+    out.bundle_id = admitted->opened.header.bundle_id;
+    out.already_installed = true;
+    return out;
+  }
+  auto result = do_install(site, *admitted, options);
+  if (!result) {
+    (void)fs::remove_tree(site.staging_dir() / admitted->opened.header.bundle_id);
+    const format::Header& h = admitted->opened.header;
+    (void)site.log("install", h.name + "/" + h.version, result.error().is_verification_failure() ? "refused" : "failed",
+                   result.error().message());
+  }
+  return result;
+}
+
+Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const GateOptions& gate,
+                                    const ProgressFn& progress) {
+  ASSIGN_OR_RETURN(Admitted a, admit(site, bundle, gate));
+  Stager stager(a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
+  TRY(stager.create_files());
+  auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
+  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress));
+  ASSIGN_OR_RETURN(std::size_t partial, stager.finish());
+  VerifyOutcome out;
+  out.name = a.opened.header.name;
+  out.version = a.opened.header.version;
+  out.already_installed = a.already_installed;
+  out.files = a.payload.files.size();
+  out.chunk_verified_only = partial;
+  out.volume_bytes = stats.volume_bytes;
+  out.signers = a.signers;
+  return out;
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,60 @@
+#pragma once
+// The install transaction: staged -> verified -> installed -> active.
+//   1. admit (gate.h): signature, expiry, replay, site key, manifest.
+//   2. stage: ROOT/staging/BUNDLE_ID/tree, every file reserved at full size,
+//      filled from the volumes in one sequential pass, every chunk verified
+//      before it is written and every file re-hashed as a whole; files that
+//      are unchanged from the active version are hardlinked to it (after
+//      re-hashing the old copy).
+//   3. install: files made read-only and fsynced, the tree renamed to
+//      deployments/NAME/VERSION, the ledger commits the version.
+//   4. activate: the ledger records the new active version, then
+//      deployments/NAME/current is switched by an atomic rename.
+// A crash anywhere leaves the previous version active; Site::recover()
+// finishes or undoes the rest on the next command.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/base/progress.h"
+#include "installer/gate.h"
+#include "installer/site.h"
+
+namespace airlock::installer {
+
+struct InstallOptions {
+  bool activate = true;
+  GateOptions gate;
+  ProgressFn progress;
+};
+
+struct InstallOutcome {
+  std::string name;
+  std::string version;
+  std::string bundle_id;
+  bool already_installed = false;
+  bool activated = false;
+  std::size_t files = 0;
+  std::size_t linked = 0;  // hardlinked from the previous version
+  std::uint64_t bytes = 0;
+  std::vector<std::string> signers;
+};
+
+Result<InstallOutcome> install_bundle(Site& site, const std::filesystem::path& bundle, const InstallOptions& options);
+
+struct VerifyOutcome {
+  std::string name;
+  std::string version;
+  bool already_installed = false;
+  std::size_t files = 0;
+  std::size_t chunk_verified_only = 0;
+  std::uint64_t volume_bytes = 0;
+  std::vector<std::string> signers;
+};
+
+// Everything install does short of writing a byte.
+Result<VerifyOutcome> verify_bundle(Site& site, const std::filesystem::path& bundle, const GateOptions& gate,
+                                    const ProgressFn& progress);
+
+}  // namespace airlock::installer

@@ -1,0 +1,819 @@
+#include "installer/ledger/ledger.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "core/base/bytes.h"
+#include "installer/ledger/schema.h"
+
+// The event hash chain (format version 1)
+// ---------------------------------------
+// Every event row stores prev_hash and hash, both 64 lowercase hex characters.
+// The first event (id 1) has prev_hash = 64 '0' characters; every later event
+// has prev_hash = the hash of the event before it, and ids run 1, 2, 3, ...
+// with no gaps.
+//
+//   hash = lowercase hex( SHA-256( F(prev_hash) || F(id) || F(time) ||
+//                                  F(user) || F(action) || F(target) ||
+//                                  F(result) || F(detail) ) )
+//
+//   F(x) = u64-LE(byte length of x) || bytes of x
+//
+// where prev_hash is its 64 ASCII hex characters, id and time are signed
+// 64-bit integers as 8 bytes little-endian two's complement (so F(id) is
+// 08 00 00 00 00 00 00 00 followed by those 8 bytes), and the strings are
+// their raw bytes as stored (UTF-8, no terminator). Every field is length-
+// prefixed, so no two different events encode to the same byte string.
+//
+// verify_event_chain() walks the events in id order and reports the first id
+// whose id, prev_hash or hash does not match. The chain shows that stored
+// events were not edited, reordered or removed from the middle; removing the
+// newest events (truncation) is not detectable from the chain alone.
+
+namespace airlock::installer {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view k_zero_hash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr int k_busy_timeout_ms = 5000;
+constexpr std::uint64_t k_max_stored = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
+const sqlite3_destructor_type k_transient =
+    reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
+
+std::string db_path(sqlite3* db) {
+  const char* name = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  return name != nullptr && *name != '\0' ? std::string(name) : std::string(":memory:");
+}
+
+ErrorCode code_for(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ? ErrorCode::kCorruption
+                                                               : ErrorCode::kIOError;
+}
+
+// An SQLite failure: "ledger PATH: WHAT: sqlite message".
+Error sqlite_error(sqlite3* db, int rc, std::string_view what, const char* message = nullptr) {
+  if (message == nullptr) message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return Error(code_for(rc), fmt::format("ledger {}: {}: {}", db_path(db), what, message));
+}
+
+template <typename... Args>
+std::unexpected<Error> ledger_error(sqlite3* db, ErrorCode code, fmt::format_string<Args...> f,
+                                    Args&&... args) {
+  return std::unexpected(Error(
+      code, fmt::format("ledger {}: {}", db_path(db), fmt::format(f, std::forward<Args>(args)...))));
+}
+
+// A prepared statement. Bind errors are remembered and reported by step().
+class Stmt {
+ public:
+  static Result<Stmt> prepare(sqlite3* db, const char* sql, std::string_view what) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return std::unexpected(sqlite_error(db, rc, what));
+    }
+    return Stmt(db, stmt, what);
+  }
+
+  Stmt(Stmt&& other) noexcept
+      : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)), m_what(std::move(other.m_what)),
+        m_bind_rc(other.m_bind_rc) {}
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(m_stmt); }
+
+  Stmt& text(int index, std::string_view value) {
+    note(sqlite3_bind_text64(m_stmt, index, value.data() != nullptr ? value.data() : "",
+                             value.size(), k_transient, SQLITE_UTF8));
+    return *this;
+  }
+  Stmt& blob(int index, std::string_view value) {
+    note(sqlite3_bind_blob64(m_stmt, index, value.data() != nullptr ? value.data() : "",
+                             value.size(), k_transient));
+    return *this;
+  }
+  Stmt& integer(int index, std::int64_t value) {
+    note(sqlite3_bind_int64(m_stmt, index, value));
+    return *this;
+  }
+  Stmt& null(int index) {
+    note(sqlite3_bind_null(m_stmt, index));
+    return *this;
+  }
+  Stmt& optional_text(int index, const std::optional<std::string>& value) {
+    return value ? text(index, *value) : null(index);
+  }
+
+  // true: a row is ready; false: done.
+  Result<bool> step() {
+    if (m_bind_rc != SQLITE_OK) {
+      return std::unexpected(sqlite_error(m_db, m_bind_rc, m_what, sqlite3_errstr(m_bind_rc)));
+    }
+    const int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return std::unexpected(sqlite_error(m_db, rc, m_what));
+  }
+  // Runs a statement that returns no rows.
+  Status run() {
+    ASSIGN_OR_RETURN(bool row, step());
+    if (row) return ledger_error(m_db, ErrorCode::kIOError, "{}: unexpected result row", m_what);
+    return ok();
+  }
+  void reset() {
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+    m_bind_rc = SQLITE_OK;
+  }
+
+  std::int64_t column_int(int col) const { return sqlite3_column_int64(m_stmt, col); }
+  std::uint64_t column_uint(int col) const {
+    return static_cast<std::uint64_t>(sqlite3_column_int64(m_stmt, col));
+  }
+  std::string column_text(int col) const {
+    const unsigned char* p = sqlite3_column_text(m_stmt, col);
+    const int n = sqlite3_column_bytes(m_stmt, col);
+    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+                        : std::string();
+  }
+  std::optional<std::string> column_optional_text(int col) const {
+    if (sqlite3_column_type(m_stmt, col) == SQLITE_NULL) return std::nullopt;
+    return column_text(col);
+  }
+
+ private:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) : m_db(db), m_stmt(stmt), m_what(what) {}
+  void note(int rc) {
+    if (rc != SQLITE_OK && m_bind_rc == SQLITE_OK) m_bind_rc = rc;
+  }
+
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt;
+  std::string m_what;
+  int m_bind_rc = SQLITE_OK;
+};
+
+// Constant SQL without parameters (transaction control, pragmas, DDL).
+Status exec(sqlite3* db, const char* sql, std::string_view what) {
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(sqlite_error(db, rc, what));
+  return ok();
+}
+
+// Runs fn atomically. Outside a transaction: BEGIN IMMEDIATE ... COMMIT (take
+// the write lock up front, so no deferred lock upgrade can fail half way).
+// Inside one (with_transaction, or a nested call): a savepoint, so an inner
+// failure undoes only the inner work and leaves the outer transaction usable.
+template <typename Fn>
+Status atomically(sqlite3* db, std::string_view what, Fn&& fn) {
+  const bool outermost = sqlite3_get_autocommit(db) != 0;
+  TRY(exec(db, outermost ? "BEGIN IMMEDIATE" : "SAVEPOINT airlock_sp",
+           fmt::format("{}: starting a transaction", what)));
+
+  Status status = fn();
+  if (status) {
+    if (sqlite3_get_autocommit(db) != 0) {
+      // SQLite rolled the whole transaction back on its own (I/O error, ...).
+      return ledger_error(db, ErrorCode::kIOError, "{}: the transaction was rolled back by SQLite",
+                          what);
+    }
+    status = exec(db, outermost ? "COMMIT" : "RELEASE airlock_sp",
+                  fmt::format("{}: committing", what));
+    if (status) return ok();
+  }
+
+  if (sqlite3_get_autocommit(db) == 0) {
+    const int rc = outermost ? sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr)
+                             : sqlite3_exec(db, "ROLLBACK TO airlock_sp; RELEASE airlock_sp",
+                                            nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      const Error& first = status.error();
+      return std::unexpected(Error(first.code(), fmt::format("{} (and rolling back failed: {})",
+                                                             first.message(), sqlite3_errmsg(db))));
+    }
+  }
+  return status;
+}
+
+// Per-connection settings; journal_mode is also stored in the file.
+Status set_pragmas(sqlite3* db) {
+  sqlite3_extended_result_codes(db, 1);
+  if (const int rc = sqlite3_busy_timeout(db, k_busy_timeout_ms); rc != SQLITE_OK) {
+    return std::unexpected(sqlite_error(db, rc, "setting busy_timeout"));
+  }
+  TRY(exec(db, "PRAGMA foreign_keys = ON", "enabling foreign keys"));
+  ASSIGN_OR_RETURN(Stmt check, Stmt::prepare(db, "PRAGMA foreign_keys", "checking foreign keys"));
+  ASSIGN_OR_RETURN(bool row, check.step());
+  if (!row || check.column_int(0) != 1) {
+    return ledger_error(db, ErrorCode::kUnsupported, "this SQLite does not enforce foreign keys");
+  }
+  return ok();
+}
+
+Status set_durability(sqlite3* db) {
+  ASSIGN_OR_RETURN(Stmt wal, Stmt::prepare(db, "PRAGMA journal_mode = WAL", "switching to WAL"));
+  ASSIGN_OR_RETURN(bool row, wal.step());
+  const std::string mode = row ? wal.column_text(0) : std::string();
+  if (mode != "wal") {
+    return ledger_error(db, ErrorCode::kIOError, "could not switch to WAL (journal_mode is '{}')",
+                        mode);
+  }
+  return exec(db, "PRAGMA synchronous = FULL", "setting synchronous = FULL");
+}
+
+// Refuses anything that is not a schema-version-1 airlock ledger.
+Status check_is_ledger(sqlite3* db) {
+  auto not_a_ledger = [db] {
+    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger ({})", sqlite3_errmsg(db));
+  };
+  auto meta_table = Stmt::prepare(
+      db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+      "reading the schema");
+  if (!meta_table) {
+    if (meta_table.error().code() == ErrorCode::kCorruption) return not_a_ledger();
+    return std::unexpected(meta_table.error());
+  }
+  auto has_row = meta_table->step();
+  if (!has_row) {
+    if (has_row.error().code() == ErrorCode::kCorruption) return not_a_ledger();
+    return std::unexpected(has_row.error());
+  }
+  if (!*has_row || meta_table->column_int(0) != 1) {
+    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger (no meta table)");
+  }
+
+  auto read_meta = [db](const char* key) -> Result<std::optional<std::string>> {
+    ASSIGN_OR_RETURN(Stmt stmt, Stmt::prepare(db, "SELECT value FROM meta WHERE key = ?1",
+                                              "reading the meta table"));
+    stmt.text(1, key);
+    ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(stmt.column_text(0));
+  };
+  ASSIGN_OR_RETURN(std::optional<std::string> format, read_meta("format"));
+  if (format != schema::k_format) {
+    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger (meta format is '{}')",
+                        format.value_or("<missing>"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> version, read_meta("schema_version"));
+  if (!version) {
+    return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
+  }
+  if (*version != std::to_string(schema::k_version)) {
+    return ledger_error(db, ErrorCode::kUnsupported,
+                        "unknown ledger schema version '{}' (this airlock supports version {})",
+                        *version, schema::k_version);
+  }
+  return ok();
+}
+
+Status sync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIOError, "opening directory {}: {}", dir.string(), std::strerror(errno));
+  }
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return make_error(ErrorCode::kIOError, "syncing directory {}: {}", dir.string(), std::strerror(saved));
+  }
+  return ok();
+}
+
+void append_field(Bytes& out, std::string_view bytes) {
+  put_u64le(out, bytes.size());
+  append(out, as_bytes(bytes));
+}
+void append_field(Bytes& out, std::int64_t value) {
+  put_u64le(out, 8);
+  put_u64le(out, static_cast<std::uint64_t>(value));
+}
+
+// See "The event hash chain" at the top of this file.
+Result<std::string> event_hash(const EventRecord& e) {
+  Bytes encoded;
+  append_field(encoded, e.prev_hash);
+  append_field(encoded, e.id);
+  append_field(encoded, e.time);
+  append_field(encoded, e.user);
+  append_field(encoded, e.action);
+  append_field(encoded, e.target);
+  append_field(encoded, e.result);
+  append_field(encoded, e.detail);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(encoded.data(), encoded.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
+      length != 32) {
+    return make_error(ErrorCode::kIOError, "computing the event hash: OpenSSL SHA-256 failed");
+  }
+  return to_hex(ByteSpan(digest, length));
+}
+
+bool is_lower_hex_sha256(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+constexpr const char* k_version_columns =
+    "deployment, version, bundle_id, sequence, created_at, installed_at, total_bytes, state";
+
+VersionRecord read_version(const Stmt& s) {
+  VersionRecord v;
+  v.deployment = s.column_text(0);
+  v.version = s.column_text(1);
+  v.bundle_id = s.column_text(2);
+  v.sequence = s.column_uint(3);
+  v.created_at = s.column_int(4);
+  v.installed_at = s.column_int(5);
+  v.total_bytes = s.column_uint(6);
+  v.state = s.column_text(7);
+  return v;
+}
+
+EventRecord read_event(const Stmt& s) {
+  EventRecord e;
+  e.id = s.column_int(0);
+  e.time = s.column_int(1);
+  e.user = s.column_text(2);
+  e.action = s.column_text(3);
+  e.target = s.column_text(4);
+  e.result = s.column_text(5);
+  e.detail = s.column_text(6);
+  e.prev_hash = s.column_text(7);
+  e.hash = s.column_text(8);
+  return e;
+}
+
+Result<std::optional<VersionRecord>> lookup_version(sqlite3* db, const std::string& deployment,
+                                                    const std::string& version) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM versions WHERE deployment = ?1 AND version = ?2", k_version_columns);
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, sql.c_str(), "looking up a version"));
+  s.text(1, deployment).text(2, version);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<VersionRecord>();
+  return std::optional<VersionRecord>(read_version(s));
+}
+
+Result<std::optional<std::string>> lookup_active(sqlite3* db, const std::string& deployment) {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(db, "SELECT active_version FROM deployments WHERE name = ?1",
+                                         "reading the active version"));
+  s.text(1, deployment);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<std::string>();
+  return s.column_optional_text(0);
+}
+
+// The version, which must exist (kNotFound otherwise).
+Result<VersionRecord> require_version(sqlite3* db, const std::string& deployment,
+                                      const std::string& version) {
+  ASSIGN_OR_RETURN(std::optional<VersionRecord> found, lookup_version(db, deployment, version));
+  if (!found) {
+    return ledger_error(db, ErrorCode::kNotFound, "{}/{} is not recorded", deployment, version);
+  }
+  return std::move(*found);
+}
+
+}  // namespace
+
+Ledger::Ledger(sqlite3* db) : m_db(db) {}
+
+Ledger::~Ledger() { sqlite3_close_v2(m_db); }
+
+Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    fs::path p = path;
+    p += suffix;
+    if (fs::exists(fs::symlink_status(p, ec))) {
+      if (*suffix == '\0') {
+        return make_error(ErrorCode::kInvalidArgument, "ledger {} already exists", path.string());
+      }
+      return make_error(ErrorCode::kInvalidArgument, "cannot create ledger {}: {} already exists",
+                        path.string(), p.string());
+    }
+  }
+  // Claim the name atomically; SQLite treats an empty file as an empty database.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    const ErrorCode code = err == EEXIST   ? ErrorCode::kInvalidArgument
+                           : err == ENOENT ? ErrorCode::kNotFound
+                                           : ErrorCode::kIOError;
+    return make_error(code, "cannot create ledger {}: {}", path.string(), std::strerror(err));
+  }
+  ::close(fd);
+
+  auto remove_files = [&path] {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      fs::path p = path;
+      p += suffix;
+      fs::remove(p, ignored);
+    }
+  };
+
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = sqlite_error(db, rc, "opening");
+    sqlite3_close_v2(db);
+    remove_files();
+    return std::unexpected(std::move(error));
+  }
+  std::unique_ptr<Ledger> ledger(new Ledger(db));
+
+  Status status = set_pragmas(db);
+  if (status) status = set_durability(db);
+  if (status) {
+    status = atomically(db, "creating the schema", [db]() -> Status {
+      TRY(exec(db, schema::k_create_sql, "creating the schema"));
+      ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                                                "writing the meta table"));
+      meta.text(1, "format").text(2, schema::k_format);
+      TRY(meta.run());
+      meta.reset();
+      meta.text(1, "schema_version").text(2, std::to_string(schema::k_version));
+      return meta.run();
+    });
+  }
+  if (status) status = sync_directory(path.parent_path());
+  if (!status) {
+    ledger.reset();
+    remove_files();
+    return std::unexpected(std::move(status).error());
+  }
+  return ledger;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) {
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return make_error(ErrorCode::kIOError, "ledger {}: {}", path.string(), ec.message());
+    }
+    return make_error(ErrorCode::kNotFound, "ledger {} does not exist", path.string());
+  }
+  if (!fs::is_regular_file(st)) {
+    return make_error(ErrorCode::kCorruption, "ledger {} is not a regular file", path.string());
+  }
+
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = sqlite_error(db, rc, "opening");
+    sqlite3_close_v2(db);
+    return std::unexpected(std::move(error));
+  }
+  std::unique_ptr<Ledger> ledger(new Ledger(db));
+  // Check what the file is before changing anything in it (WAL is persistent).
+  TRY(set_pragmas(db));
+  TRY(check_is_ledger(db));
+  TRY(set_durability(db));
+  return ledger;
+}
+
+Status Ledger::with_transaction(const std::function<Status()>& fn) {
+  if (!fn) return ledger_error(m_db, ErrorCode::kInvalidArgument, "with_transaction: no function");
+  return atomically(m_db, "with_transaction", fn);
+}
+
+Result<std::optional<VersionRecord>> Ledger::find_bundle(const std::string& bundle_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM versions WHERE bundle_id = ?1", k_version_columns);
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, sql.c_str(), "looking up a bundle id"));
+  s.text(1, bundle_id);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<VersionRecord>();
+  return std::optional<VersionRecord>(read_version(s));
+}
+
+Result<std::optional<VersionRecord>> Ledger::find_version(const std::string& deployment,
+                                                          const std::string& version) {
+  return lookup_version(m_db, deployment, version);
+}
+
+Result<std::uint64_t> Ledger::highest_sequence(const std::string& deployment) {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, "SELECT highest_sequence FROM deployments WHERE name = ?1",
+                                         "reading the highest sequence"));
+  s.text(1, deployment);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.column_uint(0) : std::uint64_t{0};
+}
+
+Status Ledger::record_version(const VersionRecord& v, const std::vector<FileRecord>& files) {
+  const auto invalid = [this](std::string_view why) {
+    return ledger_error(m_db, ErrorCode::kInvalidArgument, "cannot record version: {}", why);
+  };
+  if (v.deployment.empty()) return invalid("empty deployment name");
+  if (v.version.empty()) return invalid("empty version");
+  if (v.bundle_id.empty()) return invalid("empty bundle id");
+  if (v.state != "installed" && v.state != "removed") {
+    return invalid(fmt::format("unknown state '{}'", v.state));
+  }
+  if (v.sequence > k_max_stored) return invalid(fmt::format("sequence {} is too large", v.sequence));
+  if (v.total_bytes > k_max_stored) return invalid(fmt::format("total_bytes {} is too large", v.total_bytes));
+  std::set<std::string_view> paths;
+  for (const FileRecord& f : files) {
+    if (f.path.empty()) return invalid("a file has an empty path");
+    if (!paths.insert(f.path).second) return invalid(fmt::format("file {} is listed twice", f.path));
+    if (f.size > k_max_stored) return invalid(fmt::format("file {} is too large", f.path));
+    if (!is_lower_hex_sha256(f.sha256)) {
+      return invalid(fmt::format("file {}: sha256 is not 64 lowercase hex digits", f.path));
+    }
+  }
+
+  return atomically(m_db, "recording a version", [&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<VersionRecord> existing, lookup_version(m_db, v.deployment, v.version));
+    if (existing && existing->state != "removed") {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument, "{}/{} is already recorded as {} (bundle {})",
+                          v.deployment, v.version, existing->state, existing->bundle_id);
+    }
+    ASSIGN_OR_RETURN(std::optional<VersionRecord> same_bundle, find_bundle(v.bundle_id));
+    if (same_bundle && !(same_bundle->deployment == v.deployment && same_bundle->version == v.version)) {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument, "bundle {} is already recorded as {}/{}",
+                          v.bundle_id, same_bundle->deployment, same_bundle->version);
+    }
+
+    ASSIGN_OR_RETURN(Stmt upsert,
+                     Stmt::prepare(m_db,
+                                   "INSERT INTO deployments (name, highest_sequence) VALUES (?1, ?2) "
+                                   "ON CONFLICT (name) DO UPDATE SET "
+                                   "highest_sequence = max(highest_sequence, excluded.highest_sequence)",
+                                   "recording the deployment"));
+    upsert.text(1, v.deployment).integer(2, static_cast<std::int64_t>(v.sequence));
+    TRY(upsert.run());
+
+    if (existing) {  // a "removed" row: replace it (and its file list)
+      ASSIGN_OR_RETURN(Stmt del_files, Stmt::prepare(m_db,
+                                                     "DELETE FROM files WHERE deployment = ?1 AND version = ?2",
+                                                     "replacing a removed version's files"));
+      del_files.text(1, v.deployment).text(2, v.version);
+      TRY(del_files.run());
+      ASSIGN_OR_RETURN(Stmt del, Stmt::prepare(m_db,
+                                               "DELETE FROM versions WHERE deployment = ?1 AND version = ?2",
+                                               "replacing a removed version"));
+      del.text(1, v.deployment).text(2, v.version);
+      TRY(del.run());
+    }
+
+    ASSIGN_OR_RETURN(Stmt insert,
+                     Stmt::prepare(m_db,
+                                   "INSERT INTO versions (deployment, version, bundle_id, sequence, "
+                                   "created_at, installed_at, total_bytes, state) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   "recording the version"));
+    insert.text(1, v.deployment)
+        .text(2, v.version)
+        .text(3, v.bundle_id)
+        .integer(4, static_cast<std::int64_t>(v.sequence))
+        .integer(5, v.created_at)
+        .integer(6, v.installed_at)
+        .integer(7, static_cast<std::int64_t>(v.total_bytes))
+        .text(8, v.state);
+    TRY(insert.run());
+
+    ASSIGN_OR_RETURN(Stmt file,
+                     Stmt::prepare(m_db,
+                                   "INSERT INTO files (deployment, version, path, size, sha256, mode) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                   "recording the version's files"));
+    for (const FileRecord& f : files) {
+      file.reset();
+      file.text(1, v.deployment)
+          .text(2, v.version)
+          .text(3, f.path)
+          .integer(4, static_cast<std::int64_t>(f.size))
+          .text(5, f.sha256)
+          .integer(6, f.mode);
+      TRY(file.run());
+    }
+    return ok();
+  });
+}
+
+Status Ledger::set_active(const std::string& deployment, const std::string& version) {
+  return atomically(m_db, "setting the active version", [&]() -> Status {
+    ASSIGN_OR_RETURN(VersionRecord found, require_version(m_db, deployment, version));
+    if (found.state != "installed") {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument, "{}/{} is {}; it cannot be made active",
+                          deployment, version, found.state);
+    }
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, "UPDATE deployments SET active_version = ?2 WHERE name = ?1",
+                                           "setting the active version"));
+    s.text(1, deployment).text(2, version);
+    TRY(s.run());
+    if (sqlite3_changes(m_db) != 1) {
+      return ledger_error(m_db, ErrorCode::kCorruption, "deployment {} has versions but no row", deployment);
+    }
+    return ok();
+  });
+}
+
+Result<std::optional<std::string>> Ledger::active_version(const std::string& deployment) {
+  return lookup_active(m_db, deployment);
+}
+
+Result<std::vector<DeploymentRecord>> Ledger::deployments() {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT name, active_version, highest_sequence FROM deployments "
+                                         "ORDER BY name",
+                                         "listing deployments"));
+  std::vector<DeploymentRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(DeploymentRecord{s.column_text(0), s.column_optional_text(1), s.column_uint(2)});
+  }
+  return out;
+}
+
+Result<std::vector<VersionRecord>> Ledger::versions(const std::string& deployment) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM versions WHERE deployment = ?1 ORDER BY id", k_version_columns);
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, sql.c_str(), "listing versions"));
+  s.text(1, deployment);
+  std::vector<VersionRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read_version(s));
+  }
+  return out;
+}
+
+Result<std::vector<FileRecord>> Ledger::files(const std::string& deployment, const std::string& version) {
+  TRY(require_version(m_db, deployment, version));
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT path, size, sha256, mode FROM files "
+                                         "WHERE deployment = ?1 AND version = ?2 ORDER BY path",
+                                         "listing files"));
+  s.text(1, deployment).text(2, version);
+  std::vector<FileRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(FileRecord{s.column_text(0), s.column_uint(1), s.column_text(2),
+                             static_cast<std::uint32_t>(s.column_uint(3))});
+  }
+  return out;
+}
+
+Status Ledger::mark_removed(const std::string& deployment, const std::string& version) {
+  return atomically(m_db, "marking a version removed", [&]() -> Status {
+    TRY(require_version(m_db, deployment, version));
+    ASSIGN_OR_RETURN(std::optional<std::string> active, lookup_active(m_db, deployment));
+    if (active == version) {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument, "{}/{} is the active version; it cannot be removed",
+                          deployment, version);
+    }
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                           "UPDATE versions SET state = 'removed' "
+                                           "WHERE deployment = ?1 AND version = ?2",
+                                           "marking a version removed"));
+    s.text(1, deployment).text(2, version);
+    return s.run();
+  });
+}
+
+Status Ledger::forget_version(const std::string& deployment, const std::string& version) {
+  return atomically(m_db, "forgetting a version", [&]() -> Status {
+    TRY(require_version(m_db, deployment, version));
+    // An undone install is no longer active either. highest_sequence stays.
+    ASSIGN_OR_RETURN(Stmt unset, Stmt::prepare(m_db,
+                                               "UPDATE deployments SET active_version = NULL "
+                                               "WHERE name = ?1 AND active_version = ?2",
+                                               "clearing the active version"));
+    unset.text(1, deployment).text(2, version);
+    TRY(unset.run());
+    ASSIGN_OR_RETURN(Stmt del_files, Stmt::prepare(m_db,
+                                                   "DELETE FROM files WHERE deployment = ?1 AND version = ?2",
+                                                   "forgetting a version's files"));
+    del_files.text(1, deployment).text(2, version);
+    TRY(del_files.run());
+    ASSIGN_OR_RETURN(Stmt del, Stmt::prepare(m_db,
+                                             "DELETE FROM versions WHERE deployment = ?1 AND version = ?2",
+                                             "forgetting a version"));
+    del.text(1, deployment).text(2, version);
+    return del.run();
+  });
+}
+
+Result<EventRecord> Ledger::append_event(std::int64_t time, const std::string& user,
+                                         const std::string& action, const std::string& target,
+                                         const std::string& result, const std::string& detail) {
+  EventRecord e;
+  e.time = time;
+  e.user = user;
+  e.action = action;
+  e.target = target;
+  e.result = result;
+  e.detail = detail;
+  TRY(atomically(m_db, "appending an event", [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt last, Stmt::prepare(m_db, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+                                              "reading the last event"));
+    ASSIGN_OR_RETURN(bool row, last.step());
+    if (row) {
+      e.id = last.column_int(0) + 1;
+      e.prev_hash = last.column_text(1);
+    } else {
+      e.id = 1;
+      e.prev_hash = std::string(k_zero_hash);
+    }
+    ASSIGN_OR_RETURN(e.hash, event_hash(e));
+    ASSIGN_OR_RETURN(Stmt insert,
+                     Stmt::prepare(m_db,
+                                   "INSERT INTO events (id, time, user, action, target, result, detail, "
+                                   "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                   "appending an event"));
+    insert.integer(1, e.id)
+        .integer(2, e.time)
+        .text(3, e.user)
+        .text(4, e.action)
+        .text(5, e.target)
+        .text(6, e.result)
+        .text(7, e.detail)
+        .text(8, e.prev_hash)
+        .text(9, e.hash);
+    return insert.run();
+  }));
+  return e;
+}
+
+Result<std::vector<EventRecord>> Ledger::events(const std::optional<std::string>& target_prefix) {
+  // target == prefix, or target's bytes start with prefix + '/' (compared as
+  // BLOBs: byte-exact, no LIKE wildcards to escape).
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "FROM events WHERE ?1 IS NULL OR target = ?1 "
+                                         "OR substr(CAST(target AS BLOB), 1, length(?2)) = ?2 "
+                                         "ORDER BY id",
+                                         "listing events"));
+  if (target_prefix) {
+    s.text(1, *target_prefix).blob(2, *target_prefix + "/");
+  } else {
+    s.null(1).null(2);
+  }
+  std::vector<EventRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read_event(s));
+  }
+  return out;
+}
+
+Status Ledger::verify_event_chain() {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "FROM events ORDER BY id",
+                                         "verifying the event chain"));
+  std::string expected_prev(k_zero_hash);
+  std::int64_t expected_id = 1;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    const EventRecord e = read_event(s);
+    if (e.id != expected_id) {
+      return ledger_error(m_db, ErrorCode::kCorruption,
+                          "event chain broken at event {}: expected event {} (events are missing)", e.id,
+                          expected_id);
+    }
+    if (e.prev_hash != expected_prev) {
+      return ledger_error(m_db, ErrorCode::kCorruption,
+                          "event chain broken at event {}: prev_hash does not match the previous event",
+                          e.id);
+    }
+    ASSIGN_OR_RETURN(std::string computed, event_hash(e));
+    if (computed != e.hash) {
+      return ledger_error(m_db, ErrorCode::kCorruption,
+                          "event chain broken at event {}: its hash does not match its contents", e.id);
+    }
+    expected_prev = e.hash;
+    ++expected_id;
+  }
+  return ok();
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,88 @@
+#pragma once
+// The ledger's SQLite schema, version 1. Created once by Ledger::create();
+// Ledger::open() refuses any file whose meta table does not say
+// format = 'airlock-ledger' and schema_version = '1'.
+//
+// Tables:
+//   meta         key/value facts about the file itself (format, schema_version).
+//   deployments  one row per deployment ever recorded: the active version (NULL
+//                until set_active) and highest_sequence, the anti-replay
+//                counter, which only ever grows (never lowered, not even by
+//                forget_version).
+//   versions     one row per deployment/version. `id` is the install order
+//                (AUTOINCREMENT, so never reused and stable across VACUUM);
+//                re-recording a "removed" version gives it a new id.
+//   files        the files of one version, with size, SHA-256 and mode.
+//   events       the append-only audit log, hash-chained (see ledger.cc for
+//                the hash encoding). Triggers make UPDATE and DELETE abort.
+//
+// Unsigned 64-bit quantities (sequence, sizes) are stored as INTEGER and are
+// limited to 0..INT64_MAX; record_version refuses anything larger.
+
+namespace airlock::installer::schema {
+
+inline constexpr int k_version = 1;
+inline constexpr const char* k_format = "airlock-ledger";
+
+// Constant DDL only: no values are ever spliced into SQL.
+inline constexpr const char* k_create_sql = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE deployments (
+  name             TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+  active_version   TEXT,
+  highest_sequence INTEGER NOT NULL DEFAULT 0 CHECK (highest_sequence >= 0)
+) STRICT;
+
+CREATE TABLE versions (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment   TEXT NOT NULL REFERENCES deployments(name),
+  version      TEXT NOT NULL CHECK (version <> ''),
+  bundle_id    TEXT NOT NULL UNIQUE CHECK (bundle_id <> ''),
+  sequence     INTEGER NOT NULL CHECK (sequence >= 0),
+  created_at   INTEGER NOT NULL,
+  installed_at INTEGER NOT NULL,
+  total_bytes  INTEGER NOT NULL CHECK (total_bytes >= 0),
+  state        TEXT NOT NULL CHECK (state IN ('installed', 'removed')),
+  UNIQUE (deployment, version)
+) STRICT;
+
+CREATE TABLE files (
+  deployment TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  path       TEXT NOT NULL CHECK (path <> ''),
+  size       INTEGER NOT NULL CHECK (size >= 0),
+  sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+  mode       INTEGER NOT NULL CHECK (mode >= 0),
+  PRIMARY KEY (deployment, version, path),
+  FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
+    ON DELETE CASCADE
+) STRICT;
+
+CREATE TABLE events (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  time      INTEGER NOT NULL,
+  user      TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL,
+  result    TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+  hash      TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+) STRICT;
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused');
+END;
+
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused');
+END;
+)sql";
+
+}  // namespace airlock::installer::schema

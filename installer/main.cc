@@ -1,0 +1,3 @@
+#include "installer/app.h"
+
+int main(int argc, char** argv) { return airlock::installer::run(argc, argv); }

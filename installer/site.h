@@ -1,0 +1,64 @@
+#pragma once
+// The installer's root directory (DESIGN.md §5) and what lives in it: the
+// ledger, the site key, the trusted publisher keys, staging, deployments.
+// Opening a Site also recovers from an interrupted install or activation:
+// the ledger is the truth and the file system is brought back in line.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/base/error.h"
+#include "core/format/bundle_reader.h"
+#include "installer/ledger/ledger.h"
+#include "keys/trust.h"
+
+namespace airlock::installer {
+
+namespace stdfs = std::filesystem;
+
+// --root, else $AIRLOCK_ROOT, else /var/lib/airlock.
+stdfs::path resolve_root(const std::string& option);
+
+class Site {
+ public:
+  // kNotFound with the fix in the message when ROOT was never initialised.
+  static Result<std::unique_ptr<Site>> open(const stdfs::path& root);
+  // Creates the layout, the ledger and the site key pair; refuses an existing ledger.
+  static Result<std::unique_ptr<Site>> init(const stdfs::path& root);
+
+  const stdfs::path& root() const { return m_root; }
+  stdfs::path staging_dir() const { return m_root / "staging"; }
+  stdfs::path deployments_dir() const { return m_root / "deployments"; }
+  stdfs::path deployment_dir(const std::string& name) const { return deployments_dir() / name; }
+  stdfs::path version_dir(const std::string& name, const std::string& version) const {
+    return deployment_dir(name) / version;
+  }
+  stdfs::path keys_dir() const { return m_root / "keys"; }
+
+  Ledger& ledger() { return *m_ledger; }
+  keys::TrustStore trust_store() const { return keys::TrustStore(keys_dir() / "trusted"); }
+  Result<format::SiteKey> site_key() const;
+
+  // Appends an event as the current user at the current time.
+  Status log(const std::string& action, const std::string& target, const std::string& result,
+             const std::string& detail);
+
+  // Points deployments/NAME/current at VERSION (atomic rename).
+  Status switch_current(const std::string& name, const std::string& version);
+
+  // Brings the file system in line with the ledger (see header comment).
+  // Returns a line per thing it repaired.
+  Result<std::vector<std::string>> recover();
+
+ private:
+  Site(stdfs::path root, std::unique_ptr<Ledger> ledger) : m_root(std::move(root)), m_ledger(std::move(ledger)) {}
+  stdfs::path m_root;
+  std::unique_ptr<Ledger> m_ledger;
+};
+
+std::int64_t now_seconds();
+std::string current_user();
+
+}  // namespace airlock::installer

@@ -1,0 +1,157 @@
+#include "installer/stager.h"
+
+#include <algorithm>
+
+namespace airlock::installer {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+constexpr std::size_t k_max_open_files = 64;
+}
+
+Stager::Stager(const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
+    : m_payload(payload), m_tree(std::move(tree)), m_skip(std::move(skip)) {
+  m_delivered.assign(payload.chunks.size(), false);
+  m_ref_offset.resize(payload.refs.size());
+  m_ref_file.resize(payload.refs.size());
+  m_chunk_refs.resize(payload.chunks.size());
+  m_state.resize(payload.files.size());
+  for (std::uint32_t f = 0; f < payload.files.size(); ++f) {
+    const format::FileEntry& fe = payload.files[f];
+    std::uint64_t offset = 0;
+    for (std::uint64_t r = fe.first_ref; r < fe.first_ref + fe.ref_count; ++r) {
+      m_ref_offset[r] = offset;
+      m_ref_file[r] = f;
+      offset += payload.chunks[payload.refs[r]].size;
+      if (!m_skip[f]) {
+        m_chunk_refs[payload.refs[r]].push_back(static_cast<std::uint32_t>(r));
+      }
+    }
+  }
+}
+
+stdfs::path Stager::path_of(std::uint32_t f) const { return m_tree / m_payload.files[f].path; }
+
+Status Stager::create_files() {
+  for (std::uint32_t f = 0; f < m_payload.files.size(); ++f) {
+    if (m_skip[f]) {
+      continue;
+    }
+    m_state[f].hash = std::make_unique<crypto::Sha256>();
+    if (m_tree.empty()) {
+      continue;
+    }
+    stdfs::path p = path_of(f);
+    std::error_code ec;
+    stdfs::create_directories(p.parent_path(), ec);
+    if (ec) {
+      return make_error(ErrorCode::kIOError, "{}: cannot create directory: {}", p.parent_path().string(), ec.message());
+    }
+    ASSIGN_OR_RETURN(fs::File file, fs::File::create_new(p, 0600));
+    TRY(file.allocate(m_payload.files[f].size));
+  }
+  return ok_status();
+}
+
+Result<fs::File*> Stager::open_file(std::uint32_t f) {
+  auto it = m_open.find(f);
+  if (it != m_open.end()) {
+    return &it->second;
+  }
+  if (m_open.size() >= k_max_open_files) {
+    std::uint32_t victim = m_open_order.front();
+    m_open_order.pop_front();
+    m_open.erase(victim);
+  }
+  ASSIGN_OR_RETURN(fs::File file, fs::File::open_write(path_of(f)));
+  m_open_order.push_back(f);
+  return &m_open.emplace(f, std::move(file)).first->second;
+}
+
+Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {
+  m_delivered[chunk_index] = true;
+  for (std::uint32_t r : m_chunk_refs[chunk_index]) {
+    std::uint32_t f = m_ref_file[r];
+    if (!m_tree.empty()) {
+      ASSIGN_OR_RETURN(fs::File * file, open_file(f));
+      TRY(file->pwrite_all(plain, m_ref_offset[r]));
+    }
+    TRY(advance(f, chunk_index, plain));
+  }
+  return ok_status();
+}
+
+// Hashes file f forward from its next unhashed reference for as long as the
+// chunks there have arrived.
+Status Stager::advance(std::uint32_t f, std::uint32_t chunk_index, ByteSpan plain) {
+  FileState& st = m_state[f];
+  const format::FileEntry& fe = m_payload.files[f];
+  while (!st.gave_up && st.next_ref < fe.ref_count) {
+    std::uint64_t r = fe.first_ref + st.next_ref;
+    std::uint32_t k = m_payload.refs[r];
+    if (!m_delivered[k]) {
+      break;
+    }
+    if (k == chunk_index) {
+      st.hash->update(plain);
+    } else if (m_tree.empty()) {
+      st.gave_up = true;  // verify only: those bytes were not kept
+      break;
+    } else {
+      ASSIGN_OR_RETURN(fs::File * file, open_file(f));
+      m_readback.resize(m_payload.chunks[k].size);
+      TRY(file->pread_exact(m_readback, m_ref_offset[r]));
+      st.hash->update(m_readback);
+    }
+    st.hashed_bytes += m_payload.chunks[k].size;
+    ++st.next_ref;
+  }
+  if (!st.gave_up && !st.done && st.next_ref == fe.ref_count) {
+    st.done = true;
+    std::string got = to_hex(st.hash->finish());
+    if (got != fe.sha256) {
+      return make_error(ErrorCode::kCorruption, "{}: assembled file does not match its SHA-256 (expected {}, got {})",
+                        fe.path, fe.sha256, got);
+    }
+  }
+  return ok_status();
+}
+
+Result<std::size_t> Stager::finish() {
+  std::size_t partial = 0;
+  for (std::uint32_t f = 0; f < m_payload.files.size(); ++f) {
+    if (m_skip[f]) {
+      continue;
+    }
+    FileState& st = m_state[f];
+    if (m_payload.files[f].ref_count == 0 && !st.done) {
+      TRY(advance(f, 0, {}));  // empty file: hash of nothing
+    }
+    if (st.gave_up) {
+      ++partial;
+      continue;
+    }
+    if (!st.done) {
+      return make_error(ErrorCode::kCorruption, "{}: not all of its chunks arrived", m_payload.files[f].path);
+    }
+  }
+  for (auto& [f, file] : m_open) {
+    TRY(file.sync());
+  }
+  m_open.clear();
+  m_open_order.clear();
+  if (!m_tree.empty()) {
+    // Files that were evicted from the open set were written earlier; fsync them too.
+    for (std::uint32_t f = 0; f < m_payload.files.size(); ++f) {
+      if (m_skip[f]) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(fs::File file, fs::File::open_write(path_of(f)));
+      TRY(file.sync());
+    }
+  }
+  return partial;
+}
+
+}  // namespace airlock::installer

@@ -1,0 +1,62 @@
+#pragma once
+// Receives verified chunks and lays them into the staged files of a version:
+// every reference of a chunk is written at its offset, and each file's
+// SHA-256 is computed in file order as its chunks arrive (chunks that arrived
+// earlier are read back from the staged file, never from the media).
+// With no staging directory it only hashes (installer verify).
+
+#include <cstdint>
+#include <filesystem>
+#include <list>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "core/crypto/sha256.h"
+#include "core/format/payload.h"
+#include "core/fs/file.h"
+
+namespace airlock::installer {
+
+class Stager {
+ public:
+  // `skip[i]` true: file i is not written (it will be hardlinked instead).
+  // `tree` empty: nothing is written at all (verify only).
+  Stager(const format::Payload& payload, std::filesystem::path tree, std::vector<bool> skip);
+
+  // Creates every file to write, reserving its full size (a full disk fails here).
+  Status create_files();
+  Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
+  // Checks that every written file was completely hashed and matched; fsyncs
+  // and closes them. In verify-only mode, files whose chunks arrived out of
+  // order are only chunk-verified; their count is returned.
+  Result<std::size_t> finish();
+
+ private:
+  struct FileState {
+    std::uint64_t next_ref = 0;      // next reference (relative to first_ref) to hash
+    std::uint64_t hashed_bytes = 0;
+    std::unique_ptr<crypto::Sha256> hash;
+    bool done = false;
+    bool gave_up = false;            // verify only: needed bytes we no longer have
+  };
+
+  Result<fs::File*> open_file(std::uint32_t file_index);
+  Status advance(std::uint32_t file_index, std::uint32_t chunk_index, ByteSpan plain);
+  std::filesystem::path path_of(std::uint32_t file_index) const;
+
+  const format::Payload& m_payload;
+  std::filesystem::path m_tree;
+  std::vector<bool> m_skip;
+  std::vector<bool> m_delivered;
+  std::vector<std::uint64_t> m_ref_offset;             // per global ref: offset in its file
+  std::vector<std::uint32_t> m_ref_file;               // per global ref: file index
+  std::vector<std::vector<std::uint32_t>> m_chunk_refs;  // per chunk: global refs
+  std::vector<FileState> m_state;
+  std::unordered_map<std::uint32_t, fs::File> m_open;   // a few open files, reopened as needed
+  std::list<std::uint32_t> m_open_order;
+  Bytes m_readback;
+};
+
+}  // namespace airlock::installer

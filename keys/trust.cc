@@ -1,0 +1,106 @@
+#include "keys/trust.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/fs/file.h"
+#include "core/manifest/manifest.h"
+
+namespace airlock::keys {
+
+namespace stdfs = std::filesystem;
+
+Result<TrustedKey> TrustStore::add(const stdfs::path& public_key_file, const std::string& name) {
+  if (!manifest::is_valid_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name (use [a-z0-9._-]+)", name);
+  }
+  ASSIGN_OR_RETURN(PublicKey key, load_public_key(public_key_file));
+  ASSIGN_OR_RETURN(std::vector<TrustedKey> existing, list());
+  for (const TrustedKey& t : existing) {
+    if (t.name == name) {
+      return make_error(ErrorCode::kInvalidArgument, "a trusted key named '{}' already exists", name);
+    }
+    if (t.key.pub == key.pub) {
+      return make_error(ErrorCode::kInvalidArgument, "key {} is already trusted as '{}'", key.keyid, t.name);
+    }
+  }
+  std::error_code ec;
+  stdfs::create_directories(m_dir, ec);
+  TRY(fs::write_file_atomic(m_dir / (name + ".pub"), as_bytes(format_public_key(key.pub)), 0644));
+  return TrustedKey{name, key};
+}
+
+Status TrustStore::remove(const std::string& name) {
+  if (!manifest::is_valid_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name", name);
+  }
+  stdfs::path p = m_dir / (name + ".pub");
+  std::error_code ec;
+  if (!stdfs::remove(p, ec)) {
+    return make_error(ErrorCode::kNotFound, "no trusted key named '{}'", name);
+  }
+  return fs::fsync_dir(m_dir);
+}
+
+Result<std::vector<TrustedKey>> TrustStore::list() const {
+  std::vector<TrustedKey> out;
+  std::error_code ec;
+  if (!stdfs::is_directory(m_dir, ec)) {
+    return out;
+  }
+  for (const auto& e : stdfs::directory_iterator(m_dir, ec)) {
+    if (e.path().extension() != ".pub") {
+      continue;
+    }
+    ASSIGN_OR_RETURN(PublicKey key, load_public_key(e.path()));
+    out.push_back(TrustedKey{e.path().stem().string(), key});
+  }
+  std::sort(out.begin(), out.end(), [](const TrustedKey& a, const TrustedKey& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                                        std::size_t threshold) {
+  std::string index_name = opened.index_path.filename().string();
+  Bytes message = format::signed_message(opened.index.header, opened.index.body);
+  SignatureCheck out;
+  std::set<crypto::SignPublicKey> counted;
+  std::vector<std::string> unknown;
+  for (const format::SignatureEntry& s : opened.index.signatures) {
+    auto it = std::find_if(trusted.begin(), trusted.end(), [&](const TrustedKey& t) { return t.key.keyid == s.keyid; });
+    if (it == trusted.end()) {
+      unknown.push_back(s.keyid);
+      continue;
+    }
+    if (!crypto::ed25519_verify(message, s.sig, it->key.pub)) {
+      return make_error(ErrorCode::kBadSignature,
+                        "{}: signature by trusted key '{}' ({}) does not verify: the index was altered or damaged",
+                        index_name, it->name, s.keyid);
+    }
+    if (counted.insert(it->key.pub).second) {
+      out.signers.push_back(it->name);
+    }
+  }
+  if (counted.size() < threshold) {
+    if (opened.index.signatures.empty()) {
+      return make_error(ErrorCode::kUntrusted, "{}: the index carries no signature", index_name);
+    }
+    return make_error(ErrorCode::kUntrusted,
+                      "{}: signed by {} trusted key(s), {} required; untrusted signer key id(s): {} "
+                      "(add the publisher's key with 'airlock-installer trust add')",
+                      index_name, counted.size(), threshold, unknown.empty() ? "none" : fmt::format("{}", fmt::join(unknown, ", ")));
+  }
+  return out;
+}
+
+Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys) {
+  std::vector<TrustedKey> trusted;
+  for (const PublicKey& k : keys) {
+    trusted.push_back(TrustedKey{k.keyid, k});
+  }
+  return check_signatures(opened, trusted, 1);
+}
+
+}  // namespace airlock::keys

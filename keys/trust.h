@@ -1,0 +1,46 @@
+#pragma once
+// The site's trusted publisher keys (ROOT/keys/trusted/NAME.pub) and the
+// signature policy: an index is accepted when at least `threshold` distinct
+// trusted keys (counted once each by their public-key bytes) signed it.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/base/error.h"
+#include "core/format/bundle_reader.h"
+#include "keys/key_files.h"
+
+namespace airlock::keys {
+
+struct TrustedKey {
+  std::string name;
+  PublicKey key;
+};
+
+class TrustStore {
+ public:
+  explicit TrustStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+
+  // kInvalidArgument if the name is taken or the key is already trusted.
+  Result<TrustedKey> add(const std::filesystem::path& public_key_file, const std::string& name);
+  Status remove(const std::string& name);
+  Result<std::vector<TrustedKey>> list() const;
+
+ private:
+  std::filesystem::path m_dir;
+};
+
+struct SignatureCheck {
+  std::vector<std::string> signers;  // names of the trusted keys whose signatures verified
+};
+
+// kBadSignature when a trusted key's signature does not verify (the index was
+// altered), kUntrusted when too few trusted keys signed.
+Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                                        std::size_t threshold = 1);
+
+// For the bundler's verify: the same check against explicit public keys.
+Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys);
+
+}  // namespace airlock::keys
