@@ -17,6 +17,7 @@ int run(int argc, char** argv) {
       "  airlock-bundler verify bundle/ --trust keys/publisher.pub\n",
       "airlock-bundler"};
   app.require_subcommand(1);
+  app.fallthrough();
   app.set_version_flag("--version", "airlock-bundler 0.1.0");
   app.add_flag("-q,--quiet", ctx.quiet, "no progress output");
   add_keygen_command(app, ctx);

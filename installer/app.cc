@@ -47,6 +47,7 @@ int run(int argc, char** argv) {
       "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed, 130 interrupted.",
       "airlock-installer"};
   app.require_subcommand(1);
+  app.fallthrough();
   app.set_version_flag("--version", "airlock-installer 0.1.0");
   app.add_option("--root", ctx.root_option, "installer root directory");
   app.add_flag("-q,--quiet", ctx.quiet, "no progress output");

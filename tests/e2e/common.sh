@@ -1,0 +1,95 @@
+# Sourced by every e2e scenario: a private temp dir, the built programs, and
+# helpers that make a site, a publisher key, models and manifests, and that
+# assert exit codes, messages and "nothing changed".
+set -euo pipefail
+
+: "${AIRLOCK_BUILD_DIR:?set AIRLOCK_BUILD_DIR to the build directory}"
+BUNDLER="$AIRLOCK_BUILD_DIR/bundler/airlock-bundler"
+INSTALLER="$AIRLOCK_BUILD_DIR/installer/airlock-installer"
+GEN="$AIRLOCK_BUILD_DIR/tools/airlock-gen-safetensors"
+
+T="$(mktemp -d "${TMPDIR:-/tmp}/airlock-e2e.XXXXXX")"
+cleanup() {
+  local rc=$?
+  for m in "${E2E_MOUNTS[@]:-}"; do [ -n "$m" ] && umount "$m" 2>/dev/null || true; done
+  chmod -R u+w "$T" 2>/dev/null || true
+  rm -rf "$T"
+  if [ $rc -ne 0 ]; then echo "FAILED: $(basename "$0") (exit $rc)" >&2; fi
+}
+trap cleanup EXIT
+E2E_MOUNTS=()
+cd "$T"
+export AIRLOCK_ROOT="$T/root"
+export NO_COLOR=1
+
+fail() { echo "assertion failed: $*" >&2; exit 1; }
+pass() { echo "ok: $(basename "$0" .sh): $*"; }
+
+# make_model DIR SIZE SEED [more generator args]
+make_model() {
+  local dir=$1 size=$2 seed=$3; shift 3
+  "$GEN" --out "$dir" --size "$size" --seed "$seed" "$@" >/dev/null
+}
+
+# make_manifest FILE NAME VERSION MODEL_DIR [FILES_DIR]
+make_manifest() {
+  local file=$1 name=$2 version=$3 model=$4 files=${5:-}
+  {
+    printf '[deployment]\nname = "%s"\nversion = "%s"\n\n[model]\nsource = "%s"\n' "$name" "$version" "$model"
+    if [ -n "$files" ]; then printf '\n[[files]]\nsource = "%s"\ndest = "serve"\n' "$files"; fi
+  } > "$file"
+}
+
+# setup_site: publisher key pub.key/pub.pub, an initialised root that trusts it.
+setup_site() {
+  "$BUNDLER" keygen --out "$T/pub" >/dev/null
+  "$INSTALLER" init >"$T/site.pub.out" 2>/dev/null
+  "$INSTALLER" trust add "$T/pub.pub" --name publisher >/dev/null
+}
+
+# bundle MANIFEST OUTDIR SEQUENCE [extra create args]: signed, encrypted to this site.
+bundle() {
+  local manifest=$1 out=$2 seq=$3; shift 3
+  "$BUNDLER" create "$manifest" -o "$out" --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" \
+    --sequence "$seq" -q "$@" >/dev/null
+}
+
+# expect_fail CODE PATTERN cmd...: the command exits with CODE and its stderr
+# contains PATTERN (a grep -E expression).
+expect_fail() {
+  local code=$1 pattern=$2; shift 2
+  local rc=0
+  "$@" >"$T/last.out" 2>"$T/last.err" || rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    cat "$T/last.err" >&2
+    fail "expected exit $code, got $rc from: $*"
+  fi
+  grep -Eq -- "$pattern" "$T/last.err" || { cat "$T/last.err" >&2; fail "stderr lacks /$pattern/ for: $*"; }
+}
+
+# state: what an installer root looks like to a user (versions, active
+# version, files and their hashes), for before/after comparisons.
+state() {
+  "$INSTALLER" list --json -q 2>/dev/null | grep -v installed_at || true
+  if [ -d "$AIRLOCK_ROOT/deployments" ]; then
+    (cd "$AIRLOCK_ROOT/deployments" && find . -path '*/current' -prune -o -type f -print0 | sort -z | xargs -0r sha256sum)
+    for l in "$AIRLOCK_ROOT"/deployments/*/current; do [ -L "$l" ] && echo "$l -> $(readlink "$l")"; done
+  fi
+  ls -A "$AIRLOCK_ROOT/staging" 2>/dev/null || true
+}
+save_state() { state > "$T/state.before"; }
+assert_state_unchanged() {
+  state > "$T/state.after"
+  diff -u "$T/state.before" "$T/state.after" >&2 || fail "installer state changed: $*"
+}
+
+# flip_byte FILE OFFSET: invert one byte in place.
+flip_byte() {
+  local file=$1 off=$2
+  python3 - "$file" "$off" <<'PY'
+import sys
+p, off = sys.argv[1], int(sys.argv[2])
+with open(p, 'r+b') as f:
+    f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0xff]))
+PY
+}
