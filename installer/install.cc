@@ -182,7 +182,11 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
 Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, const InstallOptions& options) {
   auto admitted = admit(site, bundle, options.gate);
   if (!admitted) {
-    (void)site.log("install", bundle.filename().string(), admitted.error().is_verification_failure() ? "refused" : "failed",
+    std::string target = bundle.filename().string();
+    if (auto opened = format::open_index(bundle)) {
+      target = opened->header.name + "/" + opened->header.version;  // as the (unverified) header names it
+    }
+    (void)site.log("install", target, admitted.error().is_verification_failure() ? "refused" : "failed",
                    admitted.error().message());
     return std::unexpected(admitted.error());
   }

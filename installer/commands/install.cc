@@ -49,7 +49,14 @@ void add_install_command(CLI::App& app, Context& ctx) {
       InstallOptions io;
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
       io.activate = !o->no_activate;
-      io.progress = ctx.printer.progress();
+      ProgressFn draw = ctx.printer.progress();
+      if (draw) {
+        io.progress = [draw](const ProgressEvent& e) {
+          ProgressEvent relabeled = e;
+          relabeled.stage = "install";
+          draw(relabeled);
+        };
+      }
       auto out = install_bundle(*site, o->bundle, io);
       ctx.printer.end_progress();
       TRY(out);
