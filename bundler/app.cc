@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "bundler/commands/commands.h"
+#include "core/base/interrupt.h"
 #include "core/crypto/sodium.h"
 
 namespace airlock::bundler {
@@ -24,6 +25,7 @@ int run(int argc, char** argv) {
   add_create_command(app, ctx);
   add_inspect_command(app, ctx);
   add_verify_command(app, ctx);
+  install_interrupt_handlers();
   if (!crypto::init_sodium()) {
     return cli::k_exit_error;
   }

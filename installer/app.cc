@@ -3,6 +3,7 @@
 #include <ctime>
 #include <exception>
 
+#include "core/base/interrupt.h"
 #include "core/crypto/sodium.h"
 #include "installer/commands/commands.h"
 
@@ -61,6 +62,7 @@ int run(int argc, char** argv) {
   add_rollback_command(app, ctx);
   add_check_command(app, ctx);
   add_gc_command(app, ctx);
+  install_interrupt_handlers();
   if (!crypto::init_sodium()) {
     return cli::k_exit_error;
   }

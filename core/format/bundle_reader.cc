@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include "core/archive/volume.h"
+#include "core/base/interrupt.h"
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
 #include "core/format/frame.h"
@@ -229,6 +230,7 @@ class VolumeStreamer {
 
   Status stream_pack(archive::VolumeReader& reader, const VolumeInfo& info, std::uint32_t k) {
     for (std::uint32_t index : m_pack_chunks[k]) {
+      TRY(check_interrupt());
       const ChunkEntry& c = m_payload.chunks[index];
       m_frame.resize(c.stored);
       TRY(reader.read_exact(m_frame));
@@ -314,6 +316,7 @@ Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress
     crypto::Sha256 hash;
     std::uint64_t size = 0;
     for (;;) {
+      TRY(check_interrupt());
       auto n = file->read_some(buffer);
       if (!n) {
         return std::unexpected(n.error());

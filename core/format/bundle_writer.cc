@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "core/archive/volume.h"
+#include "core/base/interrupt.h"
 #include "core/chunk/chunker.h"
 #include "core/format/frame.h"
 
@@ -148,6 +149,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       if (!c) {
         break;
       }
+      TRY(check_interrupt());
       file_hash.update(c->data);
       chunk_hash.update(c->data);
       crypto::Digest id = chunk_hash.finish();
