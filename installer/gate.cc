@@ -44,7 +44,11 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
 
   if (h.encrypted()) {
     if (options.passphrase) {
-      ASSIGN_OR_RETURN(a.key, format::unwrap_with_passphrase(a.opened, *options.passphrase));
+      auto key = format::unwrap_with_passphrase(a.opened, *options.passphrase);
+      if (!key) {
+        return std::unexpected(Error(key.error()).with_context(index_name));
+      }
+      a.key = *key;
     } else {
       ASSIGN_OR_RETURN(format::SiteKey site_key, site.site_key());
       auto key = format::unwrap_with_site_key(a.opened, site_key);

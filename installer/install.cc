@@ -107,7 +107,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   Stager stager(payload, tree, linked);
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress);
+  auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
@@ -209,12 +209,12 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
 }
 
 Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const GateOptions& gate,
-                                    const ProgressFn& progress) {
+                                    const ProgressFn& progress, std::size_t threads) {
   ASSIGN_OR_RETURN(Admitted a, admit(site, bundle, gate));
   Stager stager(a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress));
+  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads));
   ASSIGN_OR_RETURN(std::size_t partial, stager.finish());
   VerifyOutcome out;
   out.name = a.opened.header.name;

@@ -27,6 +27,7 @@ struct InstallOptions {
   bool activate = true;
   GateOptions gate;
   ProgressFn progress;
+  std::size_t threads = 0;  // frame workers; 0 = one per core
 };
 
 struct InstallOutcome {
@@ -55,6 +56,6 @@ struct VerifyOutcome {
 
 // Everything install does short of writing a byte.
 Result<VerifyOutcome> verify_bundle(Site& site, const std::filesystem::path& bundle, const GateOptions& gate,
-                                    const ProgressFn& progress);
+                                    const ProgressFn& progress, std::size_t threads = 0);
 
 }  // namespace airlock::installer

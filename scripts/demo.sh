@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON >/dev/null
+cmake --build build -j"$(nproc)" --target airlock-bundler airlock-installer airlock-gen-safetensors
 B=build/bundler/airlock-bundler
 I=build/installer/airlock-installer
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -27,6 +27,7 @@ struct CreateOptions {
   std::uint64_t sequence = 0;
   std::string expires;
   bool json = false;
+  std::size_t threads = 0;
 };
 
 Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, const crypto::AeadKey& key,
@@ -74,7 +75,7 @@ Status check_output_free(const stdfs::path& dir, const std::string& base) {
 Status create(const CreateOptions& o, Context& ctx) {
   int modes = (o.to.empty() ? 0 : 1) + (o.passphrase_file.empty() ? 0 : 1) + (o.no_encrypt ? 1 : 0);
   if (modes != 1) {
-    return make_error(ErrorCode::kInvalidArgument,
+    return make_error(ErrorCode::kUsage,
                       "choose exactly one of --to SITE.pub (repeatable), --passphrase-file FILE or --no-encrypt");
   }
   if (o.manifest.ends_with(".json")) {
@@ -82,7 +83,11 @@ Status create(const CreateOptions& o, Context& ctx) {
                       o.manifest);
   }
   ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest(o.manifest));
-  ASSIGN_OR_RETURN(std::uint64_t volume_size, cli::parse_size(o.volume_size));
+  auto parsed_size = cli::parse_size(o.volume_size);
+  if (!parsed_size) {
+    return std::unexpected(Error(parsed_size.error()).with_context("--volume-size"));
+  }
+  std::uint64_t volume_size = *parsed_size;
   std::vector<format::Signer> signers;
   for (const std::string& s : o.sign) {
     ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(s));
@@ -137,6 +142,7 @@ Status create(const CreateOptions& o, Context& ctx) {
   wo.volume_size = volume_size;
   wo.bundle_id = bundle_id;
   wo.data_key = data_key;
+  wo.threads = o.threads;
   wo.progress = ctx.printer.progress();
   auto written = format::write_volumes(inputs, wo);
   ctx.printer.end_progress();
@@ -211,6 +217,7 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--sequence", o->sequence, "anti-replay sequence number (default: seconds since the epoch)");
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->callback([&ctx, o] {
     ctx.printer.set_quiet(ctx.quiet);
     auto st = create(*o, ctx);

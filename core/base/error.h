@@ -23,6 +23,7 @@ enum class ErrorCode {
   kNotForThisSite,   // encrypted to other recipients / wrong passphrase
   kUnsupported,      // valid but not implemented (yet)
   kInterrupted,      // SIGINT / SIGTERM
+  kUsage,            // options that do not fit together (exit 2)
 };
 
 class Error {

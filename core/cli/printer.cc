@@ -10,6 +10,9 @@ int exit_code_for(const Error& error) {
   if (error.code() == ErrorCode::kInterrupted) {
     return k_exit_interrupted;
   }
+  if (error.code() == ErrorCode::kUsage) {
+    return k_exit_usage;
+  }
   return error.is_verification_failure() ? k_exit_verification : k_exit_error;
 }
 

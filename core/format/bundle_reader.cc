@@ -9,6 +9,7 @@
 
 #include "core/archive/volume.h"
 #include "core/base/interrupt.h"
+#include "core/base/ordered_pool.h"
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
 #include "core/format/frame.h"
@@ -155,11 +156,21 @@ namespace {
 class VolumeStreamer {
  public:
   VolumeStreamer(const OpenedIndex& opened, const Payload& payload, const std::optional<crypto::AeadKey>& key,
-                 const ChunkSink& sink, const ProgressFn& progress)
+                 const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested)
       : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress) {
-    if (key) {
-      m_aead.emplace(*key);
+    std::size_t threads = OrderedPool::resolve_threads(threads_requested);
+    for (std::size_t i = 0; i < threads; ++i) {
+      auto w = std::make_unique<Worker>();
+      if (key) {
+        w->aead.emplace(*key);
+      }
+      m_workers.push_back(std::move(w));
     }
+    m_ring.resize(4 * threads + 4);
+    m_pool = std::make_unique<OrderedPool>(threads == 1 ? 0 : threads, m_ring.size(),
+                                           [this](std::size_t slot, std::size_t worker) {
+                                             open_frame(m_ring[slot], *m_workers[worker]);
+                                           });
     m_pack_chunks.resize(payload.packs.size());
     for (std::uint32_t i = 0; i < payload.chunks.size(); ++i) {
       m_pack_chunks[payload.chunks[i].pack].push_back(i);  // already in offset order
@@ -228,56 +239,107 @@ class VolumeStreamer {
     return ok_status();
   }
 
+  // Frames are read here, in order; workers authenticate, decode and hash
+  // them; the sink gets them back in order. The ring is drained at the end
+  // of each pack, so errors are reported for the first bad frame in order.
   Status stream_pack(archive::VolumeReader& reader, const VolumeInfo& info, std::uint32_t k) {
-    for (std::uint32_t index : m_pack_chunks[k]) {
-      TRY(check_interrupt());
-      const ChunkEntry& c = m_payload.chunks[index];
-      m_frame.resize(c.stored);
-      TRY(reader.read_exact(m_frame));
-      ByteSpan encoded = m_frame;
-      if (m_aead) {
-        if (c.stored < crypto::k_aead_tag_size) {
-          return make_error(ErrorCode::kCorruption, "{}: chunk {} frame is too short", info.name, index);
-        }
-        m_encoded.resize(c.stored - crypto::k_aead_tag_size);
-        auto st = m_aead->open(frame_nonce(index), frame_aad(m_opened.bundle_id, index, c), m_frame, m_encoded);
-        if (!st) {
-          return make_error(ErrorCode::kCorruption, "{}: {} chunk {}: {}; re-copy this volume", info.name,
-                            m_payload.packs[k].name, index, st.error().message());
-        }
-        encoded = m_encoded;
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    const std::vector<std::uint32_t>& chunks = m_pack_chunks[k];
+    auto consume_one = [&]() -> Status {
+      std::size_t slot = tail % m_ring.size();
+      m_pool->wait(slot);
+      ++tail;
+      Slot& s = m_ring[slot];
+      if (s.error) {
+        return std::unexpected(*s.error);
       }
-      m_plain.resize(c.size);
-      auto st = m_decoder.decode(c.codec, encoded, m_plain);
-      if (!st) {
-        return make_error(ErrorCode::kCorruption, "{}: chunk {}: {}", info.name, index, st.error().message());
-      }
-      if (crypto::sha256(m_plain) != c.id) {
-        return make_error(ErrorCode::kCorruption, "{}: chunk {} does not match its SHA-256 (expected {})", info.name,
-                          index, to_hex(c.id));
-      }
-      TRY(m_sink(index, m_plain));
+      TRY(m_sink(s.index, s.plain));
+      const ChunkEntry& c = m_payload.chunks[s.index];
       m_stats.chunk_bytes += c.size;
       m_done += c.stored;
       if (m_progress) {
         m_progress(ProgressEvent{"verify", info.name, m_done, m_total});
       }
+      return ok_status();
+    };
+    for (std::uint32_t index : chunks) {
+      TRY(check_interrupt());
+      if (head - tail == m_ring.size()) {
+        TRY(consume_one());
+      }
+      Slot& s = m_ring[head % m_ring.size()];
+      s.index = index;
+      s.volume = &info;
+      s.pack = k;
+      s.frame.resize(m_payload.chunks[index].stored);
+      TRY(reader.read_exact(s.frame));
+      m_pool->submit(head % m_ring.size());
+      ++head;
+    }
+    while (tail < head) {
+      TRY(consume_one());
     }
     return ok_status();
   }
 
+  struct Slot {
+    std::uint32_t index = 0;
+    const VolumeInfo* volume = nullptr;
+    std::uint32_t pack = 0;
+    Bytes frame;
+    Bytes encoded;
+    Bytes plain;
+    std::optional<Error> error;
+  };
+
+  struct Worker {
+    std::optional<crypto::Aead> aead;
+    codec::Decoder decoder;
+  };
+
+  // Runs on a worker: frame -> plaintext, or the error naming what is wrong.
+  void open_frame(Slot& s, Worker& w) {
+    s.error.reset();
+    const ChunkEntry& c = m_payload.chunks[s.index];
+    const std::string& vol = s.volume->name;
+    ByteSpan encoded = s.frame;
+    if (w.aead) {
+      if (c.stored < crypto::k_aead_tag_size) {
+        s.error = Error(ErrorCode::kCorruption, fmt::format("{}: chunk {} frame is too short", vol, s.index));
+        return;
+      }
+      s.encoded.resize(c.stored - crypto::k_aead_tag_size);
+      auto st = w.aead->open(frame_nonce(s.index), frame_aad(m_opened.bundle_id, s.index, c), s.frame, s.encoded);
+      if (!st) {
+        s.error = Error(ErrorCode::kCorruption, fmt::format("{}: {} chunk {}: {}; re-copy this volume", vol,
+                                                            m_payload.packs[s.pack].name, s.index, st.error().message()));
+        return;
+      }
+      encoded = s.encoded;
+    }
+    s.plain.resize(c.size);
+    auto st = w.decoder.decode(c.codec, encoded, s.plain);
+    if (!st) {
+      s.error = Error(ErrorCode::kCorruption, fmt::format("{}: chunk {}: {}", vol, s.index, st.error().message()));
+      return;
+    }
+    if (crypto::sha256(s.plain) != c.id) {
+      s.error = Error(ErrorCode::kCorruption,
+                      fmt::format("{}: chunk {} does not match its SHA-256 (expected {})", vol, s.index, to_hex(c.id)));
+    }
+  }
+
+  std::vector<Slot> m_ring;
+  std::vector<std::unique_ptr<Worker>> m_workers;
+  std::unique_ptr<OrderedPool> m_pool;
   const OpenedIndex& m_opened;
   const Payload& m_payload;
   const ChunkSink& m_sink;
   const ProgressFn& m_progress;
-  std::optional<crypto::Aead> m_aead;
-  codec::Decoder m_decoder;
   std::vector<std::vector<std::uint32_t>> m_pack_chunks;
   std::vector<bool> m_pack_seen;
   std::map<std::string, std::uint32_t> m_pack_by_name;
-  Bytes m_frame;
-  Bytes m_encoded;
-  Bytes m_plain;
   StreamStats m_stats;
   std::uint64_t m_total = 0;
   std::uint64_t m_done = 0;
@@ -287,11 +349,11 @@ class VolumeStreamer {
 
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
-                                   const ProgressFn& progress) {
+                                   const ProgressFn& progress, std::size_t threads) {
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
   }
-  VolumeStreamer streamer(opened, payload, data_key, sink, progress);
+  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads);
   return streamer.run();
 }
 

@@ -52,9 +52,11 @@ struct StreamStats {
 
 // Reads every volume once, in header order, checking each volume's size and
 // SHA-256, each pack's place, and each frame. All errors name the volume.
+// `threads` workers authenticate, decode and hash frames (0 = one per core);
+// the sink is always called from the calling thread, in order.
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
-                                   const ProgressFn& progress);
+                                   const ProgressFn& progress, std::size_t threads = 0);
 
 }  // namespace airlock::format
 

@@ -7,6 +7,7 @@
 
 #include "core/archive/volume.h"
 #include "core/base/interrupt.h"
+#include "core/base/ordered_pool.h"
 #include "core/chunk/chunker.h"
 #include "core/format/frame.h"
 
@@ -107,6 +108,22 @@ class PackSink {
 
 }  // namespace
 
+namespace {
+
+// One chunk on its way through the pipeline. The producer (reading and
+// cutting, in file order) fills `data` and `hint`; a worker computes `id` and
+// `encoded`; the consumer (dedup, encryption, packing, in order) takes it.
+struct Slot {
+  Bytes data;
+  codec::ChunkHint hint;
+  std::uint32_t file = 0;
+  crypto::Digest id{};
+  codec::Codec codec = codec::Codec::kStore;
+  Bytes encoded;
+};
+
+}  // namespace
+
 Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const WriteOptions& options) {
   if (options.volume_size < k_min_volume_size) {
     return make_error(ErrorCode::kInvalidArgument, "volume size {} is below the minimum of {} bytes",
@@ -116,21 +133,76 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   result.payload.chunking = options.chunking;
   PackSink sink(options, result);
   std::unordered_map<crypto::Digest, std::uint32_t, DigestHash> seen;
-  codec::Encoder encoder(options.zstd_level);
   std::optional<crypto::Aead> aead;
   if (options.data_key) {
     aead.emplace(*options.data_key);
   }
-  crypto::Sha256 chunk_hash;
-  crypto::Sha256 file_hash;
-  Bytes encoded;
-  Bytes sealed;
   std::uint64_t total = 0;
   for (const InputFile& in : inputs) {
     total += in.size;
   }
   std::uint64_t done = 0;
 
+  // Hashing and encoding run on the workers; everything order-dependent
+  // (chunk indices, nonces, pack layout) stays on this thread.
+  const std::size_t threads = OrderedPool::resolve_threads(options.threads);
+  std::vector<std::unique_ptr<codec::Encoder>> encoders;
+  std::vector<std::unique_ptr<crypto::Sha256>> hashers;
+  for (std::size_t i = 0; i < threads; ++i) {
+    encoders.push_back(std::make_unique<codec::Encoder>(options.zstd_level));
+    hashers.push_back(std::make_unique<crypto::Sha256>());
+  }
+  std::vector<Slot> ring(4 * threads + 4);
+  OrderedPool pool(threads == 1 ? 0 : threads, ring.size(), [&](std::size_t slot, std::size_t worker) {
+    Slot& s = ring[slot];
+    hashers[worker]->update(s.data);
+    s.id = hashers[worker]->finish();
+    s.codec = encoders[worker]->encode(s.data, s.hint, s.encoded);
+  });
+  std::uint64_t head = 0;  // next sequence number to submit
+  std::uint64_t tail = 0;  // next sequence number to consume
+  Bytes sealed;
+
+  auto consume_one = [&]() -> Status {
+    std::size_t slot = tail % ring.size();
+    pool.wait(slot);
+    ++tail;
+    Slot& s = ring[slot];
+    FileEntry& entry = result.payload.files[s.file];
+    auto [it, inserted] = seen.try_emplace(s.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
+    if (inserted) {
+      ChunkEntry ce;
+      ce.id = s.id;
+      ce.size = s.data.size();
+      ce.codec = s.codec;
+      ByteSpan frame = s.encoded;
+      if (aead) {
+        ce.stored = s.encoded.size() + crypto::k_aead_tag_size;
+        std::uint64_t index = result.payload.chunks.size();
+        aead->seal(frame_nonce(index), frame_aad(options.bundle_id, index, ce), s.encoded, sealed);
+        frame = sealed;
+      } else {
+        ce.stored = s.encoded.size();
+      }
+      ASSIGN_OR_RETURN(auto where, sink.add_frame(frame));
+      ce.pack = where.first;
+      ce.offset = where.second;
+      result.stored_bytes += ce.stored;
+      result.payload.chunks.push_back(ce);
+    }
+    if (entry.ref_count == 0) {
+      entry.first_ref = result.payload.refs.size();
+    }
+    result.payload.refs.push_back(it->second);
+    ++entry.ref_count;
+    done += s.data.size();
+    if (options.progress) {
+      options.progress(ProgressEvent{"pack", entry.path, done, total});
+    }
+    return ok_status();
+  };
+
+  crypto::Sha256 file_hash;
   for (const InputFile& in : inputs) {
     ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(in.source));
     ASSIGN_OR_RETURN(std::uint64_t size, file.size());
@@ -142,47 +214,30 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     entry.path = in.path;
     entry.mode = in.mode;
     entry.size = size;
-    entry.first_ref = result.payload.refs.size();
+    result.payload.files.push_back(std::move(entry));
+    auto file_index = static_cast<std::uint32_t>(result.payload.files.size() - 1);
     ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
     for (;;) {
+      TRY(check_interrupt());
       ASSIGN_OR_RETURN(std::optional<chunk::Chunk> c, chunker.next());
       if (!c) {
         break;
       }
-      TRY(check_interrupt());
       file_hash.update(c->data);
-      chunk_hash.update(c->data);
-      crypto::Digest id = chunk_hash.finish();
-      auto [it, inserted] = seen.try_emplace(id, static_cast<std::uint32_t>(result.payload.chunks.size()));
-      if (inserted) {
-        ChunkEntry ce;
-        ce.id = id;
-        ce.size = c->data.size();
-        ce.codec = encoder.encode(c->data, c->hint, encoded);
-        ByteSpan frame = encoded;
-        if (aead) {
-          ce.stored = encoded.size() + crypto::k_aead_tag_size;
-          std::uint64_t index = result.payload.chunks.size();
-          aead->seal(frame_nonce(index), frame_aad(options.bundle_id, index, ce), encoded, sealed);
-          frame = sealed;
-        } else {
-          ce.stored = encoded.size();
-        }
-        ASSIGN_OR_RETURN(auto where, sink.add_frame(frame));
-        ce.pack = where.first;
-        ce.offset = where.second;
-        result.stored_bytes += ce.stored;
-        result.payload.chunks.push_back(ce);
+      if (head - tail == ring.size()) {
+        TRY(consume_one());
       }
-      result.payload.refs.push_back(it->second);
-      ++entry.ref_count;
-      done += c->data.size();
-      if (options.progress) {
-        options.progress(ProgressEvent{"pack", in.path, done, total});
-      }
+      Slot& s = ring[head % ring.size()];
+      s.data.assign(c->data.begin(), c->data.end());
+      s.hint = c->hint;
+      s.file = file_index;
+      pool.submit(head % ring.size());
+      ++head;
     }
-    entry.sha256 = to_hex(file_hash.finish());
-    result.payload.files.push_back(std::move(entry));
+    result.payload.files.back().sha256 = to_hex(file_hash.finish());
+  }
+  while (tail < head) {
+    TRY(consume_one());
   }
   TRY(sink.finish());
   result.input_bytes = total;

@@ -40,6 +40,7 @@ struct WriteOptions {
   Bytes bundle_id;                          // 16 bytes
   std::optional<crypto::AeadKey> data_key;  // nullopt: frames are not encrypted
   int zstd_level = 3;
+  std::size_t threads = 0;  // workers hashing and encoding chunks; 0 = one per core
   ProgressFn progress;
 };
 

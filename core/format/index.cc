@@ -227,7 +227,7 @@ Bytes serialize_index(const IndexFile& index) {
 
 Result<IndexFile> parse_index(ByteSpan bytes) {
   if (bytes.size() < 16 || std::memcmp(bytes.data(), k_magic, 8) != 0) {
-    return corrupt("not an airlock index (bad magic)");
+    return corrupt(bytes.size() < 16 ? "not an airlock index (too short)" : "not an airlock index (bad magic)");
   }
   std::uint32_t version = get_u32le(bytes.data() + 8);
   if (version != k_format_version) {

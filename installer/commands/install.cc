@@ -14,6 +14,7 @@ struct BundleOptions {
   bool allow_unencrypted = false;
   bool no_activate = false;
   bool json = false;
+  std::size_t threads = 0;
 };
 
 Result<GateOptions> gate_options(const BundleOptions& o) {
@@ -34,6 +35,7 @@ void add_bundle_options(CLI::App* cmd, BundleOptions& o) {
   cmd->add_option("--passphrase-file", o.passphrase_file, "passphrase for a passphrase-encrypted bundle");
   cmd->add_flag("--allow-unencrypted", o.allow_unencrypted, "accept a bundle made with --no-encrypt");
   cmd->add_flag("--json", o.json, "print the result as JSON");
+  cmd->add_option("--threads", o.threads, "worker threads for decryption and hashing (default: one per core)");
 }
 
 }  // namespace
@@ -49,6 +51,7 @@ void add_install_command(CLI::App& app, Context& ctx) {
       InstallOptions io;
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
       io.activate = !o->no_activate;
+      io.threads = o->threads;
       ProgressFn draw = ctx.printer.progress();
       if (draw) {
         io.progress = [draw](const ProgressEvent& e) {
@@ -84,7 +87,7 @@ void add_verify_command(CLI::App& app, Context& ctx) {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option)));
       ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
-      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress());
+      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress(), o->threads);
       ctx.printer.end_progress();
       TRY(out);
       if (o->json) {

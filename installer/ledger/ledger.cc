@@ -67,6 +67,11 @@ ErrorCode code_for(int rc) {
 // An SQLite failure: "ledger PATH: WHAT: sqlite message".
 Error sqlite_error(sqlite3* db, int rc, std::string_view what, const char* message = nullptr) {
   if (message == nullptr) message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  // SQLite says "disk I/O error" for a full disk; the OS error says which.
+  const int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
+  if (sys_errno != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_CANTOPEN)) {
+    return Error(code_for(rc), fmt::format("ledger {}: {}: {} ({})", db_path(db), what, message, std::strerror(sys_errno)));
+  }
   return Error(code_for(rc), fmt::format("ledger {}: {}: {}", db_path(db), what, message));
 }
 
