@@ -102,15 +102,18 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   if (ec) {
     return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tree.string(), ec.message());
   }
+  std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
   ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
-
   Stager stager(payload, tree, linked);
   TRY(stager.create_files());
+  prepare.reset();
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads);
+  auto streamed =
+      format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads, options.timings);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
+  std::optional<ScopedTimer> finalize(std::in_place, options.timings, "fsync + hardlinks + read-only + rename");
   TRY(stager.finish());
 
   ASSIGN_OR_RETURN(auto active, site.ledger().active_version(h.name));
@@ -140,7 +143,9 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), fs::errno_text(errno));
   }
   TRY(fs::fsync_dir(dest.parent_path()));
+  finalize.reset();
 
+  ScopedTimer commit_timer(options.timings, "ledger commit + activate");
   VersionRecord rec;
   rec.deployment = h.name;
   rec.version = h.version;
@@ -180,7 +185,9 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
 }  // namespace
 
 Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, const InstallOptions& options) {
+  std::optional<ScopedTimer> gate_timer(std::in_place, options.timings, "gate: signature, key, manifest");
   auto admitted = admit(site, bundle, options.gate);
+  gate_timer.reset();
   if (!admitted) {
     std::string target = bundle.filename().string();
     if (auto opened = format::open_index(bundle)) {
@@ -209,12 +216,14 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
 }
 
 Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const GateOptions& gate,
-                                    const ProgressFn& progress, std::size_t threads) {
+                                    const ProgressFn& progress, std::size_t threads, Timings* timings) {
+  std::optional<ScopedTimer> gate_timer(std::in_place, timings, "gate: signature, key, manifest");
   ASSIGN_OR_RETURN(Admitted a, admit(site, bundle, gate));
+  gate_timer.reset();
   Stager stager(a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads));
+  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads, timings));
   ASSIGN_OR_RETURN(std::size_t partial, stager.finish());
   VerifyOutcome out;
   out.name = a.opened.header.name;

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/base/progress.h"
+#include "core/base/timings.h"
 #include "installer/gate.h"
 #include "installer/site.h"
 
@@ -28,6 +29,7 @@ struct InstallOptions {
   GateOptions gate;
   ProgressFn progress;
   std::size_t threads = 0;  // frame workers; 0 = one per core
+  Timings* timings = nullptr;
 };
 
 struct InstallOutcome {
@@ -56,6 +58,7 @@ struct VerifyOutcome {
 
 // Everything install does short of writing a byte.
 Result<VerifyOutcome> verify_bundle(Site& site, const std::filesystem::path& bundle, const GateOptions& gate,
-                                    const ProgressFn& progress, std::size_t threads = 0);
+                                    const ProgressFn& progress, std::size_t threads = 0,
+                                    Timings* timings = nullptr);
 
 }  // namespace airlock::installer

@@ -28,6 +28,7 @@ struct CreateOptions {
   std::string expires;
   bool json = false;
   std::size_t threads = 0;
+  bool timings = false;
 };
 
 Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, const crypto::AeadKey& key,
@@ -143,6 +144,11 @@ Status create(const CreateOptions& o, Context& ctx) {
   wo.bundle_id = bundle_id;
   wo.data_key = data_key;
   wo.threads = o.threads;
+  Timings timings;
+  auto started = std::chrono::steady_clock::now();
+  if (o.timings) {
+    wo.timings = &timings;
+  }
   wo.progress = ctx.printer.progress();
   auto written = format::write_volumes(inputs, wo);
   ctx.printer.end_progress();
@@ -183,6 +189,9 @@ Status create(const CreateOptions& o, Context& ctx) {
   cleanup();
   TRY(st);
   TRY(fs::fsync_dir(out_dir));
+  if (o.timings) {
+    ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
 
   nlohmann::json summary = {{"bundle_id", header.bundle_id}, {"deployment", m.name}, {"version", m.version},
                             {"sequence", header.sequence}, {"files", written->payload.files.size()},
@@ -218,6 +227,7 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
+  cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   cmd->callback([&ctx, o] {
     ctx.printer.set_quiet(ctx.quiet);
     auto st = create(*o, ctx);

@@ -90,4 +90,14 @@ void Printer::draw(const ProgressEvent& e) {
 
 void Printer::end_progress() { clear_line(); }
 
+void Printer::print_timings(const Timings& timings, double wall_seconds) {
+  clear_line();
+  fmt::print(stderr, "{}: timings (worker stages add CPU time across threads)\n", m_program);
+  for (const auto& [stage, seconds] : timings.entries()) {
+    fmt::print(stderr, "  {:<44} {:8.3f} s  {:5.1f}%\n", stage, seconds,
+               wall_seconds > 0 ? 100.0 * seconds / wall_seconds : 0.0);
+  }
+  fmt::print(stderr, "  {:<44} {:8.3f} s\n", "wall", wall_seconds);
+}
+
 }  // namespace airlock::cli

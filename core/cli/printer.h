@@ -13,6 +13,7 @@
 
 #include "core/base/error.h"
 #include "core/base/progress.h"
+#include "core/base/timings.h"
 
 namespace airlock::cli {
 
@@ -48,6 +49,8 @@ class Printer {
   }
 
   ProgressFn progress();
+  // Prints the stages to stderr with their share of the wall time.
+  void print_timings(const Timings& timings, double wall_seconds);
   void end_progress();
   void set_quiet(bool quiet) { m_quiet = quiet; }
 

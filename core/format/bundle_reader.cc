@@ -156,8 +156,8 @@ namespace {
 class VolumeStreamer {
  public:
   VolumeStreamer(const OpenedIndex& opened, const Payload& payload, const std::optional<crypto::AeadKey>& key,
-                 const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested)
-      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress) {
+                 const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested, Timings* timings)
+      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress), m_timings(timings) {
     std::size_t threads = OrderedPool::resolve_threads(threads_requested);
     for (std::size_t i = 0; i < threads; ++i) {
       auto w = std::make_unique<Worker>();
@@ -169,6 +169,7 @@ class VolumeStreamer {
     m_ring.resize(4 * threads + 4);
     m_pool = std::make_unique<OrderedPool>(threads == 1 ? 0 : threads, m_ring.size(),
                                            [this](std::size_t slot, std::size_t worker) {
+                                             ScopedTimer t(m_timings, "decrypt + decode + hash (workers, CPU)");
                                              open_frame(m_ring[slot], *m_workers[worker]);
                                            });
     m_pack_chunks.resize(payload.packs.size());
@@ -248,13 +249,19 @@ class VolumeStreamer {
     const std::vector<std::uint32_t>& chunks = m_pack_chunks[k];
     auto consume_one = [&]() -> Status {
       std::size_t slot = tail % m_ring.size();
-      m_pool->wait(slot);
+      {
+        ScopedTimer t(m_timings, "wait for workers");
+        m_pool->wait(slot);
+      }
       ++tail;
       Slot& s = m_ring[slot];
       if (s.error) {
         return std::unexpected(*s.error);
       }
-      TRY(m_sink(s.index, s.plain));
+      {
+        ScopedTimer t(m_timings, "write staged files + file hash");
+        TRY(m_sink(s.index, s.plain));
+      }
       const ChunkEntry& c = m_payload.chunks[s.index];
       m_stats.chunk_bytes += c.size;
       m_done += c.stored;
@@ -273,7 +280,10 @@ class VolumeStreamer {
       s.volume = &info;
       s.pack = k;
       s.frame.resize(m_payload.chunks[index].stored);
-      TRY(reader.read_exact(s.frame));
+      {
+        ScopedTimer t(m_timings, "read volumes + volume hash");
+        TRY(reader.read_exact(s.frame));
+      }
       m_pool->submit(head % m_ring.size());
       ++head;
     }
@@ -330,6 +340,7 @@ class VolumeStreamer {
     }
   }
 
+  Timings* m_timings;
   std::vector<Slot> m_ring;
   std::vector<std::unique_ptr<Worker>> m_workers;
   std::unique_ptr<OrderedPool> m_pool;
@@ -349,11 +360,11 @@ class VolumeStreamer {
 
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
-                                   const ProgressFn& progress, std::size_t threads) {
+                                   const ProgressFn& progress, std::size_t threads, Timings* timings) {
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
   }
-  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads);
+  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings);
   return streamer.run();
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/base/progress.h"
+#include "core/base/timings.h"
 #include "core/crypto/aead.h"
 #include "core/crypto/sodium.h"
 #include "core/format/index.h"
@@ -56,7 +57,8 @@ struct StreamStats {
 // the sink is always called from the calling thread, in order.
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
-                                   const ProgressFn& progress, std::size_t threads = 0);
+                                   const ProgressFn& progress, std::size_t threads = 0,
+                                   Timings* timings = nullptr);
 
 }  // namespace airlock::format
 

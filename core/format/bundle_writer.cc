@@ -154,6 +154,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   }
   std::vector<Slot> ring(4 * threads + 4);
   OrderedPool pool(threads == 1 ? 0 : threads, ring.size(), [&](std::size_t slot, std::size_t worker) {
+    ScopedTimer t(options.timings, "hash + encode (workers, CPU)");
     Slot& s = ring[slot];
     hashers[worker]->update(s.data);
     s.id = hashers[worker]->finish();
@@ -165,7 +166,11 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
 
   auto consume_one = [&]() -> Status {
     std::size_t slot = tail % ring.size();
-    pool.wait(slot);
+    {
+      ScopedTimer t(options.timings, "wait for workers");
+      pool.wait(slot);
+    }
+    ScopedTimer t(options.timings, "dedup + encrypt + pack + write");
     ++tail;
     Slot& s = ring[slot];
     FileEntry& entry = result.payload.files[s.file];
@@ -219,11 +224,13 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
     for (;;) {
       TRY(check_interrupt());
+      ScopedTimer t(options.timings, "read + chunk + file hash");
       ASSIGN_OR_RETURN(std::optional<chunk::Chunk> c, chunker.next());
       if (!c) {
         break;
       }
       file_hash.update(c->data);
+      t.stop();
       if (head - tail == ring.size()) {
         TRY(consume_one());
       }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/base/progress.h"
+#include "core/base/timings.h"
 #include "core/crypto/aead.h"
 #include "core/crypto/sodium.h"
 #include "core/format/index.h"
@@ -42,6 +43,7 @@ struct WriteOptions {
   int zstd_level = 3;
   std::size_t threads = 0;  // workers hashing and encoding chunks; 0 = one per core
   ProgressFn progress;
+  Timings* timings = nullptr;
 };
 
 struct WriteResult {

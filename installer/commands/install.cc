@@ -1,4 +1,5 @@
 // airlock-installer install and verify.
+#include <chrono>
 #include <fmt/format.h>
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
@@ -15,6 +16,7 @@ struct BundleOptions {
   bool no_activate = false;
   bool json = false;
   std::size_t threads = 0;
+  bool timings = false;
 };
 
 Result<GateOptions> gate_options(const BundleOptions& o) {
@@ -36,6 +38,7 @@ void add_bundle_options(CLI::App* cmd, BundleOptions& o) {
   cmd->add_flag("--allow-unencrypted", o.allow_unencrypted, "accept a bundle made with --no-encrypt");
   cmd->add_flag("--json", o.json, "print the result as JSON");
   cmd->add_option("--threads", o.threads, "worker threads for decryption and hashing (default: one per core)");
+  cmd->add_flag("--timings", o.timings, "print where the time went, per stage");
 }
 
 }  // namespace
@@ -52,6 +55,11 @@ void add_install_command(CLI::App& app, Context& ctx) {
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
       io.activate = !o->no_activate;
       io.threads = o->threads;
+      Timings timings;
+      auto started = std::chrono::steady_clock::now();
+      if (o->timings) {
+        io.timings = &timings;
+      }
       ProgressFn draw = ctx.printer.progress();
       if (draw) {
         io.progress = [draw](const ProgressEvent& e) {
@@ -63,6 +71,9 @@ void add_install_command(CLI::App& app, Context& ctx) {
       auto out = install_bundle(*site, o->bundle, io);
       ctx.printer.end_progress();
       TRY(out);
+      if (o->timings) {
+        ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       if (o->json) {
         nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"bundle_id", out->bundle_id},
                             {"already_installed", out->already_installed}, {"activated", out->activated},
@@ -87,9 +98,15 @@ void add_verify_command(CLI::App& app, Context& ctx) {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option)));
       ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
-      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress(), o->threads);
+      Timings timings;
+      auto started = std::chrono::steady_clock::now();
+      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress(), o->threads,
+                               o->timings ? &timings : nullptr);
       ctx.printer.end_progress();
       TRY(out);
+      if (o->timings) {
+        ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       if (o->json) {
         nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"ok", true},
                             {"already_installed", out->already_installed}, {"files", out->files},
