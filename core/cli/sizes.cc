@@ -39,6 +39,9 @@ Result<std::uint64_t> parse_size(std::string_view text) {
     return make_error(ErrorCode::kInvalidArgument,
                       "bad size '{}' (use e.g. 700M, 4G, or a preset: fat32, dvd, dvd-dl, bd25, bd50)", text);
   }
+  if (unit != 0 && n > UINT64_MAX / unit) {
+    return make_error(ErrorCode::kInvalidArgument, "size '{}' is too large", text);
+  }
   return n * unit;
 }
 

@@ -11,7 +11,11 @@ Status init_sodium() {
   return ok_status();
 }
 
-void random_bytes(std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+void random_bytes(std::span<std::uint8_t> out) {
+  if (!out.empty()) {
+    randombytes_buf(out.data(), out.size());
+  }
+}
 
 void ed25519_keypair(SignPublicKey& pk, SignSecretKey& sk) {
   crypto_sign_keypair(pk.data(), sk.data());

@@ -46,7 +46,9 @@ Result<T> field(const json& obj, const char* key, const char* where) {
     if (!it->is_number_unsigned()) return corrupt(fmt::format("{}: field '{}' must be an unsigned integer", where, key));
     return it->template get<std::uint64_t>();
   } else {
-    if (!it->is_number_integer()) return corrupt(fmt::format("{}: field '{}' must be an integer", where, key));
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->template get<std::uint64_t>() > INT64_MAX)) {
+      return corrupt(fmt::format("{}: field '{}' must be a 64-bit signed integer", where, key));
+    }
     return it->template get<std::int64_t>();
   }
 }

@@ -19,6 +19,9 @@ std::unexpected<Error> corrupt(std::string_view what) {
   return std::unexpected(Error(ErrorCode::kCorruption, fmt::format("payload manifest: {}", what)));
 }
 
+// An unsigned JSON number that must fit 32 bits (never silently truncated).
+bool is_u32(const json& v) { return v.is_number_unsigned() && v.get<std::uint64_t>() <= UINT32_MAX; }
+
 }  // namespace
 
 std::uint64_t Payload::total_file_bytes() const {
@@ -78,8 +81,8 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   p.name = meta["deployment"]["name"].get<std::string>();
   p.version = meta["deployment"]["version"].get<std::string>();
   const json& ch = meta.value("chunking", json());
-  if (!ch.is_object() || !ch.value("min", json()).is_number_unsigned() || !ch.value("avg", json()).is_number_unsigned() ||
-      !ch.value("max", json()).is_number_unsigned()) {
+  if (!ch.is_object() || !is_u32(ch.value("min", json())) || !is_u32(ch.value("avg", json())) ||
+      !is_u32(ch.value("max", json()))) {
     return corrupt("missing chunking parameters");
   }
   p.chunking.min_size = ch["min"].get<std::uint32_t>();
@@ -91,7 +94,7 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   }
   std::set<std::string> pack_names;
   for (const json& k : packs) {
-    if (!k.is_object() || !k.value("volume", json()).is_number_unsigned() || !k.value("name", json()).is_string() ||
+    if (!k.is_object() || !is_u32(k.value("volume", json())) || !k.value("name", json()).is_string() ||
         !k.value("size", json()).is_number_unsigned()) {
       return corrupt("malformed pack entry");
     }
@@ -108,7 +111,7 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   }
   std::set<std::string> paths;
   for (const json& f : files) {
-    if (!f.is_object() || !f.value("path", json()).is_string() || !f.value("mode", json()).is_number_unsigned() ||
+    if (!f.is_object() || !f.value("path", json()).is_string() || !is_u32(f.value("mode", json())) ||
         !f.value("size", json()).is_number_unsigned() || !f.value("sha256", json()).is_string() ||
         !f.value("first_ref", json()).is_number_unsigned() || !f.value("ref_count", json()).is_number_unsigned()) {
       return corrupt("malformed file entry");

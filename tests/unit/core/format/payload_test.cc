@@ -1,0 +1,428 @@
+#include "core/format/payload.h"
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+namespace airlock::format {
+namespace {
+
+using nlohmann::json;
+
+crypto::Digest digest_filled(std::uint8_t v) {
+  crypto::Digest d{};
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(v + i);
+  return d;
+}
+
+// Two volumes, two packs, three chunks; files share chunk 0; one empty file.
+Payload sample_payload() {
+  Payload p;
+  p.name = "demo";
+  p.version = "1.0.0";
+  p.chunks = {
+      ChunkEntry{digest_filled(0x10), 100, 50, 0, 0, codec::Codec::kZstd},
+      ChunkEntry{digest_filled(0x20), 200, 80, 0, 50, codec::Codec::kBytePlane},
+      ChunkEntry{digest_filled(0x30), 300, 316, 1, 0, codec::Codec::kStore},
+  };
+  p.packs = {PackEntry{0, "packs/000000.pack", 130}, PackEntry{1, "packs/000001.pack", 316}};
+  p.refs = {0, 1, 2, 0};
+  p.files = {
+      FileEntry{"model/a.bin", 0644, 300, std::string(64, 'a'), 0, 2},
+      FileEntry{"model/sub/b.bin", 0755, 400, std::string(64, 'b'), 2, 2},
+      FileEntry{"config/empty", 0644, 0, std::string(64, 'e'), 4, 0},
+  };
+  p.activate = json{{"run", {"systemctl", "restart", "x"}}, {"timeout_seconds", 90}, {"shell", false}};
+  return p;
+}
+
+Result<Payload> round_trip(const Payload& p, std::size_t volumes = 2) { return decode_payload(encode_payload(p), volumes); }
+
+void expect_corrupt(const Payload& p, std::string_view needle = {}, std::size_t volumes = 2) {
+  auto r = round_trip(p, volumes);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == ErrorCode::kCorruption);
+  if (!needle.empty()) {
+    INFO(r.error().message());
+    CHECK(r.error().message().find(needle) != std::string::npos);
+  }
+}
+
+void expect_corrupt_bytes(const Bytes& b, std::size_t volumes = 2) {
+  auto r = decode_payload(b, volumes);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == ErrorCode::kCorruption);
+}
+
+std::size_t meta_len(const Bytes& b) { return static_cast<std::size_t>(get_u64le(b.data() + 8)); }
+std::size_t chunk_record_at(const Bytes& b, std::size_t i) { return 16 + meta_len(b) + 8 + 64 * i; }
+
+// Re-encodes `b` with its metadata JSON edited by `edit`.
+Bytes with_meta(const Bytes& b, const std::function<void(json&)>& edit) {
+  const std::size_t len = meta_len(b);
+  json meta = json::parse(as_chars(ByteSpan(b.data() + 16, len)));
+  edit(meta);
+  std::string text = meta.dump();
+  Bytes out(b.begin(), b.begin() + 8);
+  put_u64le(out, text.size());
+  append(out, as_bytes(text));
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(16 + len), b.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("payload: encode/decode round trip keeps every field", "[format][payload]") {
+  Payload p = sample_payload();
+  p.chunking.min_size = 1024;
+  p.chunking.avg_size = 4096;
+  p.chunking.max_size = 16384;
+  auto d = round_trip(p);
+  REQUIRE(d.has_value());
+  CHECK(d->name == p.name);
+  CHECK(d->version == p.version);
+  CHECK(d->chunking.min_size == 1024);
+  CHECK(d->chunking.avg_size == 4096);
+  CHECK(d->chunking.max_size == 16384);
+  REQUIRE(d->chunks.size() == p.chunks.size());
+  for (std::size_t i = 0; i < p.chunks.size(); ++i) {
+    INFO("chunk " << i);
+    CHECK(d->chunks[i].id == p.chunks[i].id);
+    CHECK(d->chunks[i].size == p.chunks[i].size);
+    CHECK(d->chunks[i].stored == p.chunks[i].stored);
+    CHECK(d->chunks[i].pack == p.chunks[i].pack);
+    CHECK(d->chunks[i].offset == p.chunks[i].offset);
+    CHECK(d->chunks[i].codec == p.chunks[i].codec);
+  }
+  REQUIRE(d->files.size() == p.files.size());
+  for (std::size_t i = 0; i < p.files.size(); ++i) {
+    INFO("file " << i);
+    CHECK(d->files[i].path == p.files[i].path);
+    CHECK(d->files[i].mode == p.files[i].mode);
+    CHECK(d->files[i].size == p.files[i].size);
+    CHECK(d->files[i].sha256 == p.files[i].sha256);
+    CHECK(d->files[i].first_ref == p.files[i].first_ref);
+    CHECK(d->files[i].ref_count == p.files[i].ref_count);
+  }
+  REQUIRE(d->packs.size() == p.packs.size());
+  for (std::size_t i = 0; i < p.packs.size(); ++i) {
+    CHECK(d->packs[i].volume == p.packs[i].volume);
+    CHECK(d->packs[i].name == p.packs[i].name);
+    CHECK(d->packs[i].size == p.packs[i].size);
+  }
+  CHECK(d->refs == p.refs);
+  CHECK(d->activate == p.activate);
+  CHECK(d->total_file_bytes() == 700);
+  CHECK(encode_payload(*d) == encode_payload(p));
+}
+
+TEST_CASE("payload: byte layout follows FORMAT.md", "[format][payload]") {
+  Payload p = sample_payload();
+  Bytes b = encode_payload(p);
+  CHECK(std::memcmp(b.data(), "ALPAYLD1", 8) == 0);
+  json meta = json::parse(as_chars(ByteSpan(b.data() + 16, meta_len(b))));
+  CHECK(meta["chunking"]["algorithm"] == "fastcdc-v1");
+  CHECK(meta["deployment"]["name"] == "demo");
+  const std::size_t count_at = 16 + meta_len(b);
+  CHECK(get_u64le(b.data() + count_at) == 3);
+  const std::uint8_t* r = b.data() + chunk_record_at(b, 1);
+  CHECK(std::memcmp(r, p.chunks[1].id.data(), 32) == 0);
+  CHECK(get_u64le(r + 32) == 200);
+  CHECK(get_u64le(r + 40) == 80);
+  CHECK(get_u64le(r + 48) == 50);
+  CHECK(get_u32le(r + 56) == 0);
+  CHECK(r[60] == 2);
+  CHECK((r[61] | r[62] | r[63]) == 0);
+  const std::size_t refs_at = chunk_record_at(b, 3);
+  CHECK(get_u64le(b.data() + refs_at) == 4);
+  CHECK(b.size() == refs_at + 8 + 4 * 4);
+  CHECK(get_u32le(b.data() + refs_at + 8 + 8) == 2);
+}
+
+TEST_CASE("payload: an empty payload round trips", "[format][payload]") {
+  Payload p;
+  p.name = "empty";
+  p.version = "0";
+  auto d = round_trip(p, 1);
+  REQUIRE(d.has_value());
+  CHECK(d->files.empty());
+  CHECK(d->chunks.empty());
+  CHECK(d->refs.empty());
+  CHECK(d->packs.empty());
+  CHECK(d->activate.is_null());
+}
+
+TEST_CASE("payload: rejects unsafe paths", "[format][payload]") {
+  for (std::string path : {std::string("../x"), std::string("/abs"), std::string("a//b"), std::string("a/./b"),
+                           std::string(""), std::string("."), std::string(".."), std::string("a/.."),
+                           std::string("./a"), std::string("a/"), std::string("model/../../etc/passwd"),
+                           std::string("a\0b", 3)}) {
+    INFO("path: " << path);
+    Payload p = sample_payload();
+    p.files[0].path = path;
+    expect_corrupt(p);
+  }
+}
+
+TEST_CASE("payload: rejects duplicate paths", "[format][payload]") {
+  Payload p = sample_payload();
+  p.files[1].path = p.files[0].path;
+  expect_corrupt(p, "twice");
+}
+
+TEST_CASE("payload: rejects a path that is both a file and a directory", "[format][payload]") {
+  Payload p = sample_payload();
+  p.files[0].path = "a";
+  p.files[1].path = "a/b";
+  expect_corrupt(p, "both a file and a directory");
+
+  p.files[0].path = "x/y/z";
+  p.files[1].path = "x/y";
+  expect_corrupt(p, "both a file and a directory");
+
+  // Siblings that merely share a prefix are fine.
+  p.files[0].path = "a";
+  p.files[1].path = "a0/b";
+  p.files[2].path = "a.b";
+  auto ok = round_trip(p);
+  REQUIRE(ok.has_value());
+  p.files[2].path = "a-b/c";
+  ok = round_trip(p);
+  REQUIRE(ok.has_value());
+}
+
+TEST_CASE("payload: only modes 0644 and 0755 are allowed", "[format][payload]") {
+  for (std::uint32_t mode : {04755u, 0777u, 02755u, 01755u, 0600u, 0444u, 0u, 0100644u}) {
+    INFO("mode " << std::oct << mode);
+    Payload p = sample_payload();
+    p.files[1].mode = mode;
+    expect_corrupt(p, "mode");
+  }
+  Payload p = sample_payload();
+  p.files[0].mode = 0755;
+  p.files[1].mode = 0644;
+  REQUIRE(round_trip(p).has_value());
+}
+
+TEST_CASE("payload: a JSON mode that only truncates to 0644 is rejected", "[format][payload]") {
+  // 2^32 + 420: not 420, whatever a 32-bit cast makes of it.
+  Bytes b = with_meta(encode_payload(sample_payload()),
+                      [](json& m) { m["files"][0]["mode"] = (1ull << 32) + 0644; });
+  expect_corrupt_bytes(b);
+}
+
+TEST_CASE("payload: a JSON pack volume that only truncates to 0 is rejected", "[format][payload]") {
+  // 2^32 is not volume 0, whatever a 32-bit cast makes of it.
+  Bytes b = with_meta(encode_payload(sample_payload()), [](json& m) { m["packs"][0]["volume"] = 1ull << 32; });
+  expect_corrupt_bytes(b);
+}
+
+TEST_CASE("payload: rejects references beyond the chunk table", "[format][payload]") {
+  Payload p = sample_payload();
+  p.refs[3] = 3;
+  expect_corrupt(p, "chunk 3 of 3");
+  p.refs[3] = 0xffffffffu;
+  expect_corrupt(p);
+}
+
+TEST_CASE("payload: rejects file ranges past the reference table", "[format][payload]") {
+  Payload p = sample_payload();
+  p.files[2].first_ref = 5;
+  expect_corrupt(p, "references past");
+  p = sample_payload();
+  p.files[1].ref_count = 3;
+  p.files[1].size = 500;
+  expect_corrupt(p, "references past");
+  p = sample_payload();
+  p.files[1].first_ref = ~0ull;
+  p.files[1].ref_count = 2;
+  expect_corrupt(p, "references past");
+}
+
+TEST_CASE("payload: rejects a file size that is not the sum of its chunks", "[format][payload]") {
+  for (std::uint64_t size : {299ull, 301ull, 0ull, ~0ull}) {
+    INFO(size);
+    Payload p = sample_payload();
+    p.files[0].size = size;
+    expect_corrupt(p, "add up");
+  }
+  Payload p = sample_payload();
+  p.files[2].size = 1;  // empty file claiming a byte
+  expect_corrupt(p, "add up");
+}
+
+TEST_CASE("payload: rejects gaps, overlaps and reordering inside a pack", "[format][payload]") {
+  Payload p = sample_payload();
+  p.chunks[1].offset = 51;  // gap
+  p.packs[0].size = 131;
+  expect_corrupt(p, "chunk 1");
+
+  p = sample_payload();
+  p.chunks[1].offset = 49;  // overlap
+  p.packs[0].size = 129;
+  expect_corrupt(p, "chunk 1");
+
+  p = sample_payload();
+  p.chunks[0].offset = 80;  // out of order: chunk 1 first, then chunk 0
+  p.chunks[1].offset = 0;
+  expect_corrupt(p, "chunk 0");
+
+  p = sample_payload();
+  p.chunks[2].offset = 1;  // first frame not at 0
+  p.packs[1].size = 317;
+  expect_corrupt(p, "chunk 2");
+}
+
+TEST_CASE("payload: rejects a pack size that does not match its frames", "[format][payload]") {
+  for (std::uint64_t size : {129ull, 131ull, 0ull}) {
+    INFO(size);
+    Payload p = sample_payload();
+    p.packs[0].size = size;
+    expect_corrupt(p, "packs/000000.pack");
+  }
+  Payload p = sample_payload();
+  p.packs.push_back(PackEntry{1, "packs/000002.pack", 10});  // a pack with no frames
+  expect_corrupt(p, "packs/000002.pack");
+}
+
+TEST_CASE("payload: rejects a pack in a volume that does not exist", "[format][payload]") {
+  Payload p = sample_payload();
+  p.packs[1].volume = 2;
+  expect_corrupt(p, "packs/000001.pack");
+  expect_corrupt(sample_payload(), "packs/000001.pack", 1);
+  expect_corrupt(sample_payload(), {}, 0);
+}
+
+TEST_CASE("payload: rejects badly named or duplicated packs", "[format][payload]") {
+  for (std::string name : {"packs/000000.pack", "other/1.pack", "packs/../x", "/packs/1", "packs//1", "packs/"}) {
+    INFO(name);
+    Payload p = sample_payload();
+    p.packs[1].name = name;
+    expect_corrupt(p);
+  }
+}
+
+TEST_CASE("payload: rejects a chunk in a pack that does not exist", "[format][payload]") {
+  Payload p = sample_payload();
+  p.chunks[2].pack = 2;
+  expect_corrupt(p, "chunk 2");
+}
+
+TEST_CASE("payload: rejects an unknown codec byte", "[format][payload]") {
+  Bytes good = encode_payload(sample_payload());
+  REQUIRE(decode_payload(good, 2).has_value());
+  for (std::uint8_t codec : {std::uint8_t{3}, std::uint8_t{0x80}, std::uint8_t{0xff}}) {
+    INFO(int(codec));
+    Bytes b = good;
+    b[chunk_record_at(b, 1) + 60] = codec;
+    expect_corrupt_bytes(b);
+  }
+}
+
+TEST_CASE("payload: rejects nonzero reserved bytes", "[format][payload]") {
+  Bytes good = encode_payload(sample_payload());
+  for (std::size_t chunk = 0; chunk < 3; ++chunk) {
+    for (std::size_t k = 61; k < 64; ++k) {
+      INFO("chunk " << chunk << " byte " << k);
+      Bytes b = good;
+      b[chunk_record_at(b, chunk) + k] = 0x01;
+      auto r = decode_payload(b, 2);
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code() == ErrorCode::kCorruption);
+      CHECK(r.error().message().find("reserved") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("payload: rejects a chunk size of 0 or above the maximum", "[format][payload]") {
+  Payload p = sample_payload();
+  p.chunks[0].size = 0;
+  expect_corrupt(p, "chunk 0");
+
+  p = sample_payload();
+  p.chunks[2].size = p.chunking.max_size + 1ull;
+  p.files[1].size = p.chunking.max_size + 1ull + 100;
+  expect_corrupt(p, "chunk 2");
+
+  // Exactly the maximum is fine.
+  p = sample_payload();
+  p.chunks[2].size = p.chunking.max_size;
+  p.files[1].size = p.chunking.max_size + 100ull;
+  REQUIRE(round_trip(p).has_value());
+
+  p = sample_payload();
+  p.chunks[2].stored = (8u << 20) + 1;
+  p.packs[1].size = p.chunks[2].stored;
+  expect_corrupt(p, "chunk 2");
+}
+
+TEST_CASE("payload: rejects trailing bytes", "[format][payload]") {
+  for (std::size_t extra : {1u, 4u, 64u}) {
+    Bytes b = encode_payload(sample_payload());
+    b.insert(b.end(), extra, 0);
+    auto r = decode_payload(b, 2);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+    CHECK(r.error().message().find("trailing") != std::string::npos);
+  }
+}
+
+TEST_CASE("payload: rejects a bad magic, bad JSON and huge counts", "[format][payload]") {
+  Bytes good = encode_payload(sample_payload());
+  Bytes b = good;
+  b[7] = '2';
+  expect_corrupt_bytes(b);
+
+  b = good;
+  b[16] = '[';
+  expect_corrupt_bytes(b);
+
+  b = good;
+  for (int i = 0; i < 8; ++i) b[8 + i] = 0xff;  // metadata length 2^64-1
+  expect_corrupt_bytes(b);
+
+  b = good;
+  const std::size_t count_at = 16 + meta_len(b);
+  for (int i = 0; i < 8; ++i) b[count_at + i] = 0xff;  // 2^64-1 chunks
+  expect_corrupt_bytes(b);
+
+  b = good;
+  b[count_at] = 4;  // one chunk more than there are records
+  expect_corrupt_bytes(b);
+
+  b = good;
+  const std::size_t refs_at = chunk_record_at(b, 3);
+  for (int i = 0; i < 8; ++i) b[refs_at + i] = 0xff;  // 2^64-1 references
+  expect_corrupt_bytes(b);
+
+  b = with_meta(good, [](json& m) { m.erase("files"); });
+  expect_corrupt_bytes(b);
+  b = with_meta(good, [](json& m) { m["files"][0]["size"] = -300; });
+  expect_corrupt_bytes(b);
+  b = with_meta(good, [](json& m) { m["chunking"].erase("max"); });
+  expect_corrupt_bytes(b);
+  b = with_meta(good, [](json& m) { m["deployment"]["name"] = 5; });
+  expect_corrupt_bytes(b);
+  // Unchanged metadata through the same helper still decodes.
+  REQUIRE(decode_payload(with_meta(good, [](json&) {}), 2).has_value());
+}
+
+TEST_CASE("payload: every truncation is an error, never a crash", "[format][payload]") {
+  Bytes good = encode_payload(sample_payload());
+  REQUIRE(decode_payload(good, 2).has_value());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    std::vector<std::uint8_t> prefix(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n));
+    auto r = decode_payload(ByteSpan(prefix.data(), prefix.size()), 2);
+    if (r.has_value()) {
+      FAIL_CHECK("prefix of " << n << " bytes decoded");
+    } else if (r.error().code() != ErrorCode::kCorruption) {
+      FAIL_CHECK("prefix of " << n << " bytes: " << r.error().message());
+    }
+  }
+}
+
+}  // namespace airlock::format

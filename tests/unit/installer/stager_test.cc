@@ -1,0 +1,255 @@
+#include "installer/stager.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/core.h>
+
+#include "core/crypto/sha256.h"
+
+namespace airlock::installer {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    m_path = stdfs::temp_directory_path() / fmt::format("airlock-stager-test-{:016x}", (std::uint64_t{rd()} << 32) | rd());
+    stdfs::create_directories(m_path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    stdfs::remove_all(m_path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const stdfs::path& path() const { return m_path; }
+
+ private:
+  stdfs::path m_path;
+};
+
+Bytes pattern(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Bytes b(n);
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  return b;
+}
+
+Bytes read_all(const stdfs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Three chunks; file A = c0 c1; file B = c2 c0 c2 c1 (out of order, c2
+// repeated); file C = c2; file "empty" has no chunks.
+struct Sample {
+  std::vector<Bytes> chunks = {pattern(1000, 1), pattern(5000, 2), pattern(333, 3)};
+  format::Payload payload;
+  Bytes a;
+  Bytes b;
+  Bytes c;
+
+  Sample() {
+    auto cat = [&](std::initializer_list<int> ids) {
+      Bytes out;
+      for (int i : ids) append(out, chunks[static_cast<std::size_t>(i)]);
+      return out;
+    };
+    a = cat({0, 1});
+    b = cat({2, 0, 2, 1});
+    c = cat({2});
+    payload.name = "demo";
+    payload.version = "1";
+    std::uint64_t offset = 0;
+    for (const Bytes& ch : chunks) {
+      format::ChunkEntry e;
+      e.id = crypto::sha256(ch);
+      e.size = ch.size();
+      e.stored = ch.size();
+      e.offset = offset;
+      offset += ch.size();
+      payload.chunks.push_back(e);
+    }
+    payload.packs.push_back(format::PackEntry{0, "packs/000000.pack", offset});
+    payload.refs = {0, 1, 2, 0, 2, 1, 2};
+    payload.files = {
+        format::FileEntry{"a.bin", 0644, a.size(), crypto::sha256_hex(a), 0, 2},
+        format::FileEntry{"dir/b.bin", 0755, b.size(), crypto::sha256_hex(b), 2, 4},
+        format::FileEntry{"dir/sub/c.bin", 0644, c.size(), crypto::sha256_hex(c), 6, 1},
+        format::FileEntry{"empty", 0644, 0, crypto::sha256_hex({}), 7, 0},
+    };
+  }
+  std::vector<bool> no_skip() const { return std::vector<bool>(payload.files.size(), false); }
+};
+
+}  // namespace
+
+TEST_CASE("stager: chunks arriving out of order assemble every file", "[installer][stager]") {
+  Sample s;
+  // The encoded payload is one the reader would accept.
+  REQUIRE(format::decode_payload(format::encode_payload(s.payload), 1).has_value());
+  TempDir tmp;
+  const stdfs::path tree = tmp.path() / "tree";
+  Stager stager(s.payload, tree, s.no_skip());
+  REQUIRE(stager.create_files());
+  // Every file exists at its full size before any chunk arrives.
+  CHECK(stdfs::file_size(tree / "a.bin") == s.a.size());
+  CHECK(stdfs::file_size(tree / "dir/b.bin") == s.b.size());
+  CHECK(stdfs::file_size(tree / "empty") == 0);
+  // c1 (a later offset of a.bin, and the last of b.bin) first, then c2, then c0.
+  for (std::uint32_t k : {1u, 2u, 0u}) {
+    INFO("chunk " << k);
+    REQUIRE(stager.on_chunk(k, s.chunks[k]));
+  }
+  auto done = stager.finish();
+  REQUIRE(done.has_value());
+  CHECK(*done == 0);
+  CHECK(read_all(tree / "a.bin") == s.a);
+  CHECK(read_all(tree / "dir/b.bin") == s.b);
+  CHECK(read_all(tree / "dir/sub/c.bin") == s.c);
+  CHECK(read_all(tree / "empty").empty());
+}
+
+TEST_CASE("stager: every delivery order gives the same files", "[installer][stager]") {
+  Sample s;
+  std::vector<std::uint32_t> order = {0, 1, 2};
+  do {
+    INFO("order " << order[0] << order[1] << order[2]);
+    TempDir tmp;
+    Stager stager(s.payload, tmp.path() / "t", s.no_skip());
+    REQUIRE(stager.create_files());
+    for (std::uint32_t k : order) {
+      REQUIRE(stager.on_chunk(k, s.chunks[k]));
+    }
+    auto done = stager.finish();
+    REQUIRE(done.has_value());
+    CHECK(*done == 0);
+    CHECK(read_all(tmp.path() / "t" / "a.bin") == s.a);
+    CHECK(read_all(tmp.path() / "t" / "dir/b.bin") == s.b);
+  } while (std::next_permutation(order.begin(), order.end()));
+}
+
+TEST_CASE("stager: a wrong file SHA-256 is kCorruption naming the file", "[installer][stager]") {
+  Sample s;
+  s.payload.files[1].sha256 = crypto::sha256_hex(s.a);  // b.bin claims a.bin's hash
+  TempDir tmp;
+  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  REQUIRE(stager.create_files());
+  std::optional<Error> error;
+  for (std::uint32_t k : {1u, 2u, 0u}) {
+    auto st = stager.on_chunk(k, s.chunks[k]);
+    if (!st) {
+      error = st.error();
+      break;
+    }
+  }
+  if (!error) {
+    auto fin = stager.finish();
+    REQUIRE_FALSE(fin.has_value());
+    error = fin.error();
+  }
+  CHECK(error->code() == ErrorCode::kCorruption);
+  CHECK(error->message().find("dir/b.bin") != std::string::npos);
+}
+
+TEST_CASE("stager: a wrong SHA-256 on an empty file fails at finish", "[installer][stager]") {
+  Sample s;
+  s.payload.files[3].sha256 = std::string(64, '0');
+  TempDir tmp;
+  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  REQUIRE(stager.create_files());
+  for (std::uint32_t k : {0u, 1u, 2u}) {
+    REQUIRE(stager.on_chunk(k, s.chunks[k]));
+  }
+  auto fin = stager.finish();
+  REQUIRE_FALSE(fin.has_value());
+  CHECK(fin.error().code() == ErrorCode::kCorruption);
+  CHECK(fin.error().message().find("empty") != std::string::npos);
+}
+
+TEST_CASE("stager: a chunk that never arrives fails at finish", "[installer][stager]") {
+  Sample s;
+  TempDir tmp;
+  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  REQUIRE(stager.create_files());
+  REQUIRE(stager.on_chunk(0, s.chunks[0]));
+  REQUIRE(stager.on_chunk(2, s.chunks[2]));
+  auto fin = stager.finish();
+  REQUIRE_FALSE(fin.has_value());
+  CHECK(fin.error().code() == ErrorCode::kCorruption);
+  CHECK(fin.error().message().find("not all of its chunks") != std::string::npos);
+}
+
+TEST_CASE("stager: skipped files are not written", "[installer][stager]") {
+  Sample s;
+  TempDir tmp;
+  const stdfs::path tree = tmp.path() / "tree";
+  std::vector<bool> skip = s.no_skip();
+  skip[0] = true;  // a.bin will be hardlinked by the caller
+  Stager stager(s.payload, tree, skip);
+  REQUIRE(stager.create_files());
+  CHECK_FALSE(stdfs::exists(tree / "a.bin"));
+  for (std::uint32_t k : {2u, 1u, 0u}) {
+    REQUIRE(stager.on_chunk(k, s.chunks[k]));
+  }
+  auto done = stager.finish();
+  REQUIRE(done.has_value());
+  CHECK_FALSE(stdfs::exists(tree / "a.bin"));
+  CHECK(read_all(tree / "dir/b.bin") == s.b);
+}
+
+TEST_CASE("stager: verify-only mode counts files it could only chunk-verify", "[installer][stager]") {
+  Sample s;
+  SECTION("out of order") {
+    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    REQUIRE(stager.create_files());
+    for (std::uint32_t k : {1u, 2u, 0u}) {
+      REQUIRE(stager.on_chunk(k, s.chunks[k]));
+    }
+    auto done = stager.finish();
+    REQUIRE(done.has_value());
+    // a.bin (c1 before c0) and b.bin (c2, c0, c2, c1) could not be hashed in
+    // file order without the bytes; c.bin and the empty file were.
+    CHECK(*done == 2);
+  }
+  SECTION("in order for a.bin") {
+    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    REQUIRE(stager.create_files());
+    for (std::uint32_t k : {0u, 1u, 2u}) {
+      REQUIRE(stager.on_chunk(k, s.chunks[k]));
+    }
+    auto done = stager.finish();
+    REQUIRE(done.has_value());
+    CHECK(*done == 1);  // only b.bin, whose c0 arrives before its c2
+  }
+  SECTION("wrong hash of a fully hashed file still fails") {
+    s.payload.files[2].sha256 = std::string(64, 'f');
+    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    REQUIRE(stager.create_files());
+    std::optional<Error> error;
+    for (std::uint32_t k : {0u, 1u, 2u}) {
+      auto st = stager.on_chunk(k, s.chunks[k]);
+      if (!st) {
+        error = st.error();
+        break;
+      }
+    }
+    if (!error) {
+      auto fin = stager.finish();
+      REQUIRE_FALSE(fin.has_value());
+      error = fin.error();
+    }
+    CHECK(error->code() == ErrorCode::kCorruption);
+    CHECK(error->message().find("dir/sub/c.bin") != std::string::npos);
+  }
+}
+
+}  // namespace airlock::installer
