@@ -10,6 +10,7 @@
 #include "core/archive/volume.h"
 #include "core/base/interrupt.h"
 #include "core/base/ordered_pool.h"
+#include "core/base/pipeline.h"
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
 #include "core/format/frame.h"
@@ -167,11 +168,13 @@ class VolumeStreamer {
       m_workers.push_back(std::move(w));
     }
     m_ring.resize(4 * threads + 4);
-    m_pool = std::make_unique<OrderedPool>(threads == 1 ? 0 : threads, m_ring.size(),
-                                           [this](std::size_t slot, std::size_t worker) {
-                                             ScopedTimer t(m_timings, "decrypt + decode + hash (workers, CPU)");
-                                             open_frame(m_ring[slot], *m_workers[worker]);
-                                           });
+    m_pipeline = std::make_unique<Pipeline>(
+        threads == 1 ? 0 : threads, m_ring.size(),
+        [this](std::size_t slot, std::size_t worker) {
+          ScopedTimer t(m_timings, "decrypt + decode + hash (workers)");
+          open_frame(m_ring[slot], *m_workers[worker]);
+        },
+        [this](std::size_t slot) { return consume(m_ring[slot]); });
     m_pack_chunks.resize(payload.packs.size());
     for (std::uint32_t i = 0; i < payload.chunks.size(); ++i) {
       m_pack_chunks[payload.chunks[i].pack].push_back(i);  // already in offset order
@@ -187,8 +190,14 @@ class VolumeStreamer {
 
   Result<StreamStats> run() {
     for (std::uint32_t v = 0; v < m_opened.header.volumes.size(); ++v) {
-      TRY(stream_volume(v));
+      Status st = stream_volume(v);
+      if (!st) {
+        // An error the consumer met first (an earlier frame) takes precedence.
+        TRY(m_pipeline->finish());
+        return std::unexpected(st.error());
+      }
     }
+    TRY(m_pipeline->finish());
     for (std::size_t k = 0; k < m_pack_seen.size(); ++k) {
       if (!m_pack_seen[k]) {
         const PackEntry& p = m_payload.packs[k];
@@ -240,59 +249,6 @@ class VolumeStreamer {
     return ok_status();
   }
 
-  // Frames are read here, in order; workers authenticate, decode and hash
-  // them; the sink gets them back in order. The ring is drained at the end
-  // of each pack, so errors are reported for the first bad frame in order.
-  Status stream_pack(archive::VolumeReader& reader, const VolumeInfo& info, std::uint32_t k) {
-    std::uint64_t head = 0;
-    std::uint64_t tail = 0;
-    const std::vector<std::uint32_t>& chunks = m_pack_chunks[k];
-    auto consume_one = [&]() -> Status {
-      std::size_t slot = tail % m_ring.size();
-      {
-        ScopedTimer t(m_timings, "wait for workers");
-        m_pool->wait(slot);
-      }
-      ++tail;
-      Slot& s = m_ring[slot];
-      if (s.error) {
-        return std::unexpected(*s.error);
-      }
-      {
-        ScopedTimer t(m_timings, "write staged files + file hash");
-        TRY(m_sink(s.index, s.plain));
-      }
-      const ChunkEntry& c = m_payload.chunks[s.index];
-      m_stats.chunk_bytes += c.size;
-      m_done += c.stored;
-      if (m_progress) {
-        m_progress(ProgressEvent{"verify", info.name, m_done, m_total});
-      }
-      return ok_status();
-    };
-    for (std::uint32_t index : chunks) {
-      TRY(check_interrupt());
-      if (head - tail == m_ring.size()) {
-        TRY(consume_one());
-      }
-      Slot& s = m_ring[head % m_ring.size()];
-      s.index = index;
-      s.volume = &info;
-      s.pack = k;
-      s.frame.resize(m_payload.chunks[index].stored);
-      {
-        ScopedTimer t(m_timings, "read volumes + volume hash");
-        TRY(reader.read_exact(s.frame));
-      }
-      m_pool->submit(head % m_ring.size());
-      ++head;
-    }
-    while (tail < head) {
-      TRY(consume_one());
-    }
-    return ok_status();
-  }
-
   struct Slot {
     std::uint32_t index = 0;
     const VolumeInfo* volume = nullptr;
@@ -307,6 +263,48 @@ class VolumeStreamer {
     std::optional<crypto::Aead> aead;
     codec::Decoder decoder;
   };
+
+  // Frames are read here, in order; workers authenticate, decode and hash
+  // them; the consumer thread hands them to the sink in the same order.
+  Status stream_pack(archive::VolumeReader& reader, const VolumeInfo& info, std::uint32_t k) {
+    for (std::uint32_t index : m_pack_chunks[k]) {
+      TRY(check_interrupt());
+      std::size_t slot = 0;
+      {
+        ScopedTimer t(m_timings, "reader waits for a free slot");
+        ASSIGN_OR_RETURN(slot, m_pipeline->acquire());
+      }
+      Slot& s = m_ring[slot];
+      s.index = index;
+      s.volume = &info;
+      s.pack = k;
+      s.frame.resize(m_payload.chunks[index].stored);
+      {
+        ScopedTimer t(m_timings, "read volumes + volume hash (reader)");
+        TRY(reader.read_exact(s.frame));
+      }
+      m_pipeline->submit(slot);
+    }
+    return ok_status();
+  }
+
+  // Runs on the consumer thread, in order.
+  Status consume(Slot& s) {
+    if (s.error) {
+      return std::unexpected(*s.error);
+    }
+    {
+      ScopedTimer t(m_timings, "write staged files + file hash (consumer)");
+      TRY(m_sink(s.index, s.plain));
+    }
+    const ChunkEntry& c = m_payload.chunks[s.index];
+    m_stats.chunk_bytes += c.size;
+    m_done += c.stored;
+    if (m_progress) {
+      m_progress(ProgressEvent{"verify", s.volume->name, m_done, m_total});
+    }
+    return check_interrupt();
+  }
 
   // Runs on a worker: frame -> plaintext, or the error naming what is wrong.
   void open_frame(Slot& s, Worker& w) {
@@ -343,7 +341,7 @@ class VolumeStreamer {
   Timings* m_timings;
   std::vector<Slot> m_ring;
   std::vector<std::unique_ptr<Worker>> m_workers;
-  std::unique_ptr<OrderedPool> m_pool;
+  std::unique_ptr<Pipeline> m_pipeline;
   const OpenedIndex& m_opened;
   const Payload& m_payload;
   const ChunkSink& m_sink;

@@ -8,6 +8,7 @@
 #include "core/archive/volume.h"
 #include "core/base/interrupt.h"
 #include "core/base/ordered_pool.h"
+#include "core/base/pipeline.h"
 #include "core/chunk/chunker.h"
 #include "core/format/frame.h"
 
@@ -131,20 +132,28 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   }
   WriteResult result;
   result.payload.chunking = options.chunking;
+  // Every file entry exists before the pipeline starts: the producer only
+  // ever sets a file's sha256, the consumer only its references.
+  for (const InputFile& in : inputs) {
+    FileEntry entry;
+    entry.path = in.path;
+    entry.mode = in.mode;
+    entry.size = in.size;
+    result.payload.files.push_back(std::move(entry));
+    result.input_bytes += in.size;
+  }
   PackSink sink(options, result);
   std::unordered_map<crypto::Digest, std::uint32_t, DigestHash> seen;
   std::optional<crypto::Aead> aead;
   if (options.data_key) {
     aead.emplace(*options.data_key);
   }
-  std::uint64_t total = 0;
-  for (const InputFile& in : inputs) {
-    total += in.size;
-  }
   std::uint64_t done = 0;
+  Bytes sealed;
 
-  // Hashing and encoding run on the workers; everything order-dependent
-  // (chunk indices, nonces, pack layout) stays on this thread.
+  // Three stages: this thread reads, cuts and hashes files in order; workers
+  // compute chunk ids and codec output; the consumer thread deduplicates,
+  // numbers, encrypts (nonces follow chunk numbers) and writes, in order.
   const std::size_t threads = OrderedPool::resolve_threads(options.threads);
   std::vector<std::unique_ptr<codec::Encoder>> encoders;
   std::vector<std::unique_ptr<crypto::Sha256>> hashers;
@@ -153,25 +162,15 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     hashers.push_back(std::make_unique<crypto::Sha256>());
   }
   std::vector<Slot> ring(4 * threads + 4);
-  OrderedPool pool(threads == 1 ? 0 : threads, ring.size(), [&](std::size_t slot, std::size_t worker) {
-    ScopedTimer t(options.timings, "hash + encode (workers, CPU)");
+  auto work = [&](std::size_t slot, std::size_t worker) {
+    ScopedTimer t(options.timings, "hash + encode (workers)");
     Slot& s = ring[slot];
     hashers[worker]->update(s.data);
     s.id = hashers[worker]->finish();
     s.codec = encoders[worker]->encode(s.data, s.hint, s.encoded);
-  });
-  std::uint64_t head = 0;  // next sequence number to submit
-  std::uint64_t tail = 0;  // next sequence number to consume
-  Bytes sealed;
-
-  auto consume_one = [&]() -> Status {
-    std::size_t slot = tail % ring.size();
-    {
-      ScopedTimer t(options.timings, "wait for workers");
-      pool.wait(slot);
-    }
-    ScopedTimer t(options.timings, "dedup + encrypt + pack + write");
-    ++tail;
+  };
+  auto consume = [&](std::size_t slot) -> Status {
+    ScopedTimer t(options.timings, "dedup + encrypt + pack + write (consumer)");
     Slot& s = ring[slot];
     FileEntry& entry = result.payload.files[s.file];
     auto [it, inserted] = seen.try_emplace(s.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
@@ -202,52 +201,46 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     ++entry.ref_count;
     done += s.data.size();
     if (options.progress) {
-      options.progress(ProgressEvent{"pack", entry.path, done, total});
+      options.progress(ProgressEvent{"pack", entry.path, done, result.input_bytes});
     }
-    return ok_status();
+    return check_interrupt();
   };
+  Pipeline pipeline(threads == 1 ? 0 : threads, ring.size(), work, consume);
 
   crypto::Sha256 file_hash;
-  for (const InputFile& in : inputs) {
+  for (std::uint32_t f = 0; f < inputs.size(); ++f) {
+    const InputFile& in = inputs[f];
     ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(in.source));
     ASSIGN_OR_RETURN(std::uint64_t size, file.size());
     if (size != in.size) {
       return make_error(ErrorCode::kIOError, "{}: changed size while bundling ({} -> {} bytes)", in.source.string(),
                         in.size, size);
     }
-    FileEntry entry;
-    entry.path = in.path;
-    entry.mode = in.mode;
-    entry.size = size;
-    result.payload.files.push_back(std::move(entry));
-    auto file_index = static_cast<std::uint32_t>(result.payload.files.size() - 1);
     ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
     for (;;) {
       TRY(check_interrupt());
-      ScopedTimer t(options.timings, "read + chunk + file hash");
+      ScopedTimer t(options.timings, "read + chunk + file hash (producer)");
       ASSIGN_OR_RETURN(std::optional<chunk::Chunk> c, chunker.next());
       if (!c) {
         break;
       }
       file_hash.update(c->data);
       t.stop();
-      if (head - tail == ring.size()) {
-        TRY(consume_one());
+      std::size_t slot = 0;
+      {
+        ScopedTimer w(options.timings, "producer waits for a free slot");
+        ASSIGN_OR_RETURN(slot, pipeline.acquire());
       }
-      Slot& s = ring[head % ring.size()];
+      Slot& s = ring[slot];
       s.data.assign(c->data.begin(), c->data.end());
       s.hint = c->hint;
-      s.file = file_index;
-      pool.submit(head % ring.size());
-      ++head;
+      s.file = f;
+      pipeline.submit(slot);
     }
-    result.payload.files.back().sha256 = to_hex(file_hash.finish());
+    result.payload.files[f].sha256 = to_hex(file_hash.finish());
   }
-  while (tail < head) {
-    TRY(consume_one());
-  }
+  TRY(pipeline.finish());
   TRY(sink.finish());
-  result.input_bytes = total;
   return result;
 }
 
