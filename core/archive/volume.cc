@@ -29,6 +29,10 @@ Result<std::unique_ptr<VolumeWriter>> VolumeWriter::create(const std::filesystem
   return w;
 }
 
+std::uint64_t VolumeWriter::logical_size() const {
+  return static_cast<std::uint64_t>(archive_filter_bytes(m_archive, 0));
+}
+
 VolumeWriter::~VolumeWriter() {
   if (m_archive != nullptr) {
     archive_write_free(m_archive);

@@ -33,6 +33,8 @@ class VolumeWriter {
   // Writes the end-of-archive marker, fsyncs, and returns size and SHA-256.
   Status finish();
   std::uint64_t bytes_written() const { return m_bytes; }
+  // Bytes of tar produced so far, including what libarchive still buffers.
+  std::uint64_t logical_size() const;
   std::string sha256_hex() const { return m_sha256; }
 
  private:

@@ -82,7 +82,7 @@ class PackSink {
     PackEntry& entry = m_result.payload.packs.back();
     entry.size = m_pack.size();
     TRY(m_volume->add_entry(entry.name, m_pack));
-    m_volume_used = m_volume->bytes_written();
+    m_volume_used = m_volume->logical_size();
     m_pack.clear();
     return ok_status();
   }
