@@ -1,10 +1,8 @@
 #include "bundler/app.h"
 
-#include <exception>
 
 #include "bundler/commands/commands.h"
-#include "core/base/interrupt.h"
-#include "core/crypto/sodium.h"
+#include "core/cli/run_app.h"
 
 namespace airlock::bundler {
 
@@ -25,19 +23,7 @@ int run(int argc, char** argv) {
   add_create_command(app, ctx);
   add_inspect_command(app, ctx);
   add_verify_command(app, ctx);
-  install_interrupt_handlers();
-  if (!crypto::init_sodium()) {
-    return cli::k_exit_error;
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : cli::k_exit_usage;
-  } catch (const std::exception& e) {
-    return ctx.printer.fail(Error(ErrorCode::kIOError, fmt::format("unexpected failure: {}", e.what())));
-  }
-  return ctx.exit_code;
+  return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);
 }
 
 }  // namespace airlock::bundler

@@ -1,10 +1,8 @@
 #include "installer/app.h"
 
 #include <ctime>
-#include <exception>
 
-#include "core/base/interrupt.h"
-#include "core/crypto/sodium.h"
+#include "core/cli/run_app.h"
 #include "installer/commands/commands.h"
 
 namespace airlock::installer {
@@ -24,15 +22,6 @@ void Context::run(const std::function<Status()>& body) {
   if (!st) {
     exit_code = printer.fail(st.error());
   }
-}
-
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 int run(int argc, char** argv) {
@@ -62,19 +51,7 @@ int run(int argc, char** argv) {
   add_rollback_command(app, ctx);
   add_check_command(app, ctx);
   add_gc_command(app, ctx);
-  install_interrupt_handlers();
-  if (!crypto::init_sodium()) {
-    return cli::k_exit_error;
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : cli::k_exit_usage;
-  } catch (const std::exception& e) {
-    return ctx.printer.fail(Error(ErrorCode::kIOError, fmt::format("unexpected failure: {}", e.what())));
-  }
-  return ctx.exit_code;
+  return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);
 }
 
 }  // namespace airlock::installer

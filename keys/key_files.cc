@@ -123,4 +123,15 @@ Result<SitePublicKey> load_site_public_key(const stdfs::path& path) {
   return k;
 }
 
+Result<std::string> read_passphrase_file(const stdfs::path& path) {
+  ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(path, 4096));
+  while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
+    pass.pop_back();
+  }
+  if (pass.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: passphrase file is empty", path.string());
+  }
+  return pass;
+}
+
 }  // namespace airlock::keys

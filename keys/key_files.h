@@ -43,4 +43,7 @@ struct SitePublicKey {
 };
 Result<SitePublicKey> load_site_public_key(const stdfs::path& path);
 
+// A passphrase file: its first line, without the line ending; never empty.
+Result<std::string> read_passphrase_file(const stdfs::path& path);
+
 }  // namespace airlock::keys

@@ -35,13 +35,7 @@ Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, con
                                                      ByteSpan bundle_id) {
   std::vector<format::Recipient> out;
   if (!o.passphrase_file.empty()) {
-    ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
-    while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
-      pass.pop_back();
-    }
-    if (pass.empty()) {
-      return make_error(ErrorCode::kInvalidArgument, "{}: passphrase file is empty", o.passphrase_file);
-    }
+    ASSIGN_OR_RETURN(std::string pass, keys::read_passphrase_file(o.passphrase_file));
     format::Recipient r;
     r.type = "argon2id";
     crypto::random_bytes(r.argon2.salt);

@@ -18,14 +18,7 @@ struct InspectOptions {
   bool json = false;
 };
 
-std::string iso_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using cli::iso_time;
 
 Status inspect(const InspectOptions& o) {
   ASSIGN_OR_RETURN(format::OpenedIndex opened, format::open_index(o.bundle));
@@ -40,10 +33,7 @@ Status inspect(const InspectOptions& o) {
   if (!o.key_dir.empty() || !o.passphrase_file.empty() || !h.encrypted()) {
     std::optional<crypto::AeadKey> key;
     if (!o.passphrase_file.empty()) {
-      ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
-      while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
-        pass.pop_back();
-      }
+      ASSIGN_OR_RETURN(std::string pass, keys::read_passphrase_file(o.passphrase_file));
       ASSIGN_OR_RETURN(key, format::unwrap_with_passphrase(opened, pass));
     } else if (!o.key_dir.empty()) {
       ASSIGN_OR_RETURN(format::SiteKey site, keys::load_site_key(o.key_dir));

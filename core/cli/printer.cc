@@ -1,6 +1,7 @@
 #include "core/cli/printer.h"
 
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <unistd.h>
 
@@ -25,6 +26,15 @@ std::string human_bytes(std::uint64_t bytes) {
     ++u;
   }
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 Printer::Printer(std::string program, bool quiet) : m_program(std::move(program)), m_quiet(quiet) {

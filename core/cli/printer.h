@@ -28,6 +28,8 @@ enum ExitCode : int {
 int exit_code_for(const Error& error);
 
 std::string human_bytes(std::uint64_t bytes);
+// "2026-11-23T22:40:43Z" for unix seconds.
+std::string iso_time(std::int64_t unix_seconds);
 
 class Printer {
  public:

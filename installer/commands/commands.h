@@ -25,7 +25,7 @@ struct Context {
   void run(const std::function<Status()>& body);
 };
 
-std::string iso_time(std::int64_t unix_seconds);
+using cli::iso_time;
 
 void add_init_command(CLI::App& app, Context& ctx);
 void add_trust_command(CLI::App& app, Context& ctx);

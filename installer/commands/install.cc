@@ -4,6 +4,7 @@
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
 #include "installer/install.h"
+#include "keys/key_files.h"
 
 namespace airlock::installer {
 
@@ -23,10 +24,7 @@ Result<GateOptions> gate_options(const BundleOptions& o) {
   GateOptions g;
   g.allow_unencrypted = o.allow_unencrypted;
   if (!o.passphrase_file.empty()) {
-    ASSIGN_OR_RETURN(std::string pass, fs::read_text_file(o.passphrase_file, 4096));
-    while (!pass.empty() && (pass.back() == '\n' || pass.back() == '\r')) {
-      pass.pop_back();
-    }
+    ASSIGN_OR_RETURN(std::string pass, keys::read_passphrase_file(o.passphrase_file));
     g.passphrase = pass;
   }
   return g;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tests/support/temp_dir.h"
 #include <fmt/core.h>
 
 #include "core/crypto/sha256.h"
@@ -17,24 +19,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    m_path = stdfs::temp_directory_path() / fmt::format("airlock-stager-test-{:016x}", (std::uint64_t{rd()} << 32) | rd());
-    stdfs::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const stdfs::path& path() const { return m_path; }
-
- private:
-  stdfs::path m_path;
-};
+using test::TempDir;
 
 Bytes pattern(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

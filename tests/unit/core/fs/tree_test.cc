@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tests/support/temp_dir.h"
 #include <fmt/core.h>
 
 namespace airlock::fs {
@@ -17,24 +19,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    m_path = stdfs::temp_directory_path() / fmt::format("airlock-tree-test-{:016x}", (std::uint64_t{rd()} << 32) | rd());
-    stdfs::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const stdfs::path& path() const { return m_path; }
-
- private:
-  stdfs::path m_path;
-};
+using test::TempDir;
 
 void write(const stdfs::path& p, const std::string& text, stdfs::perms perms = stdfs::perms(0644)) {
   stdfs::create_directories(p.parent_path());

@@ -6,6 +6,8 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "tests/support/temp_dir.h"
 #include <fmt/core.h>
 
 namespace airlock::manifest {
@@ -13,24 +15,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    m_path = stdfs::temp_directory_path() / fmt::format("airlock-manifest-test-{:016x}", (std::uint64_t{rd()} << 32) | rd());
-    stdfs::create_directories(m_path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    stdfs::remove_all(m_path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const stdfs::path& path() const { return m_path; }
-
- private:
-  stdfs::path m_path;
-};
+using test::TempDir;
 
 // A temp dir holding a model directory "model-dir" and a files source "serve".
 struct Fixture {
