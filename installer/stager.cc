@@ -1,6 +1,9 @@
 #include "installer/stager.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace airlock::installer {
 
@@ -136,19 +139,20 @@ Result<std::size_t> Stager::finish() {
       return make_error(ErrorCode::kCorruption, "{}: not all of its chunks arrived", m_payload.files[f].path);
     }
   }
-  for (auto& [f, file] : m_open) {
-    TRY(file.sync());
-  }
   m_open.clear();
   m_open_order.clear();
   if (!m_tree.empty()) {
-    // Files that were evicted from the open set were written earlier; fsync them too.
-    for (std::uint32_t f = 0; f < m_payload.files.size(); ++f) {
-      if (m_skip[f]) {
-        continue;
-      }
-      ASSIGN_OR_RETURN(fs::File file, fs::File::open_write(path_of(f)));
-      TRY(file.sync());
+    // One syncfs(2) makes every staged file durable at once; an fsync per
+    // file costs an open and a journal commit each (10,000 small files).
+    int fd = ::open(m_tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      return make_error(ErrorCode::kIOError, "{}: cannot open: {}", m_tree.string(), fs::errno_text(errno));
+    }
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+      return make_error(ErrorCode::kIOError, "{}: syncfs failed: {}", m_tree.string(), fs::errno_text(err));
     }
   }
   return partial;

@@ -11,7 +11,10 @@ constexpr std::size_t k_min_buffer = 4u << 20;
 
 FileChunker::FileChunker(fs::File& file, std::uint64_t size, const ChunkParams& params, std::vector<Segment> segments)
     : m_file(&file), m_size(size), m_params(params), m_segments(std::move(segments)) {
-  m_buffer.resize(std::max<std::size_t>(k_min_buffer, 2 * static_cast<std::size_t>(params.max_size)));
+  // A file smaller than the usual buffer fits whole in a buffer of its own
+  // size: no 4 MiB allocation (and page faults) per small file.
+  std::uint64_t want = std::max<std::size_t>(k_min_buffer, 2 * static_cast<std::size_t>(params.max_size));
+  m_buffer.resize(static_cast<std::size_t>(std::min<std::uint64_t>(want, std::max<std::uint64_t>(size, 1))));
 }
 
 Result<FileChunker> FileChunker::open(fs::File& file, std::uint64_t size, const ChunkParams& params) {

@@ -2,7 +2,8 @@
 // Streams one file as content-defined chunks: reads it in large sequential
 // blocks into a reused buffer, restarts chunking at every safetensors
 // segment boundary, and hands out each chunk with the codec hint for it.
-// Memory: one buffer of max(4 MiB, 2 * max chunk size), whatever the file size.
+// Memory: one buffer of max(4 MiB, 2 * max chunk size), or the file's size if
+// smaller, whatever the file size.
 
 #include <cstdint>
 #include <optional>
