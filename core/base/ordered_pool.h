@@ -29,7 +29,6 @@ class OrderedPool {
   OrderedPool& operator=(const OrderedPool&) = delete;
 
   std::size_t slots() const { return m_done.size(); }
-  std::size_t workers() const { return m_threads.empty() ? 1 : m_threads.size(); }
   void submit(std::size_t slot);
   void wait(std::size_t slot);
 

@@ -30,7 +30,6 @@ class FileChunker {
 
   // The next chunk, or nullopt at the end. kCorruption if the file shrank.
   Result<std::optional<Chunk>> next();
-  std::size_t segment_count() const { return m_segments.size(); }
 
  private:
   FileChunker(fs::File& file, std::uint64_t size, const ChunkParams& params, std::vector<Segment> segments);

@@ -94,10 +94,14 @@ Status File::pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) {
   return ok_status();
 }
 
-Status File::write_all(ByteSpan data) {
+// Writes all of `data`, at `offset` (pwrite) or at the file position (write
+// when offset is negative), retrying short writes and EINTR.
+Status File::write_loop(ByteSpan data, std::int64_t offset) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::write(m_fd, data.data() + done, data.size() - done);
+    ssize_t n = offset < 0 ? ::write(m_fd, data.data() + done, data.size() - done)
+                           : ::pwrite(m_fd, data.data() + done, data.size() - done,
+                                      static_cast<off_t>(offset) + static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -109,19 +113,10 @@ Status File::write_all(ByteSpan data) {
   return ok_status();
 }
 
+Status File::write_all(ByteSpan data) { return write_loop(data, -1); }
+
 Status File::pwrite_all(ByteSpan data, std::uint64_t offset) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(m_fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return io_error(m_path, "write failed", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return ok_status();
+  return write_loop(data, static_cast<std::int64_t>(offset));
 }
 
 Status File::allocate(std::uint64_t size) {

@@ -32,7 +32,6 @@ class File {
 
   int fd() const { return m_fd; }
   const stdfs::path& path() const { return m_path; }
-  bool is_open() const { return m_fd >= 0; }
 
   // Reads up to out.size() bytes; returns how many (0 at end of file).
   Result<std::size_t> read_some(std::span<std::uint8_t> out);
@@ -47,6 +46,8 @@ class File {
   Status close();
 
  private:
+  Status write_loop(ByteSpan data, std::int64_t offset);
+
   int m_fd = -1;
   stdfs::path m_path;
 };
