@@ -28,8 +28,8 @@ class Stager {
   // Creates every file to write, reserving its full size (a full disk fails here).
   Status create_files();
   Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
-  // Checks that every written file was completely hashed and matched; fsyncs
-  // and closes them. In verify-only mode, files whose chunks arrived out of
+  // Checks that every written file was completely hashed and matched, closes
+  // them, and makes them durable with one syncfs(2) on the staging file system. In verify-only mode, files whose chunks arrived out of
   // order are only chunk-verified; their count is returned.
   Result<std::size_t> finish();
 
