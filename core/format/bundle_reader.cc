@@ -338,20 +338,23 @@ class VolumeStreamer {
     }
   }
 
-  Timings* m_timings;
-  std::vector<Slot> m_ring;
-  std::vector<std::unique_ptr<Worker>> m_workers;
-  std::unique_ptr<Pipeline> m_pipeline;
   const OpenedIndex& m_opened;
   const Payload& m_payload;
   const ChunkSink& m_sink;
   const ProgressFn& m_progress;
+  Timings* m_timings;
+  std::vector<Slot> m_ring;
+  std::vector<std::unique_ptr<Worker>> m_workers;
   std::vector<std::vector<std::uint32_t>> m_pack_chunks;
   std::vector<bool> m_pack_seen;
   std::map<std::string, std::uint32_t> m_pack_by_name;
   StreamStats m_stats;
   std::uint64_t m_total = 0;
   std::uint64_t m_done = 0;
+  // Last, so it is destroyed first: its destructor drains slots still in
+  // flight through the work and consume functions, which use the members
+  // above.
+  std::unique_ptr<Pipeline> m_pipeline;
 };
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "core/format/bundle_writer.h"
 
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <zstd.h>
@@ -118,9 +122,88 @@ struct Slot {
   Bytes data;
   codec::ChunkHint hint;
   std::uint32_t file = 0;
+  std::uint64_t seq = 0;      // chunk number in reading order
+  bool last_in_file = false;  // the file's whole-file hash is done after this chunk
   crypto::Digest id{};
   codec::Codec codec = codec::Codec::kStore;
   Bytes encoded;
+};
+
+// Whole-file SHA-256 on a thread of its own. It is the one strictly serial
+// pass over every input byte; on the producer's thread it made reading and
+// cutting wait for it. The producer hands it each slot in reading order
+// (queue()); the consumer, before it lets a slot go back to the producer,
+// waits until the hasher is past it (wait_past()), so a slot's bytes stay put
+// while they are hashed. It only reads Slot::data, which the workers also
+// only read. Slots reach it at most ring-size at a time.
+class FileHasher {
+ public:
+  FileHasher(std::vector<Slot>& ring, std::vector<FileEntry>& files, Timings* timings)
+      : m_ring(ring), m_files(files), m_timings(timings), m_thread([this] { run(); }) {}
+  ~FileHasher() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  FileHasher(const FileHasher&) = delete;
+  FileHasher& operator=(const FileHasher&) = delete;
+
+  void queue(std::size_t slot) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_queue.push_back(slot);
+    }
+    m_cv.notify_all();
+  }
+
+  // Blocks until the chunk numbered `seq` has been hashed.
+  void wait_past(std::uint64_t seq) {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_done > seq; });
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::size_t slot = 0;
+      {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+        if (m_queue.empty()) {
+          return;  // stopping, and nothing left
+        }
+        slot = m_queue.front();
+        m_queue.pop_front();
+      }
+      const Slot& s = m_ring[slot];
+      {
+        ScopedTimer t(m_timings, "whole-file hash (hasher)");
+        m_hash.update(s.data);
+        if (s.last_in_file) {
+          m_files[s.file].sha256 = to_hex(m_hash.finish());
+        }
+      }
+      {
+        std::lock_guard lock(m_mutex);
+        ++m_done;
+      }
+      m_cv.notify_all();
+    }
+  }
+
+  std::vector<Slot>& m_ring;
+  std::vector<FileEntry>& m_files;
+  Timings* m_timings;
+  crypto::Sha256 m_hash;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<std::size_t> m_queue;
+  std::uint64_t m_done = 0;
+  bool m_stop = false;
+  std::thread m_thread;  // last: starts once everything above exists
 };
 
 }  // namespace
@@ -169,9 +252,10 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     s.id = hashers[worker]->finish();
     s.codec = encoders[worker]->encode(s.data, s.hint, s.encoded);
   };
+  FileHasher hasher(ring, result.payload.files, options.timings);  // outlives the pipeline
   auto consume = [&](std::size_t slot) -> Status {
-    ScopedTimer t(options.timings, "dedup + encrypt + pack + write (consumer)");
     Slot& s = ring[slot];
+    ScopedTimer t(options.timings, "dedup + encrypt + pack + write (consumer)");
     FileEntry& entry = result.payload.files[s.file];
     auto [it, inserted] = seen.try_emplace(s.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
     if (inserted) {
@@ -203,11 +287,16 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     if (options.progress) {
       options.progress(ProgressEvent{"pack", entry.path, done, result.input_bytes});
     }
+    t.stop();
+    {
+      ScopedTimer w(options.timings, "consumer waits for the file hash");
+      hasher.wait_past(s.seq);  // the slot goes back to the producer after this
+    }
     return check_interrupt();
   };
   Pipeline pipeline(threads == 1 ? 0 : threads, ring.size(), work, consume);
 
-  crypto::Sha256 file_hash;
+  std::uint64_t seq = 0;
   for (std::uint32_t f = 0; f < inputs.size(); ++f) {
     const InputFile& in = inputs[f];
     ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(in.source));
@@ -216,15 +305,19 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       return make_error(ErrorCode::kIOError, "{}: changed size while bundling ({} -> {} bytes)", in.source.string(),
                         in.size, size);
     }
+    if (size == 0) {
+      result.payload.files[f].sha256 = to_hex(crypto::Sha256().finish());
+      continue;
+    }
     ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
+    std::uint64_t offset = 0;
     for (;;) {
       TRY(check_interrupt());
-      ScopedTimer t(options.timings, "read + chunk + file hash (producer)");
+      ScopedTimer t(options.timings, "read + chunk (producer)");
       ASSIGN_OR_RETURN(std::optional<chunk::Chunk> c, chunker.next());
       if (!c) {
         break;
       }
-      file_hash.update(c->data);
       t.stop();
       std::size_t slot = 0;
       {
@@ -235,9 +328,15 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       s.data.assign(c->data.begin(), c->data.end());
       s.hint = c->hint;
       s.file = f;
+      s.seq = seq++;
+      offset += c->data.size();
+      s.last_in_file = offset == size;
+      hasher.queue(slot);
       pipeline.submit(slot);
     }
-    result.payload.files[f].sha256 = to_hex(file_hash.finish());
+    if (offset != size) {
+      return make_error(ErrorCode::kIOError, "{}: read {} of {} bytes", in.source.string(), offset, size);
+    }
   }
   TRY(pipeline.finish());
   TRY(sink.finish());

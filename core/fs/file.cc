@@ -137,6 +137,21 @@ Status File::sync() {
   return ok_status();
 }
 
+void File::start_writeback(std::uint64_t offset, std::uint64_t len) {
+#if defined(__linux__)
+  // Errors are of no consequence: sync() later reports any that matter.
+  (void)::sync_file_range(m_fd, static_cast<off64_t>(offset), static_cast<off64_t>(len),
+                          SYNC_FILE_RANGE_WRITE);
+#else
+  (void)offset;
+  (void)len;
+#endif
+}
+
+void File::prefetch(std::uint64_t offset, std::uint64_t len) {
+  (void)::posix_fadvise(m_fd, static_cast<off_t>(offset), static_cast<off_t>(len), POSIX_FADV_WILLNEED);
+}
+
 Result<std::uint64_t> File::size() const {
   struct stat st {};
   if (::fstat(m_fd, &st) != 0) {

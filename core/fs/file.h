@@ -42,6 +42,14 @@ class File {
   // Reserves `size` bytes on disk now, so a full disk fails here, not midway.
   Status allocate(std::uint64_t size);
   Status sync();
+  // Asks the kernel to start writing [offset, offset + len) back to disk now,
+  // without waiting, so a later sync() has little left to do. A hint: where
+  // the file system cannot, nothing happens.
+  void start_writeback(std::uint64_t offset, std::uint64_t len);
+  // Asks the kernel to start reading [offset, offset + len) into the page
+  // cache without waiting (POSIX_FADV_WILLNEED): the reads are in flight
+  // while we work on what we have. A hint, like start_writeback.
+  void prefetch(std::uint64_t offset, std::uint64_t len);
   Result<std::uint64_t> size() const;
   Status close();
 
