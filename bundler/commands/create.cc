@@ -28,6 +28,7 @@ struct CreateOptions {
   std::string expires;
   bool json = false;
   std::size_t threads = 0;
+  int zstd_level = 1;
   bool timings = false;
 };
 
@@ -138,6 +139,7 @@ Status create(const CreateOptions& o, Context& ctx) {
   wo.bundle_id = bundle_id;
   wo.data_key = data_key;
   wo.threads = o.threads;
+  wo.zstd_level = o.zstd_level;
   Timings timings;
   auto started = std::chrono::steady_clock::now();
   if (o.timings) {
@@ -220,6 +222,9 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--sequence", o->sequence, "anti-replay sequence number (default: seconds since the epoch)");
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->add_option("--zstd-level", o->zstd_level,
+                  "zstd level for chunks that are not float weights (default 1; 3-19 trade speed for size)")
+      ->check(CLI::Range(1, 19));
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   cmd->callback([&ctx, o] {

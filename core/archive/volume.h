@@ -79,6 +79,7 @@ class VolumeReader {
   crypto::Sha256 m_hash;
   Bytes m_buffer;
   std::uint64_t m_bytes = 0;
+  std::uint64_t m_prefetched = 0;  // asked the kernel to read up to here
   std::optional<Error> m_read_error;
 };
 

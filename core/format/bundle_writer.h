@@ -40,7 +40,7 @@ struct WriteOptions {
   chunk::ChunkParams chunking;
   Bytes bundle_id;                          // 16 bytes
   std::optional<crypto::AeadKey> data_key;  // nullopt: frames are not encrypted
-  int zstd_level = 3;
+  int zstd_level = 1;  // for chunks that are not 16/32-bit floats
   std::size_t threads = 0;  // workers hashing and encoding chunks; 0 = one per core
   ProgressFn progress;
   Timings* timings = nullptr;
