@@ -1,4 +1,15 @@
 option(AIRLOCK_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(AIRLOCK_FUZZ "Build the libFuzzer harnesses in fuzz/ (clang only; implies the sanitizers)" OFF)
+
+if(AIRLOCK_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AIRLOCK_FUZZ needs clang (libFuzzer); configure with -DCMAKE_CXX_COMPILER=clang++-16")
+  endif()
+  # Coverage instrumentation everywhere; only the harnesses link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  set(AIRLOCK_SANITIZE ON)
+endif()
+
 if(AIRLOCK_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)

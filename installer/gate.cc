@@ -1,6 +1,15 @@
 #include "installer/gate.h"
 
+#include "core/cli/printer.h"
+
 namespace airlock::installer {
+
+namespace {
+// How far the site's clock may lag the publisher's before it counts as set
+// back: clocks on isolated networks drift, and an hour of slack buys an
+// attacker at most an hour of extra validity.
+constexpr std::int64_t k_clock_slack = 3600;
+}  // namespace
 
 Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options) {
   Admitted a;
@@ -14,10 +23,28 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                       "{}: this site trusts no publisher key yet; add one with 'airlock-installer trust add KEY.pub'",
                       index_name);
   }
-  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted));
+  ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold));
   a.signers = check.signers;
 
-  std::int64_t now = now_seconds();
+  // The clock is checked against the time floor (the newest creation time of
+  // any bundle this site has recorded) and against this bundle's own creation
+  // time: a clock found more than k_clock_slack behind either was set back
+  // (or never set), and expiry measured by it would mean nothing.
+  const std::int64_t now = now_seconds();
+  ASSIGN_OR_RETURN(std::int64_t floor, site.ledger().newest_created());
+  if (now < floor - k_clock_slack) {
+    return make_error(ErrorCode::kExpired,
+                      "{}: the system clock reads {} (unix {}), but a bundle created at {} (unix {}) was already "
+                      "installed here: the clock has been set back; set it right before installing",
+                      index_name, cli::iso_time(now), now, cli::iso_time(floor), floor);
+  }
+  if (now < h.created - k_clock_slack) {
+    return make_error(ErrorCode::kExpired,
+                      "{}: bundle {} {} was created at {} (unix {}), after what the system clock reads ({}); "
+                      "the clock is behind: set it right before installing",
+                      index_name, h.name, h.version, cli::iso_time(h.created), h.created, cli::iso_time(now));
+  }
   if (h.expires && now > *h.expires) {
     return make_error(ErrorCode::kExpired, "{}: bundle {} {} expired {} seconds ago (at unix time {})", index_name,
                       h.name, h.version, now - *h.expires, *h.expires);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/fs/file.h"
 #include "core/manifest/manifest.h"
@@ -38,10 +39,53 @@ Status TrustStore::remove(const std::string& name) {
   }
   stdfs::path p = m_dir / (name + ".pub");
   std::error_code ec;
-  if (!stdfs::remove(p, ec)) {
+  if (!stdfs::exists(p, ec)) {
     return make_error(ErrorCode::kNotFound, "no trusted key named '{}'", name);
   }
+  ASSIGN_OR_RETURN(std::vector<TrustedKey> keys, list());
+  ASSIGN_OR_RETURN(std::size_t need, threshold());
+  // Under the default threshold of 1 the last key may go (the site then
+  // refuses everything, and says so); a threshold set on purpose may not be
+  // silently undercut.
+  if (need > 1 && keys.size() - 1 < need) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "removing '{}' would leave {} trusted key(s) under a threshold of {}; "
+                      "lower it first with 'airlock-installer trust threshold N'",
+                      name, keys.size() - 1, need);
+  }
+  if (!stdfs::remove(p, ec)) {
+    return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", p.string(), ec.message());
+  }
   return fs::fsync_dir(m_dir);
+}
+
+Result<std::size_t> TrustStore::threshold() const {
+  const stdfs::path p = policy_path();
+  std::error_code ec;
+  if (!stdfs::exists(p, ec)) {
+    return std::size_t{1};
+  }
+  ASSIGN_OR_RETURN(std::string text, fs::read_text_file(p, 4096));
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || j.size() != 1 || !j.contains("threshold") ||
+      !j["threshold"].is_number_unsigned() || j["threshold"].get<std::uint64_t>() < 1 ||
+      j["threshold"].get<std::uint64_t>() > 1000) {
+    return make_error(ErrorCode::kCorruption,
+                      "{}: malformed policy (expected {{\"threshold\": N}} with N >= 1)", p.string());
+  }
+  return static_cast<std::size_t>(j["threshold"].get<std::uint64_t>());
+}
+
+Status TrustStore::set_threshold(std::size_t n) {
+  ASSIGN_OR_RETURN(std::vector<TrustedKey> keys, list());
+  if (n < 1 || n > keys.size()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "threshold {} is impossible with {} trusted key(s): it must be between 1 and the number of "
+                      "trusted keys",
+                      n, keys.size());
+  }
+  const std::string text = nlohmann::json{{"threshold", n}}.dump() + "\n";
+  return fs::write_file_atomic(policy_path(), as_bytes(text), 0644);
 }
 
 Result<std::vector<TrustedKey>> TrustStore::list() const {

@@ -24,8 +24,19 @@ class TrustStore {
 
   // kInvalidArgument if the name is taken or the key is already trusted.
   Result<TrustedKey> add(const std::filesystem::path& public_key_file, const std::string& name);
+  // kInvalidArgument if removing it would leave fewer keys than a threshold
+  // above 1.
   Status remove(const std::string& name);
   Result<std::vector<TrustedKey>> list() const;
+
+  // How many distinct trusted keys must sign a bundle: the "threshold" of
+  // the policy file next to the key directory (ROOT/keys/policy.json), 1 when
+  // there is none. kCorruption naming the file if it is malformed.
+  Result<std::size_t> threshold() const;
+  // kInvalidArgument unless 1 <= n <= the number of trusted keys (a higher
+  // threshold would refuse every bundle).
+  Status set_threshold(std::size_t n);
+  std::filesystem::path policy_path() const { return m_dir.parent_path() / "policy.json"; }
 
  private:
   std::filesystem::path m_dir;

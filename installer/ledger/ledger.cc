@@ -527,6 +527,14 @@ Result<std::uint64_t> Ledger::highest_sequence(const std::string& deployment) {
   return row ? s.column_uint(0) : std::uint64_t{0};
 }
 
+Result<std::int64_t> Ledger::newest_created() {
+  // Removed versions count too: the floor never goes down.
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, "SELECT COALESCE(MAX(created_at), 0) FROM versions",
+                                         "reading the time floor"));
+  ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.column_int(0) : std::int64_t{0};
+}
+
 Status Ledger::record_version(const VersionRecord& v, const std::vector<FileRecord>& files) {
   const auto invalid = [this](std::string_view why) {
     return ledger_error(m_db, ErrorCode::kInvalidArgument, "cannot record version: {}", why);

@@ -76,6 +76,10 @@ class Ledger {
                                                     const std::string& version);
   // 0 when the deployment is unknown.
   Result<std::uint64_t> highest_sequence(const std::string& deployment);
+  // The time floor: the newest bundle creation time (signed header, unix
+  // seconds) of any version ever recorded on this site, 0 if none. The real
+  // time cannot be earlier than this, whatever the clock says.
+  Result<std::int64_t> newest_created();
   // Inserts the version and its files, creates the deployment if needed, and
   // raises its highest_sequence to version.sequence. kInvalidArgument if that
   // deployment/version already exists with state "installed".

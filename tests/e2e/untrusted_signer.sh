@@ -6,7 +6,7 @@ setup_site
 rogue_id=$("$BUNDLER" keygen --out "$T/rogue" | sed -n 's/^key id //p')
 [ -n "$rogue_id" ] || fail "keygen printed no key id"
 "$BUNDLER" keygen --out "$T/second" >/dev/null
-pub_id=$("$INSTALLER" trust list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["keyid"])')
+pub_id=$("$INSTALLER" trust list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0]["keyid"])')
 make_model m1 4M 1
 make_manifest v1.toml demo 1.0.0 m1
 make_manifest v2.toml demo 2.0.0 m1
@@ -24,7 +24,7 @@ assert_state_unchanged "bundle from an untrusted signer"
 expect_fail 1 "already trusted" "$INSTALLER" trust add "$T/pub.pub" --name again
 "$INSTALLER" trust add "$T/second.pub" --name second >/dev/null
 "$INSTALLER" trust list --json | python3 -c '
-import json,sys; d=json.load(sys.stdin); names=sorted(k["name"] for k in d)
+import json,sys; d=json.load(sys.stdin)["keys"]; names=sorted(k["name"] for k in d)
 assert names==["publisher","second"], d; assert all(len(k["keyid"])==16 for k in d), d'
 
 "$INSTALLER" install b2 -q >/dev/null
@@ -36,7 +36,7 @@ assert_state_unchanged "bundle signed by a removed key"
 [ "$(readlink "$AIRLOCK_ROOT/deployments/demo/current")" = 2.0.0 ] || fail "v2 not active"
 
 "$INSTALLER" trust remove second >/dev/null
-[ "$("$INSTALLER" trust list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] || fail "keys left"
+[ "$("$INSTALLER" trust list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]))')" = 0 ] || fail "keys left"
 expect_fail 3 "demo-3.0.0.airlock.*trust add" "$INSTALLER" install b3 -q
 assert_state_unchanged "site with no trusted keys"
 pass "untrusted, removed and absent publisher keys refused (exit 3, key id named); trust add/list/remove"

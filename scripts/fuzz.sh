@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (fuzz/) with clang and runs each one for a
+# bounded time, starting from seed inputs made here (a real bundle's index and
+# volume, the sample manifests, a generated safetensors header).
+#
+#   bash scripts/fuzz.sh             # 20 s per harness (what CI runs)
+#   bash scripts/fuzz.sh 600         # 10 minutes per harness
+#   bash scripts/fuzz.sh 60 codec    # only the named harnesses
+#
+# Corpora grow in build-fuzz/corpus/NAME and are reused by the next run.
+# A crash stops that harness, leaves its input as build-fuzz/artifacts/NAME-*,
+# and makes the script exit 1. Summary lines: harness, executions, seconds,
+# corpus size, crashes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO="$PWD"
+SECS="${1:-20}"
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume safetensors)
+
+packaging/install-deps.sh
+CXX_FUZZ="${CXX_FUZZ:-clang++-16}"
+command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found" >&2; exit 1; }
+
+B="$REPO/build-fuzz"
+cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX_FUZZ" \
+  -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=OFF >/dev/null
+cmake --build "$B" -j"$(nproc)" --target airlock-bundler airlock-installer airlock-gen-safetensors \
+  $(printf 'fuzz_%s ' "${TARGETS[@]}")
+
+# ---- seeds (made fresh each run; small)
+S="$B/seeds"
+rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,safetensors}
+W="$(mktemp -d)"
+trap 'rm -rf "$W"' EXIT
+export ASAN_OPTIONS="detect_leaks=0"
+"$B/tools/airlock-gen-safetensors" --out "$W/model" --size 256K --shards 1 --seed 7 >/dev/null
+"$B/bundler/airlock-bundler" -q keygen --out "$W/pub" >/dev/null
+"$B/installer/airlock-installer" --root "$W/site" -q init >/dev/null
+printf '[deployment]\nname = "seed"\nversion = "1"\n[model]\nsource = "%s"\n' "$W/model" > "$W/m.toml"
+"$B/bundler/airlock-bundler" -q create "$W/m.toml" -o "$W/b" --sign "$W/pub.key" \
+  --to "$W/site/keys/site.pub" --sequence 1 --volume-size 64M >/dev/null
+"$B/bundler/airlock-bundler" -q create "$W/m.toml" -o "$W/u" --sign "$W/pub.key" \
+  --no-encrypt --sequence 2 --volume-size 64M >/dev/null
+cp "$W"/b/*.airlock "$S/index/enc"; cp "$W"/u/*.airlock "$S/index/plain"
+# The volume seed: a real volume cut to its first MiB (tar header + pack start).
+head -c 1048576 "$W"/b/*.vol001.tar > "$S/volume/vol"
+cp manifests/*.toml "$S/manifest/" 2>/dev/null || true
+cp "$W/m.toml" "$S/manifest/seed.toml"
+head -c 4096 "$W"/model/*.safetensors > "$S/safetensors/header"
+# codec: byte 0 picks the property (>= 0x80: round trip, dtype = byte % 4)
+for d in 0 1 2 3; do
+  { printf "\\x$(printf %x $((0x80 + d)))\\x01\\x00\\x00\\x00"; head -c 20000 "$W"/model/*.safetensors | tail -c 12000; } \
+    > "$S/codec/rt$d"
+done
+printf 'seed' > "$S/payload/empty"
+
+# ---- runs
+mkdir -p "$B/artifacts"
+status=0
+printf '\n%-12s %12s %8s %8s %8s\n' harness executions seconds corpus crashes
+for t in "${TARGETS[@]}"; do
+  mkdir -p "$B/corpus/$t"
+  log="$B/artifacts/$t.log"
+  rm -f "$B/artifacts/$t-"*
+  start=$(date +%s)
+  set +e
+  "$B/fuzz/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 \
+    -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" "$B/corpus/$t" "$S/$t" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  secs=$(( $(date +%s) - start ))
+  crashes=$(find "$B/artifacts" -maxdepth 1 -name "$t-*" 2>/dev/null | wc -l)
+  [ $rc -eq 0 ] || crashes=$((crashes > 0 ? crashes : 1))
+  printf '%-12s %12s %8s %8s %8s\n' "$t" "$execs" "$secs" "$(ls "$B/corpus/$t" | wc -l)" "$crashes"
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "---- $t failed (exit $rc); last lines of $log:"
+    tail -n 30 "$log"
+  fi
+done
+exit $status
