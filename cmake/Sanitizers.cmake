@@ -5,6 +5,12 @@ if(AIRLOCK_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "AIRLOCK_FUZZ needs clang (libFuzzer); configure with -DCMAKE_CXX_COMPILER=clang++-16")
   endif()
+  # libstdc++ 12 offers std::expected only when __cpp_concepts >= 202002L.
+  # Clang 16 implements what that needs (P0848, conditionally trivial special
+  # members) but still reports 201907L, so the fuzz build states it.
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 16 AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
+    add_compile_options(-D__cpp_concepts=202002L -Wno-macro-redefined)
+  endif()
   # Coverage instrumentation everywhere; only the harnesses link libFuzzer's main.
   add_compile_options(-fsanitize=fuzzer-no-link)
   set(AIRLOCK_SANITIZE ON)

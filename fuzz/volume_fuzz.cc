@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     done += static_cast<std::size_t>(n);
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  auto reader = archive::VolumeReader::open(path, "fuzz.vol001.tar");
+  auto reader = airlock::archive::VolumeReader::open(path, "fuzz.vol001.tar");
   if (reader) {
     Bytes buf(64 * 1024);
     for (int entries = 0; entries < 1000; ++entries) {
