@@ -24,7 +24,8 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                       index_name);
   }
   ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
-  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold));
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
   a.signers = check.signers;
 
   // The clock is checked against the time floor (the newest creation time of

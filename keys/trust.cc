@@ -18,6 +18,13 @@ Result<TrustedKey> TrustStore::add(const stdfs::path& public_key_file, const std
     return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name (use [a-z0-9._-]+)", name);
   }
   ASSIGN_OR_RETURN(PublicKey key, load_public_key(public_key_file));
+  ASSIGN_OR_RETURN(std::vector<TrustedKey> gone, revoked());
+  for (const TrustedKey& t : gone) {
+    if (t.key.pub == key.pub) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "key {} was revoked (as '{}'); a revoked key cannot be trusted again", key.keyid, t.name);
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<TrustedKey> existing, list());
   for (const TrustedKey& t : existing) {
     if (t.name == name) {
@@ -88,6 +95,54 @@ Status TrustStore::set_threshold(std::size_t n) {
   return fs::write_file_atomic(policy_path(), as_bytes(text), 0644);
 }
 
+Result<TrustedKey> TrustStore::revoke(const std::string& name) {
+  if (!manifest::is_valid_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name", name);
+  }
+  ASSIGN_OR_RETURN(std::vector<TrustedKey> keys, list());
+  auto it = std::find_if(keys.begin(), keys.end(), [&](const TrustedKey& t) { return t.name == name; });
+  if (it == keys.end()) {
+    return make_error(ErrorCode::kNotFound, "no trusted key named '{}'", name);
+  }
+  const TrustedKey key = *it;
+  ASSIGN_OR_RETURN(std::size_t need, threshold());
+  if (need > 1 && keys.size() - 1 < need) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "revoking '{}' would leave {} trusted key(s) under a threshold of {}; "
+                      "add a key or lower the threshold first",
+                      name, keys.size() - 1, need);
+  }
+  // Remembered first, forgotten second: a crash in between leaves the key
+  // both trusted and revoked, and revoked wins in check_signatures.
+  const stdfs::path dir = m_dir.parent_path() / "revoked";
+  std::error_code ec;
+  stdfs::create_directories(dir, ec);
+  TRY(fs::write_file_atomic(dir / (name + "." + key.key.keyid + ".pub"), as_bytes(format_public_key(key.key.pub)),
+                            0644));
+  TRY(remove(name));
+  return key;
+}
+
+Result<std::vector<TrustedKey>> TrustStore::revoked() const {
+  std::vector<TrustedKey> out;
+  const stdfs::path dir = m_dir.parent_path() / "revoked";
+  std::error_code ec;
+  if (!stdfs::is_directory(dir, ec)) {
+    return out;
+  }
+  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".pub") {
+      continue;
+    }
+    ASSIGN_OR_RETURN(PublicKey key, load_public_key(e.path()));
+    std::string stem = e.path().stem().string();  // NAME.KEYID
+    const std::size_t dot = stem.rfind('.');
+    out.push_back(TrustedKey{dot == std::string::npos ? stem : stem.substr(0, dot), key});
+  }
+  std::sort(out.begin(), out.end(), [](const TrustedKey& a, const TrustedKey& b) { return a.name < b.name; });
+  return out;
+}
+
 Result<std::vector<TrustedKey>> TrustStore::list() const {
   std::vector<TrustedKey> out;
   std::error_code ec;
@@ -106,13 +161,20 @@ Result<std::vector<TrustedKey>> TrustStore::list() const {
 }
 
 Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
-                                        std::size_t threshold) {
+                                        std::size_t threshold, const std::vector<TrustedKey>& revoked) {
   std::string index_name = opened.index_path.filename().string();
   Bytes message = format::signed_message(opened.index.header, opened.index.body);
   SignatureCheck out;
   std::set<crypto::SignPublicKey> counted;
   std::vector<std::string> unknown;
+  std::vector<std::string> not_counted;  // revoked keys
   for (const format::SignatureEntry& s : opened.index.signatures) {
+    auto gone = std::find_if(revoked.begin(), revoked.end(),
+                             [&](const TrustedKey& t) { return t.key.keyid == s.keyid; });
+    if (gone != revoked.end()) {
+      not_counted.push_back(fmt::format("'{}' ({})", gone->name, s.keyid));
+      continue;
+    }
     auto it = std::find_if(trusted.begin(), trusted.end(), [&](const TrustedKey& t) { return t.key.keyid == s.keyid; });
     if (it == trusted.end()) {
       unknown.push_back(s.keyid);
@@ -132,9 +194,12 @@ Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const
       return make_error(ErrorCode::kUntrusted, "{}: the index carries no signature", index_name);
     }
     return make_error(ErrorCode::kUntrusted,
-                      "{}: signed by {} trusted key(s), {} required; untrusted signer key id(s): {} "
+                      "{}: signed by {} trusted key(s), {} required; {}untrusted signer key id(s): {} "
                       "(add the publisher's key with 'airlock-installer trust add')",
-                      index_name, counted.size(), threshold, unknown.empty() ? "none" : fmt::format("{}", fmt::join(unknown, ", ")));
+                      index_name, counted.size(), threshold,
+                      not_counted.empty() ? ""
+                                          : fmt::format("revoked key(s), not counted: {}; ", fmt::join(not_counted, ", ")),
+                      unknown.empty() ? "none" : fmt::format("{}", fmt::join(unknown, ", ")));
   }
   return out;
 }

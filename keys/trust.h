@@ -27,6 +27,10 @@ class TrustStore {
   // kInvalidArgument if removing it would leave fewer keys than a threshold
   // above 1.
   Status remove(const std::string& name);
+  // Like remove, and the key is remembered as revoked (ROOT/keys/revoked/
+  // NAME.KEYID.pub): its signatures never count again and add() refuses it.
+  Result<TrustedKey> revoke(const std::string& name);
+  Result<std::vector<TrustedKey>> revoked() const;
   Result<std::vector<TrustedKey>> list() const;
 
   // How many distinct trusted keys must sign a bundle: the "threshold" of
@@ -47,9 +51,10 @@ struct SignatureCheck {
 };
 
 // kBadSignature when a trusted key's signature does not verify (the index was
-// altered), kUntrusted when too few trusted keys signed.
+// altered), kUntrusted when too few trusted keys signed; the message names
+// untrusted signers and revoked keys whose signatures were not counted.
 Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
-                                        std::size_t threshold = 1);
+                                        std::size_t threshold = 1, const std::vector<TrustedKey>& revoked = {});
 
 // For the bundler's verify: the same check against explicit public keys.
 Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys);

@@ -1,4 +1,4 @@
-// airlock-installer trust add|list|remove|threshold: the publisher keys this
+// airlock-installer trust add|list|remove|revoke|threshold: the publisher keys this
 // site accepts and how many of them must sign a bundle.
 #include "installer/commands/commands.h"
 
@@ -28,6 +28,20 @@ void add_trust_command(CLI::App& app, Context& ctx) {
         TRY(site->log("trust-threshold", "policy", "ok", fmt::format("threshold {}", *add_threshold)));
         fmt::print("threshold {}\n", *add_threshold);
       }
+      return ok_status();
+    });
+  });
+
+  auto rv_name = std::make_shared<std::string>();
+  CLI::App* rv = cmd->add_subcommand(
+      "revoke", "Stop trusting a publisher key for good: its signatures never count again and it cannot be re-added");
+  rv->add_option("name", *rv_name, "key name")->required();
+  rv->callback([&ctx, rv_name] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      ASSIGN_OR_RETURN(keys::TrustedKey k, site->trust_store().revoke(*rv_name));
+      TRY(site->log("trust-revoke", "key/" + k.name, "ok", fmt::format("key id {}", k.key.keyid)));
+      fmt::print("revoked {} ({})\n", k.name, k.key.keyid);
       return ok_status();
     });
   });
@@ -62,8 +76,17 @@ void add_trust_command(CLI::App& app, Context& ctx) {
           fmt::print("{}  {}\n", k.key.keyid, k.name);
         }
       }
+      ASSIGN_OR_RETURN(auto gone, site->trust_store().revoked());
+      nlohmann::json revoked = nlohmann::json::array();
+      for (const auto& k : gone) {
+        revoked.push_back({{"name", k.name}, {"keyid", k.key.keyid}});
+        if (!*json) {
+          fmt::print("{}  {}  (revoked)\n", k.key.keyid, k.name);
+        }
+      }
       if (*json) {
-        fmt::print("{}\n", nlohmann::json{{"keys", entries}, {"threshold", need}}.dump(2));
+        fmt::print("{}\n",
+                   nlohmann::json{{"keys", entries}, {"revoked", revoked}, {"threshold", need}}.dump(2));
       } else {
         fmt::print("threshold: {} of {} key(s) must sign\n", need, keys.size());
       }

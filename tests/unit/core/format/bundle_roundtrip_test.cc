@@ -146,9 +146,13 @@ crypto::AeadKey fresh_key() {
 
 // Writes a whole bundle (volumes and index) into `out`.
 Written write_bundle(const InputSet& in, const stdfs::path& out, const Bytes& bundle_id,
-                     const std::optional<crypto::AeadKey>& data_key, const Keys& keys) {
+                     const std::optional<crypto::AeadKey>& data_key, const Keys& keys,
+                     const std::optional<chunk::ChunkParams>& chunking = std::nullopt) {
   stdfs::create_directories(out);
   WriteOptions opt;
+  if (chunking) {
+    opt.chunking = *chunking;
+  }
   opt.dir = out;
   opt.base_name = k_base;
   opt.volume_size = k_min_volume_size;
@@ -444,6 +448,115 @@ TEST_CASE("bundle: a flipped byte inside a frame is kCorruption naming the volum
   REQUIRE_FALSE(hashes.has_value());
   CHECK(hashes.error().message().find(victim) != std::string::npos);
   CHECK(hashes.error().message().find(w.result.volumes[0].name) == std::string::npos);
+}
+
+TEST_CASE("bundle: frames swapped within a volume or across volumes are refused, even with fresh volume hashes",
+          "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  // Fixed-size chunks of random bytes: every frame has the same stored size,
+  // so two frames can trade places without moving any other byte.
+  const chunk::ChunkParams fixed{.min_size = 64 * 1024, .avg_size = 64 * 1024, .max_size = 64 * 1024};
+  InputSet in;
+  add_input(in, tmp.path() / "in", "model/a.bin", random_data(100 * 64 * 1024, 21));  // 6.25 MiB: two volumes
+  const Keys keys;
+  for (const bool encrypted : {true, false}) {
+    INFO((encrypted ? "encrypted" : "unencrypted"));
+    const stdfs::path out = tmp.path() / (encrypted ? "enc" : "plain");
+    std::optional<crypto::AeadKey> data_key;
+    if (encrypted) {
+      data_key = fresh_key();
+    }
+    const Written w = write_bundle(in, out, fresh_bundle_id(), data_key, keys, fixed);
+    REQUIRE(w.result.volumes.size() >= 2);
+    auto opened = open_index(out);
+    REQUIRE(opened.has_value());
+    std::optional<crypto::AeadKey> key;
+    if (encrypted) {
+      auto k = unwrap_with_site_key(*opened, keys.site_key());
+      REQUIRE(k.has_value());
+      key = *k;
+    }
+    auto payload = open_body(*opened, key);
+    REQUIRE(payload.has_value());
+    // The first two chunks of the first pack of volume 1, and the first of volume 2.
+    auto first_chunks_of_volume = [&](std::uint32_t volume) {
+      std::vector<std::uint32_t> found;
+      for (std::uint32_t k = 0; k < payload->chunks.size(); ++k) {
+        const ChunkEntry& c = payload->chunks[k];
+        const PackEntry& pk = payload->packs[c.pack];
+        if (pk.volume == volume && (found.empty() || payload->chunks[found[0]].pack == c.pack)) {
+          found.push_back(k);
+        }
+      }
+      return found;
+    };
+    const auto v0 = first_chunks_of_volume(0);
+    const auto v1 = first_chunks_of_volume(1);
+    REQUIRE(v0.size() >= 2);
+    REQUIRE(!v1.empty());
+    const ChunkEntry a = payload->chunks[v0[0]];
+    const ChunkEntry b = payload->chunks[v0[1]];
+    const ChunkEntry c = payload->chunks[v1[0]];
+    REQUIRE(a.stored == b.stored);
+    REQUIRE(a.stored == c.stored);
+
+    const stdfs::path vol0 = out / w.result.volumes[0].name;
+    const stdfs::path vol1 = out / w.result.volumes[1].name;
+    const Bytes orig0 = read_all(vol0);
+    const Bytes orig1 = read_all(vol1);
+    const std::size_t at0 = first_pack_data_offset(orig0);
+    const std::size_t at1 = first_pack_data_offset(orig1);
+
+    // Reads the bundle back under an index whose volume hashes were
+    // recomputed for the altered files, as if the attacker could re-sign:
+    // only the frame binding is left to catch the swap.
+    auto read_forged = [&] {
+      OpenedIndex forged = *opened;
+      for (VolumeInfo& v : forged.header.volumes) {
+        const Bytes now = read_all(out / v.name);
+        v.size = now.size();
+        v.sha256 = crypto::sha256_hex(now);
+      }
+      return read_back(forged, *payload, key);
+    };
+    auto expect_refused = [&](const std::string& volume_name) {
+      auto files = read_forged();
+      REQUIRE_FALSE(files.has_value());
+      INFO(files.error().message());
+      CHECK(files.error().code() == ErrorCode::kCorruption);
+      CHECK(files.error().message().starts_with(volume_name));
+      CHECK(files.error().message().find(encrypted ? "authentication failed" : "does not match its SHA-256") !=
+            std::string::npos);
+      // And with the real (signed) hashes the volume itself is named.
+      auto real = read_back(*opened, *payload, key);
+      REQUIRE_FALSE(real.has_value());
+      CHECK(real.error().code() == ErrorCode::kCorruption);
+    };
+
+    {
+      INFO("swapped within a pack");
+      Bytes t = orig0;
+      std::swap_ranges(t.begin() + static_cast<std::ptrdiff_t>(at0 + a.offset),
+                       t.begin() + static_cast<std::ptrdiff_t>(at0 + a.offset + a.stored),
+                       t.begin() + static_cast<std::ptrdiff_t>(at0 + b.offset));
+      write_file(vol0, t);
+      expect_refused(w.result.volumes[0].name);
+      write_file(vol0, orig0);
+      REQUIRE(read_back(*opened, *payload, key).has_value());
+    }
+    {
+      INFO("swapped across volumes");
+      Bytes t0 = orig0;
+      Bytes t1 = orig1;
+      std::swap_ranges(t0.begin() + static_cast<std::ptrdiff_t>(at0 + a.offset),
+                       t0.begin() + static_cast<std::ptrdiff_t>(at0 + a.offset + a.stored),
+                       t1.begin() + static_cast<std::ptrdiff_t>(at1 + c.offset));
+      write_file(vol0, t0);
+      write_file(vol1, t1);
+      expect_refused(w.result.volumes[0].name);
+    }
+  }
 }
 
 TEST_CASE("bundle: a truncated or missing volume is kCorruption naming it", "[format][bundle]") {
