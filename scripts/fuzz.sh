@@ -25,7 +25,7 @@ command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found" >&2; 
 
 B="$REPO/build-fuzz"
 cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX_FUZZ" \
-  -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=OFF >/dev/null
+  -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON >/dev/null
 cmake --build "$B" -j"$(nproc)" --target airlock-bundler airlock-installer airlock-gen-safetensors \
   $(printf 'fuzz_%s ' "${TARGETS[@]}")
 

@@ -1,9 +1,35 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test (unit + e2e) with CTest.
+# Installs dependencies, builds, and runs every test (what .ci/run runs):
+#   1. the Catch2 unit tests and the e2e scenarios (CTest), g++ RelWithDebInfo
+#      build in build/;
+#   2. the same tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#      built with clang 16 in build-fuzz/ (the build the fuzzers use: one
+#      sanitizer build serves both, and clang builds it several times faster
+#      than g++ does with sanitizers);
+#   3. every libFuzzer harness for a bounded time (scripts/fuzz.sh).
+# Environment: SANITIZE=0 skips 2, FUZZ_SECONDS=0 skips 3 (default 20 s per
+# harness). Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
+jobs="$(nproc)"
+
+echo "== 1/3 build and test (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON >/dev/null
-cmake --build build -j"$(nproc)"
-cd build
-ctest --output-on-failure -j"$(nproc)" --timeout 600
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
+
+if [ "${SANITIZE:-1}" != 0 ]; then
+  echo "== 2/3 the same tests under ASan + UBSan (build-fuzz/, clang)"
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
+    -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs"
+  (cd build-fuzz && ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
+    ctest --output-on-failure -j"$jobs" --timeout 900)
+fi
+
+if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
+  echo "== 3/3 fuzzing, ${FUZZ_SECONDS:-20} s per harness (build-fuzz/)"
+  bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
+echo "== all tests passed"

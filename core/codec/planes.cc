@@ -147,9 +147,11 @@ void split_planes(const std::uint8_t* in, std::size_t n, std::uint32_t elem, std
   for (std::size_t i = 0; i < l.lead; ++i) {
     planes[phase + i][0] = in[i];
   }
+  // An empty plane may be a null pointer (an empty vector's data()); it is
+  // never indexed below, and offsetting null would be undefined.
   std::uint8_t* mid[4] = {};
   for (std::uint32_t k = 0; k < elem; ++k) {
-    mid[k] = planes[k] + skip_of(phase, k);
+    mid[k] = planes[k] == nullptr ? nullptr : planes[k] + skip_of(phase, k);
   }
   split_whole_sse2(in + l.lead, l.whole, elem, mid);
   const std::uint8_t* last = in + l.lead + elem * l.whole;
@@ -170,7 +172,7 @@ void join_planes(const std::uint8_t* const* planes, std::size_t n, std::uint32_t
   }
   const std::uint8_t* mid[4] = {};
   for (std::uint32_t k = 0; k < elem; ++k) {
-    mid[k] = planes[k] + skip_of(phase, k);
+    mid[k] = planes[k] == nullptr ? nullptr : planes[k] + skip_of(phase, k);
   }
   join_whole_sse2(mid, l.whole, elem, out + l.lead);
   std::uint8_t* last = out + l.lead + elem * l.whole;

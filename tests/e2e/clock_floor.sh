@@ -5,9 +5,13 @@
 # is refused the same way; expiry is still enforced with a sane clock.
 source "$(dirname "$0")/common.sh"
 command -v faketime >/dev/null || { echo "skip: faketime not installed"; exit 77; }
-# Under ASan (build-asan) libfaketime is preloaded ahead of the ASan runtime,
-# which ASan refuses by default; the order does not matter for this test.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+# libfaketime is an LD_PRELOAD library; clang's statically linked ASan
+# runtime and it disagree about who owns early allocations (a double free in
+# libfaketime's start-up). The sanitizer build skips this test; the regular
+# build (scripts/test.sh stage 1) runs it.
+if nm "$INSTALLER" 2>/dev/null | grep ' __asan_init$' >/dev/null; then  # no -q: pipefail + SIGPIPE
+  echo "skip: sanitizer build (libfaketime and ASan do not mix)"; exit 77
+fi
 setup_site
 make_model m1 2M 1
 make_manifest v1.toml demo 1.0.0 m1
