@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/fs/file.h"
+#include "installer/crash_point.h"
 #include "installer/stager.h"
 
 namespace airlock::installer {
@@ -107,12 +108,14 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   Stager stager(payload, tree, linked);
   TRY(stager.create_files());
   prepare.reset();
+  crash_point("staged");
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
   auto streamed =
       format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads, options.timings);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
+  crash_point("streamed");
   std::optional<ScopedTimer> finalize(std::in_place, options.timings, "fsync + hardlinks + read-only + rename");
   TRY(stager.finish());
 
@@ -131,6 +134,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     ++out.linked;
   }
   TRY(seal_tree(tree, payload, linked));
+  crash_point("verified");
 
   // staged + verified -> installed: move into place, then commit.
   stdfs::path dest = site.version_dir(h.name, h.version);
@@ -144,6 +148,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   }
   TRY(fs::fsync_dir(dest.parent_path()));
   finalize.reset();
+  crash_point("moved");
 
   ScopedTimer commit_timer(options.timings, "ledger commit + activate");
   VersionRecord rec;
@@ -174,11 +179,13 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     (void)fs::remove_tree(dest);
     return std::unexpected(committed.error());
   }
+  crash_point("committed");
   (void)fs::remove_tree(stage);
   if (options.activate) {
     TRY(site.switch_current(h.name, h.version));
     out.activated = true;
   }
+  crash_point("activated");
   return out;
 }
 
