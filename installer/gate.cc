@@ -1,6 +1,7 @@
 #include "installer/gate.h"
 
 #include "core/cli/printer.h"
+#include "installer/rotation.h"
 
 namespace airlock::installer {
 
@@ -27,6 +28,14 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
   ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
   ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
   a.signers = check.signers;
+  if (h.trust) {
+    // Signed by enough of the keys trusted now: the rotation may go ahead if
+    // it leaves a usable policy (applied by install, after the commit).
+    auto summary = check_trust_change(site, *h.trust);
+    if (!summary) {
+      return std::unexpected(Error(summary.error()).with_context(index_name));
+    }
+  }
 
   // The clock is checked against the time floor (the newest creation time of
   // any bundle this site has recorded) and against this bundle's own creation

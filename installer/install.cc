@@ -9,6 +9,7 @@
 
 #include "core/fs/file.h"
 #include "installer/crash_point.h"
+#include "installer/rotation.h"
 #include "installer/stager.h"
 
 namespace airlock::installer {
@@ -204,20 +205,29 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
                    admitted.error().message());
     return std::unexpected(admitted.error());
   }
+  const format::Header& h = admitted->opened.header;
   if (admitted->already_installed) {
     InstallOutcome out;
-    out.name = admitted->opened.header.name;
-    out.version = admitted->opened.header.version;
-    out.bundle_id = admitted->opened.header.bundle_id;
+    out.name = h.name;
+    out.version = h.version;
+    out.bundle_id = h.bundle_id;
     out.already_installed = true;
+    // A key rotation a crash cut short is completed now (a no-op otherwise).
+    if (h.trust) {
+      TRY(apply_trust_change(site, *h.trust, h.name + "/" + h.version));
+    }
     return out;
   }
   auto result = do_install(site, *admitted, options);
   if (!result) {
-    (void)fs::remove_tree(site.staging_dir() / admitted->opened.header.bundle_id);
-    const format::Header& h = admitted->opened.header;
+    (void)fs::remove_tree(site.staging_dir() / h.bundle_id);
     (void)site.log("install", h.name + "/" + h.version, result.error().is_verification_failure() ? "refused" : "failed",
                    result.error().message());
+    return result;
+  }
+  if (h.trust) {
+    TRY(apply_trust_change(site, *h.trust, h.name + "/" + h.version));
+    result->trust_changed = true;
   }
   return result;
 }

@@ -38,6 +38,7 @@ struct InstallOutcome {
   std::string bundle_id;
   bool already_installed = false;
   bool activated = false;
+  bool trust_changed = false;  // the bundle carried a key rotation, now applied
   std::size_t files = 0;
   std::size_t linked = 0;  // hardlinked from the previous version
   std::uint64_t bytes = 0;

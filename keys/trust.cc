@@ -18,6 +18,13 @@ Result<TrustedKey> TrustStore::add(const stdfs::path& public_key_file, const std
     return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name (use [a-z0-9._-]+)", name);
   }
   ASSIGN_OR_RETURN(PublicKey key, load_public_key(public_key_file));
+  return add_key(key, name);
+}
+
+Result<TrustedKey> TrustStore::add_key(const PublicKey& key, const std::string& name) {
+  if (!manifest::is_valid_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name (use [a-z0-9._-]+)", name);
+  }
   ASSIGN_OR_RETURN(std::vector<TrustedKey> gone, revoked());
   for (const TrustedKey& t : gone) {
     if (t.key.pub == key.pub) {

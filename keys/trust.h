@@ -22,8 +22,10 @@ class TrustStore {
  public:
   explicit TrustStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
 
-  // kInvalidArgument if the name is taken or the key is already trusted.
+  // kInvalidArgument if the name is taken, the key is already trusted, or it
+  // was revoked.
   Result<TrustedKey> add(const std::filesystem::path& public_key_file, const std::string& name);
+  Result<TrustedKey> add_key(const PublicKey& key, const std::string& name);
   // kInvalidArgument if removing it would leave fewer keys than a threshold
   // above 1.
   Status remove(const std::string& name);

@@ -30,7 +30,45 @@ struct CreateOptions {
   std::size_t threads = 0;
   int zstd_level = 1;
   bool timings = false;
+  std::vector<std::string> trust_add;     // NAME=FILE.pub
+  std::vector<std::string> trust_revoke;  // key ids
+  std::uint32_t trust_threshold = 0;
 };
+
+// The key rotation to carry in the header, if any option asks for one.
+Result<std::optional<format::TrustChange>> trust_change(const CreateOptions& o) {
+  if (o.trust_add.empty() && o.trust_revoke.empty() && o.trust_threshold == 0) {
+    return std::optional<format::TrustChange>();
+  }
+  format::TrustChange change;
+  for (const std::string& spec : o.trust_add) {
+    const std::size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      return make_error(ErrorCode::kUsage, "--trust-add '{}': expected NAME=FILE.pub", spec);
+    }
+    const std::string name = spec.substr(0, eq);
+    if (!manifest::is_valid_name(name)) {
+      return make_error(ErrorCode::kUsage, "--trust-add '{}': '{}' is not a valid key name ([a-z0-9._-]+)", spec,
+                        name);
+    }
+    ASSIGN_OR_RETURN(keys::PublicKey key, keys::load_public_key(spec.substr(eq + 1)));
+    change.add.push_back(format::TrustChange::NewKey{name, key.pub});
+  }
+  for (const std::string& id : o.trust_revoke) {
+    if (id.size() != 16 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return make_error(ErrorCode::kUsage, "--trust-revoke '{}': expected a key id (16 lowercase hex digits)", id);
+    }
+    change.revoke.push_back(id);
+  }
+  if (change.add.size() > format::k_max_trust_changes || change.revoke.size() > format::k_max_trust_changes) {
+    return make_error(ErrorCode::kUsage, "at most {} keys may be added and {} revoked in one bundle",
+                      format::k_max_trust_changes, format::k_max_trust_changes);
+  }
+  if (o.trust_threshold != 0) {
+    change.threshold = o.trust_threshold;
+  }
+  return std::optional<format::TrustChange>(std::move(change));
+}
 
 Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, const crypto::AeadKey& key,
                                                      ByteSpan bundle_id) {
@@ -105,6 +143,7 @@ Status create(const CreateOptions& o, Context& ctx) {
     header.expires = header.created + secs;
   }
   header.tool = "airlock-bundler 0.1.0";
+  ASSIGN_OR_RETURN(header.trust, trust_change(o));
   std::optional<crypto::AeadKey> data_key;
   if (!o.no_encrypt) {
     crypto::AeadKey key{};
@@ -225,6 +264,13 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--zstd-level", o->zstd_level,
                   "zstd level for chunks that are not float weights (default 1; 3-19 trade speed for size)")
       ->check(CLI::Range(1, 19));
+  cmd->add_option("--trust-add", o->trust_add,
+                  "key rotation: sites that install this bundle also trust NAME=FILE.pub (repeatable)");
+  cmd->add_option("--trust-revoke", o->trust_revoke,
+                  "key rotation: sites revoke this publisher key id (repeatable); the bundle must still be signed "
+                  "by enough of the keys the sites trust now");
+  cmd->add_option("--trust-threshold", o->trust_threshold, "key rotation: the sites' new signature threshold")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   cmd->callback([&ctx, o] {

@@ -62,6 +62,17 @@ Status inspect(const InspectOptions& o) {
   for (const auto& s : opened.index.signatures) {
     fmt::print("signed by  {}\n", s.keyid);
   }
+  if (h.trust) {
+    for (const auto& k : h.trust->add) {
+      fmt::print("trust add  {} ({})\n", k.name, keys::key_id(k.key));
+    }
+    for (const auto& id : h.trust->revoke) {
+      fmt::print("revoke     {}\n", id);
+    }
+    if (h.trust->threshold) {
+      fmt::print("threshold  {}\n", *h.trust->threshold);
+    }
+  }
   for (const auto& v : h.volumes) {
     fmt::print("volume     {}  {} bytes  sha256 {}\n", v.name, v.size, v.sha256);
   }

@@ -90,6 +90,17 @@ std::string serialize_header(const Header& h) {
     recips.push_back(std::move(e));
   }
   j["recipients"] = std::move(recips);
+  if (h.trust) {
+    json add = json::array();
+    for (const TrustChange::NewKey& k : h.trust->add) {
+      add.push_back({{"name", k.name}, {"key", to_base64(k.key)}});
+    }
+    json t = {{"add", std::move(add)}, {"revoke", h.trust->revoke}};
+    if (h.trust->threshold) {
+      t["threshold"] = *h.trust->threshold;
+    }
+    j["trust"] = std::move(t);
+  }
   json vols = json::array();
   for (const VolumeInfo& v : h.volumes) {
     vols.push_back({{"name", v.name}, {"size", v.size}, {"sha256", v.sha256}});
@@ -175,6 +186,48 @@ Result<Header> parse_header(ByteSpan bytes) {
   }
   if (h.encrypted() == h.recipients.empty()) {
     return corrupt("header: recipients do not match the cipher suite");
+  }
+  if (auto t = j.find("trust"); t != j.end()) {
+    if (!t->is_object()) {
+      return corrupt("header: 'trust' is not an object");
+    }
+    TrustChange change;
+    auto add = t->find("add");
+    auto revoke = t->find("revoke");
+    if (add == t->end() || !add->is_array() || add->size() > k_max_trust_changes || revoke == t->end() ||
+        !revoke->is_array() || revoke->size() > k_max_trust_changes) {
+      return corrupt("header: 'trust' needs 'add' and 'revoke' arrays of at most 32 entries");
+    }
+    for (const json& k : *add) {
+      if (!k.is_object()) {
+        return corrupt("header: trust.add entry is not an object");
+      }
+      TrustChange::NewKey nk;
+      ASSIGN_OR_RETURN(nk.name, field<std::string>(k, "name", "trust.add"));
+      ASSIGN_OR_RETURN(Bytes key, b64_field(k, "key", "trust.add"));
+      if (!manifest::is_valid_name(nk.name) || key.size() != nk.key.size()) {
+        return corrupt(fmt::format("header: trust.add entry '{}' has a bad name or key", nk.name));
+      }
+      std::memcpy(nk.key.data(), key.data(), key.size());
+      change.add.push_back(std::move(nk));
+    }
+    for (const json& k : *revoke) {
+      if (!k.is_string() || !is_hex(k.get<std::string>(), 16)) {
+        return corrupt("header: trust.revoke entries must be key ids (16 lowercase hex digits)");
+      }
+      change.revoke.push_back(k.get<std::string>());
+    }
+    if (t->contains("threshold")) {
+      ASSIGN_OR_RETURN(std::uint64_t n, field<std::uint64_t>(*t, "threshold", "trust"));
+      if (n < 1 || n > 1000) {
+        return corrupt("header: trust.threshold must be between 1 and 1000");
+      }
+      change.threshold = static_cast<std::uint32_t>(n);
+    }
+    if (change.add.empty() && change.revoke.empty() && !change.threshold) {
+      return corrupt("header: 'trust' changes nothing");
+    }
+    h.trust = std::move(change);
   }
   auto vols = j.find("volumes");
   if (vols == j.end() || !vols->is_array() || vols->empty() || vols->size() > k_max_volumes) {

@@ -37,6 +37,20 @@ struct Recipient {
   crypto::Argon2Params argon2;
 };
 
+// A change to the site's trust policy carried in a bundle: key rotation.
+// The installer applies it only when the bundle's signatures satisfy the
+// site's policy as it stands before the change (a threshold of the old keys).
+inline constexpr std::size_t k_max_trust_changes = 32;  // keys added, and keys revoked
+struct TrustChange {
+  struct NewKey {
+    std::string name;
+    crypto::SignPublicKey key{};
+  };
+  std::vector<NewKey> add;
+  std::vector<std::string> revoke;  // key ids (16 lowercase hex)
+  std::optional<std::uint32_t> threshold;
+};
+
 struct Header {
   std::string bundle_id;  // 32 lowercase hex (16 random bytes)
   std::string name;
@@ -48,6 +62,7 @@ struct Header {
   std::vector<Recipient> recipients;
   std::vector<VolumeInfo> volumes;
   std::string tool;
+  std::optional<TrustChange> trust;  // "trust" in the JSON; absent when nothing changes
 
   bool encrypted() const { return suite != "none"; }
 };

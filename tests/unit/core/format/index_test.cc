@@ -631,4 +631,52 @@ TEST_CASE("index: signed_message binds header and body", "[format][index]") {
   CHECK(signed_message(f.header, f.body) == base);  // deterministic
 }
 
+TEST_CASE("header: a key rotation round trips and malformed ones are refused", "[format][index]") {
+  REQUIRE(crypto::init_sodium());
+  Header h = sample_header();
+  TrustChange change;
+  TrustChange::NewKey k;
+  k.name = "acme-2027";
+  k.key.fill(0x42);
+  change.add.push_back(k);
+  change.revoke = {"0011223344556677"};
+  change.threshold = 2;
+  h.trust = change;
+  const std::string text = serialize_header(h);
+  auto parsed = parse_header(as_bytes(text));
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->trust.has_value());
+  CHECK(parsed->trust->add.size() == 1);
+  CHECK(parsed->trust->add[0].name == "acme-2027");
+  CHECK(parsed->trust->add[0].key == k.key);
+  CHECK(parsed->trust->revoke == std::vector<std::string>{"0011223344556677"});
+  CHECK(parsed->trust->threshold == std::optional<std::uint32_t>(2));
+  CHECK(serialize_header(*parsed) == text);
+  // Without a rotation there is no "trust" key at all.
+  h.trust.reset();
+  CHECK(serialize_header(h).find("\"trust\"") == std::string::npos);
+
+  const json good = json::parse(text);
+  auto refused = [&](const char* what, auto edit) {
+    json j = good;
+    edit(j);
+    auto r = parse_json(j);
+    INFO(what);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+  };
+  refused("not an object", [](json& j) { j["trust"] = 1; });
+  refused("no revoke array", [](json& j) { j["trust"].erase("revoke"); });
+  refused("bad key id", [](json& j) { j["trust"]["revoke"] = {"XYZ"}; });
+  refused("short key", [](json& j) { j["trust"]["add"][0]["key"] = "AAAA"; });
+  refused("bad name", [](json& j) { j["trust"]["add"][0]["name"] = "../x"; });
+  refused("threshold 0", [](json& j) { j["trust"]["threshold"] = 0; });
+  refused("changes nothing", [](json& j) { j["trust"] = {{"add", json::array()}, {"revoke", json::array()}}; });
+  refused("too many keys", [](json& j) {
+    json many = json::array();
+    for (int i = 0; i < 33; ++i) many.push_back("0011223344556677");
+    j["trust"]["revoke"] = many;
+  });
+}
+
 }  // namespace airlock::format
