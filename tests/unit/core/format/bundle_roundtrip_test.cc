@@ -559,6 +559,43 @@ TEST_CASE("bundle: frames swapped within a volume or across volumes are refused,
   }
 }
 
+TEST_CASE("bundle: a volume truncated at any frame boundary is refused naming it", "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  InputSet in;
+  add_input(in, tmp.path() / "in", "model/a.bin", random_data(40 * 64 * 1024, 31));
+  const chunk::ChunkParams fixed{.min_size = 64 * 1024, .avg_size = 64 * 1024, .max_size = 64 * 1024};
+  const Keys keys;
+  const Written w = write_bundle(in, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys, fixed);
+  auto opened = open_index(tmp.path() / "out");
+  REQUIRE(opened.has_value());
+  auto key = unwrap_with_site_key(*opened, keys.site_key());
+  REQUIRE(key.has_value());
+  auto payload = open_body(*opened, *key);
+  REQUIRE(payload.has_value());
+  const stdfs::path vol = tmp.path() / "out" / w.result.volumes[0].name;
+  const Bytes orig = read_all(vol);
+  const std::size_t at = first_pack_data_offset(orig);
+  std::size_t cuts = 0;
+  for (const ChunkEntry& c : payload->chunks) {
+    if (payload->packs[c.pack].volume != 0 || payload->chunks[0].pack != c.pack) {
+      continue;  // the frames of the volume's first pack
+    }
+    for (const std::size_t cut : {at + c.offset, at + c.offset + c.stored}) {
+      INFO("cut at " << cut);
+      write_file(vol, Bytes(orig.begin(), orig.begin() + static_cast<std::ptrdiff_t>(cut)));
+      auto files = read_back(*opened, *payload, *key);
+      REQUIRE_FALSE(files.has_value());
+      CHECK(files.error().code() == ErrorCode::kCorruption);
+      CHECK(files.error().message().starts_with(w.result.volumes[0].name));
+      ++cuts;
+    }
+  }
+  CHECK(cuts >= 2 * 40);
+  write_file(vol, orig);
+  CHECK(read_back(*opened, *payload, *key).has_value());
+}
+
 TEST_CASE("bundle: a truncated or missing volume is kCorruption naming it", "[format][bundle]") {
   REQUIRE(crypto::init_sodium());
   TempDir tmp;
