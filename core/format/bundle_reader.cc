@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <zstd.h>
@@ -359,12 +360,38 @@ class VolumeStreamer {
 
 }  // namespace
 
+Status check_no_extra_volumes(const OpenedIndex& opened) {
+  // Volumes are named BASE.volNNN.tar, BASE being the index's name without
+  // ".airlock". A file of that shape the signed header does not list is
+  // another bundle's volume or a leftover: the media are not what was signed.
+  const std::string base = opened.index_path.stem().string() + ".vol";
+  std::set<std::string> listed;
+  std::error_code ec;
+  for (const VolumeInfo& v : opened.header.volumes) {
+    listed.insert(v.name);
+    if (!std::filesystem::exists(opened.dir / v.name, ec)) {
+      return ok_status();  // a missing volume is the problem to name; the reader will
+    }
+  }
+  for (const auto& e : std::filesystem::directory_iterator(opened.dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(base) && name.ends_with(".tar") && !listed.contains(name)) {
+      return make_error(ErrorCode::kCorruption,
+                        "{}: volume not listed in the signed index ({} lists {} volume(s)); remove it or re-copy "
+                        "the bundle",
+                        name, opened.index_path.filename().string(), opened.header.volumes.size());
+    }
+  }
+  return ok_status();
+}
+
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
                                    const ProgressFn& progress, std::size_t threads, Timings* timings) {
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
   }
+  TRY(check_no_extra_volumes(opened));
   VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings);
   return streamer.run();
 }
@@ -374,6 +401,7 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
 namespace airlock::format {
 
 Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress) {
+  TRY(check_no_extra_volumes(opened));
   std::vector<std::string> problems;
   std::uint64_t total = 0;
   for (const VolumeInfo& v : opened.header.volumes) {

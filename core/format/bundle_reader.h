@@ -66,4 +66,8 @@ namespace airlock::format {
 // Reads every volume whole and compares its size and SHA-256 with the header;
 // needs no key. Reports every bad volume, not just the first.
 Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress);
+// kCorruption naming a file in the bundle directory shaped like one of this
+// bundle's volumes (BASE.volNNN.tar) that the signed header does not list.
+// stream_volumes and check_volume_hashes call it first.
+Status check_no_extra_volumes(const OpenedIndex& opened);
 }  // namespace airlock::format

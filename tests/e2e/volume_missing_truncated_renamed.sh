@@ -1,5 +1,6 @@
-# Volumes that are truncated, missing, renamed or swapped are refused with
-# exit 3 naming the volume at fault, before anything is installed.
+# Volumes that are truncated, missing, renamed, swapped, duplicated or extra
+# are refused with exit 3 naming the volume at fault, before anything is
+# installed.
 source "$(dirname "$0")/common.sh"
 setup_site
 make_model m1 4M 1
@@ -31,8 +32,13 @@ refused "renamed volume" "$V\.vol003\.tar.*missing"
 fresh; mv "t/$V.vol001.tar" t/x && mv "t/$V.vol002.tar" "t/$V.vol001.tar" && mv t/x "t/$V.vol002.tar"
 refused "swapped volumes" "$V\.vol00[12]\.tar"
 expect_fail 3 "$V\.vol00[12]\.tar" "$INSTALLER" verify t -q
+fresh; cp "t/$V.vol001.tar" "t/$V.vol002.tar"
+refused "duplicated volume" "$V\.vol002\.tar"
+fresh; cp "t/$V.vol001.tar" "t/$V.vol009.tar"
+refused "extra volume" "$V\.vol009\.tar: volume not listed in the signed index"
+expect_fail 3 "$V\.vol009\.tar: volume not listed" "$BUNDLER" -q verify t --trust "$T/pub.pub"
 
 # Put right again, the same copy installs.
 fresh; "$INSTALLER" install t -q >/dev/null
 [ "$(readlink "$AIRLOCK_ROOT/deployments/demo/current")" = 2.0.0 ] || fail "intact v2 did not install"
-pass "truncated, missing, renamed and swapped volumes refused (exit 3, volume named), state unchanged"
+pass "truncated, missing, renamed, swapped, duplicated and extra volumes refused (exit 3, volume named), state unchanged"
