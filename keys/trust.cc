@@ -47,6 +47,20 @@ Result<TrustedKey> TrustStore::add_key(const PublicKey& key, const std::string& 
   return TrustedKey{name, key};
 }
 
+Status TrustStore::check_not_undercut(std::string_view doing, const std::string& name, std::size_t trusted) const {
+  ASSIGN_OR_RETURN(std::size_t need, threshold());
+  // Under the default threshold of 1 the last key may go (the site then
+  // refuses everything, and says so); a threshold set on purpose may not be
+  // silently undercut.
+  if (need > 1 && trusted - 1 < need) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} '{}' would leave {} trusted key(s) under a threshold of {}; "
+                      "add a key or lower it first with 'airlock-installer trust threshold N'",
+                      doing, name, trusted - 1, need);
+  }
+  return ok_status();
+}
+
 Status TrustStore::remove(const std::string& name) {
   if (!manifest::is_valid_name(name)) {
     return make_error(ErrorCode::kInvalidArgument, "'{}' is not a valid key name", name);
@@ -57,16 +71,7 @@ Status TrustStore::remove(const std::string& name) {
     return make_error(ErrorCode::kNotFound, "no trusted key named '{}'", name);
   }
   ASSIGN_OR_RETURN(std::vector<TrustedKey> keys, list());
-  ASSIGN_OR_RETURN(std::size_t need, threshold());
-  // Under the default threshold of 1 the last key may go (the site then
-  // refuses everything, and says so); a threshold set on purpose may not be
-  // silently undercut.
-  if (need > 1 && keys.size() - 1 < need) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "removing '{}' would leave {} trusted key(s) under a threshold of {}; "
-                      "lower it first with 'airlock-installer trust threshold N'",
-                      name, keys.size() - 1, need);
-  }
+  TRY(check_not_undercut("removing", name, keys.size()));
   if (!stdfs::remove(p, ec)) {
     return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", p.string(), ec.message());
   }
@@ -112,13 +117,7 @@ Result<TrustedKey> TrustStore::revoke(const std::string& name) {
     return make_error(ErrorCode::kNotFound, "no trusted key named '{}'", name);
   }
   const TrustedKey key = *it;
-  ASSIGN_OR_RETURN(std::size_t need, threshold());
-  if (need > 1 && keys.size() - 1 < need) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "revoking '{}' would leave {} trusted key(s) under a threshold of {}; "
-                      "add a key or lower the threshold first",
-                      name, keys.size() - 1, need);
-  }
+  TRY(check_not_undercut("revoking", name, keys.size()));
   // Remembered first, forgotten second: a crash in between leaves the key
   // both trusted and revoked, and revoked wins in check_signatures.
   const stdfs::path dir = m_dir.parent_path() / "revoked";

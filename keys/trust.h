@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/error.h"
@@ -45,6 +46,10 @@ class TrustStore {
   std::filesystem::path policy_path() const { return m_dir.parent_path() / "policy.json"; }
 
  private:
+  // kInvalidArgument if dropping `name` from `trusted` keys would leave fewer
+  // than a threshold above 1.
+  Status check_not_undercut(std::string_view doing, const std::string& name, std::size_t trusted) const;
+
   std::filesystem::path m_dir;
 };
 

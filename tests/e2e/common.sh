@@ -47,6 +47,20 @@ setup_site() {
   "$INSTALLER" trust add "$T/pub.pub" --name publisher >/dev/null
 }
 
+# setup_roots NAME...: a publisher key pub.key/pub.pub and one initialised
+# site root $T/NAME per name, each trusting it; TOS gets "--to ROOT/keys/site.pub"
+# for every root, so one bundle can be addressed to all of them.
+setup_roots() {
+  "$BUNDLER" keygen --out "$T/pub" >/dev/null
+  TOS=()
+  local r
+  for r in "$@"; do
+    "$INSTALLER" --root "$T/$r" init >/dev/null 2>&1
+    "$INSTALLER" --root "$T/$r" trust add "$T/pub.pub" --name publisher >/dev/null
+    TOS+=(--to "$T/$r/keys/site.pub")
+  done
+}
+
 # bundle MANIFEST OUTDIR SEQUENCE [extra create args]: signed, encrypted to this site.
 bundle() {
   local manifest=$1 out=$2 seq=$3; shift 3

@@ -5,21 +5,15 @@
 # Either way `check` passes, staging is empty, and re-running the install
 # completes (or is a no-op) with v2 active.
 source "$(dirname "$0")/common.sh"
-"$BUNDLER" keygen --out "$T/pub" >/dev/null
 steps=(staged streamed verified moved committed activated)
-tos=()
-for s in "${steps[@]}"; do
-  "$INSTALLER" --root "$T/$s" init >/dev/null 2>&1
-  "$INSTALLER" --root "$T/$s" trust add "$T/pub.pub" --name publisher >/dev/null
-  tos+=(--to "$T/$s/keys/site.pub")
-done
+setup_roots "${steps[@]}"
 export AIRLOCK_ROOT="$T/staged"
 make_model m1 2M 1
 make_model m2 6M 2
 make_manifest v1.toml cs 1.0.0 m1
 make_manifest v2.toml cs 2.0.0 m2
-bundle v1.toml b1 1 "${tos[@]}"
-bundle v2.toml b2 2 "${tos[@]}"
+bundle v1.toml b1 1 "${TOS[@]}"
+bundle v2.toml b2 2 "${TOS[@]}"
 
 for s in "${steps[@]}"; do
   export AIRLOCK_ROOT="$T/$s"

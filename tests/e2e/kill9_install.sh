@@ -2,21 +2,15 @@
 # either v2 completed or v1 is still active, check passes, staging is empty,
 # nothing uncommitted is left in deployments/; installing v2 again then works.
 source "$(dirname "$0")/common.sh"
-"$BUNDLER" keygen --out "$T/pub" >/dev/null
 delays=(0.05 0.1 0.2 0.3 0.4 0.6 "0.$((RANDOM % 9))$((RANDOM % 10))")
-tos=()
-for i in "${!delays[@]}"; do
-  "$INSTALLER" --root "$T/r$i" init >/dev/null 2>&1
-  "$INSTALLER" --root "$T/r$i" trust add "$T/pub.pub" --name publisher >/dev/null
-  tos+=(--to "$T/r$i/keys/site.pub")
-done
+setup_roots $(for i in "${!delays[@]}"; do echo "r$i"; done)
 export AIRLOCK_ROOT="$T/r0"
 make_model m1 4M 1
 make_model m2 48M 5
 make_manifest v1.toml kd 1.0.0 m1
 make_manifest v2.toml kd 2.0.0 m2
-bundle v1.toml b1 1 "${tos[@]}"
-bundle v2.toml b2 2 "${tos[@]}" --volume-size 8M
+bundle v1.toml b1 1 "${TOS[@]}"
+bundle v2.toml b2 2 "${TOS[@]}" --volume-size 8M
 completed=0 interrupted=0
 for i in "${!delays[@]}"; do
   export AIRLOCK_ROOT="$T/r$i"

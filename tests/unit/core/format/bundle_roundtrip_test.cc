@@ -188,6 +188,26 @@ Written write_bundle(const InputSet& in, const stdfs::path& out, const Bytes& bu
   return w;
 }
 
+// An encrypted bundle opened as the installer would: index, data key, payload.
+struct OpenedBundle {
+  std::optional<OpenedIndex> opened;
+  std::optional<crypto::AeadKey> key;
+  std::optional<Payload> payload;
+};
+OpenedBundle open_encrypted(const stdfs::path& dir, const Keys& keys) {
+  OpenedBundle b;
+  auto opened = open_index(dir);
+  REQUIRE(opened.has_value());
+  auto key = unwrap_with_site_key(*opened, keys.site_key());
+  REQUIRE(key.has_value());
+  auto payload = open_body(*opened, *key);
+  REQUIRE(payload.has_value());
+  b.opened = std::move(*opened);
+  b.key = *key;
+  b.payload = std::move(*payload);
+  return b;
+}
+
 // Streams every volume and reassembles the files in memory through the refs.
 Result<std::map<std::string, Bytes>> read_back(const OpenedIndex& opened, const Payload& payload,
                                                const std::optional<crypto::AeadKey>& key, StreamStats* stats = nullptr,
@@ -421,12 +441,7 @@ TEST_CASE("bundle: a flipped byte inside a frame is kCorruption naming the volum
   tar[data_at + 10] ^= 0x04;  // inside the first frame of the volume's first pack
   write_file(victim_path, tar);
 
-  auto opened = open_index(tmp.path() / "out");
-  REQUIRE(opened.has_value());
-  auto key = unwrap_with_site_key(*opened, keys.site_key());
-  REQUIRE(key.has_value());
-  auto payload = open_body(*opened, *key);
-  REQUIRE(payload.has_value());
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
   for (std::size_t threads : {0u, 1u, 4u}) {
     INFO("threads " << threads);
     std::vector<std::uint32_t> delivered;
@@ -567,12 +582,7 @@ TEST_CASE("bundle: a volume truncated at any frame boundary is refused naming it
   const chunk::ChunkParams fixed{.min_size = 64 * 1024, .avg_size = 64 * 1024, .max_size = 64 * 1024};
   const Keys keys;
   const Written w = write_bundle(in, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys, fixed);
-  auto opened = open_index(tmp.path() / "out");
-  REQUIRE(opened.has_value());
-  auto key = unwrap_with_site_key(*opened, keys.site_key());
-  REQUIRE(key.has_value());
-  auto payload = open_body(*opened, *key);
-  REQUIRE(payload.has_value());
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
   const stdfs::path vol = tmp.path() / "out" / w.result.volumes[0].name;
   const Bytes orig = read_all(vol);
   const std::size_t at = first_pack_data_offset(orig);
@@ -604,12 +614,7 @@ TEST_CASE("bundle: a truncated or missing volume is kCorruption naming it", "[fo
   const Written w = write_bundle(in, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys);
   const std::string last = w.result.volumes.back().name;
   const stdfs::path last_path = tmp.path() / "out" / last;
-  auto opened = open_index(tmp.path() / "out");
-  REQUIRE(opened.has_value());
-  auto key = unwrap_with_site_key(*opened, keys.site_key());
-  REQUIRE(key.has_value());
-  auto payload = open_body(*opened, *key);
-  REQUIRE(payload.has_value());
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
 
   stdfs::resize_file(last_path, w.result.volumes.back().size - 512);
   auto files = read_back(*opened, *payload, *key);
@@ -720,12 +725,7 @@ TEST_CASE("bundle: a volume from another bundle is rejected", "[format][bundle]"
   CHECK(a.result.volumes[0].size == b.result.volumes[0].size);
   CHECK(a.result.volumes[0].sha256 != b.result.volumes[0].sha256);
 
-  auto opened = open_index(tmp.path() / "a");
-  REQUIRE(opened.has_value());
-  auto key = unwrap_with_site_key(*opened, keys.site_key());
-  REQUIRE(key.has_value());
-  auto payload = open_body(*opened, *key);
-  REQUIRE(payload.has_value());
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "a", keys);
   REQUIRE(read_back(*opened, *payload, *key).has_value());
 
   SECTION("copied over a volume of the same name") {
@@ -817,12 +817,7 @@ TEST_CASE("bundle: an empty deployment still has one volume", "[format][bundle]"
   REQUIRE(w.result.volumes.size() == 1);
   CHECK(w.result.payload.chunks.empty());
   CHECK(w.result.payload.packs.empty());
-  auto opened = open_index(tmp.path() / "out");
-  REQUIRE(opened.has_value());
-  auto key = unwrap_with_site_key(*opened, keys.site_key());
-  REQUIRE(key.has_value());
-  auto payload = open_body(*opened, *key);
-  REQUIRE(payload.has_value());
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
   auto files = read_back(*opened, *payload, *key);
   REQUIRE(files.has_value());
   check_files(in, *payload, *files);
