@@ -29,6 +29,17 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
   ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
   a.signers = check.signers;
   if (h.trust) {
+    // A site with root keys wants a threshold of them on every rotation, on
+    // top of the publisher signatures checked above.
+    ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> roots, site.root_store().list());
+    if (!roots.empty()) {
+      ASSIGN_OR_RETURN(std::size_t root_threshold, site.root_store().threshold());
+      auto root_check = keys::check_signatures(a.opened, roots, root_threshold, revoked);
+      if (!root_check) {
+        return make_error(root_check.error().code(), "key rotation needs {} root key signature(s): {}",
+                          root_threshold, root_check.error().message());
+      }
+    }
     // Signed by enough of the keys trusted now: the rotation may go ahead if
     // it leaves a usable policy (applied by install, after the commit).
     auto summary = check_trust_change(site, *h.trust);

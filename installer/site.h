@@ -38,7 +38,14 @@ class Site {
   stdfs::path keys_dir() const { return m_root / "keys"; }
 
   Ledger& ledger() { return *m_ledger; }
-  keys::TrustStore trust_store() const { return keys::TrustStore(keys_dir() / "trusted"); }
+  // Publisher keys (sign bundles) and root keys (also sign key rotations,
+  // once there are any); see keys/trust.h.
+  keys::TrustStore trust_store() const {
+    return keys::TrustStore(keys_dir() / "trusted", keys_dir() / "policy.json");
+  }
+  keys::TrustStore root_store() const {
+    return keys::TrustStore(keys_dir() / "root", keys_dir() / "root-policy.json");
+  }
   Result<format::SiteKey> site_key() const;
 
   // Appends an event as the current user at the current time.

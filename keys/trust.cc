@@ -120,7 +120,7 @@ Result<TrustedKey> TrustStore::revoke(const std::string& name) {
   TRY(check_not_undercut("revoking", name, keys.size()));
   // Remembered first, forgotten second: a crash in between leaves the key
   // both trusted and revoked, and revoked wins in check_signatures.
-  const stdfs::path dir = m_dir.parent_path() / "revoked";
+  const stdfs::path dir = m_dir.parent_path() / "revoked";  // shared by both roles
   std::error_code ec;
   stdfs::create_directories(dir, ec);
   TRY(fs::write_file_atomic(dir / (name + "." + key.key.keyid + ".pub"), as_bytes(format_public_key(key.key.pub)),

@@ -1,7 +1,11 @@
 #pragma once
-// The site's trusted publisher keys (ROOT/keys/trusted/NAME.pub) and the
-// signature policy: an index is accepted when at least `threshold` distinct
-// trusted keys (counted once each by their public-key bytes) signed it.
+// A set of trusted keys in one role, and its signature threshold. A site has
+// two: publisher keys (ROOT/keys/trusted/NAME.pub, policy ROOT/keys/
+// policy.json), which sign bundles, and root keys (ROOT/keys/root/NAME.pub,
+// policy ROOT/keys/root-policy.json), which, once a site has any, must also
+// sign every bundle that carries a key rotation. An index passes a store when
+// at least `threshold` distinct keys of it (counted once each by their
+// public-key bytes) signed it. Revoked keys (ROOT/keys/revoked/) are shared.
 
 #include <filesystem>
 #include <string>
@@ -21,7 +25,8 @@ struct TrustedKey {
 
 class TrustStore {
  public:
-  explicit TrustStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  TrustStore(std::filesystem::path dir, std::filesystem::path policy)
+      : m_dir(std::move(dir)), m_policy(std::move(policy)) {}
 
   // kInvalidArgument if the name is taken, the key is already trusted, or it
   // was revoked.
@@ -36,14 +41,14 @@ class TrustStore {
   Result<std::vector<TrustedKey>> revoked() const;
   Result<std::vector<TrustedKey>> list() const;
 
-  // How many distinct trusted keys must sign a bundle: the "threshold" of
-  // the policy file next to the key directory (ROOT/keys/policy.json), 1 when
-  // there is none. kCorruption naming the file if it is malformed.
+  // How many distinct keys of this store must sign: the "threshold" of its
+  // policy file, 1 when there is none. kCorruption naming the file if it is
+  // malformed.
   Result<std::size_t> threshold() const;
   // kInvalidArgument unless 1 <= n <= the number of trusted keys (a higher
   // threshold would refuse every bundle).
   Status set_threshold(std::size_t n);
-  std::filesystem::path policy_path() const { return m_dir.parent_path() / "policy.json"; }
+  const std::filesystem::path& policy_path() const { return m_policy; }
 
  private:
   // kInvalidArgument if dropping `name` from `trusted` keys would leave fewer
@@ -51,6 +56,7 @@ class TrustStore {
   Status check_not_undercut(std::string_view doing, const std::string& name, std::size_t trusted) const;
 
   std::filesystem::path m_dir;
+  std::filesystem::path m_policy;
 };
 
 struct SignatureCheck {
