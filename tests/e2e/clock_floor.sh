@@ -9,9 +9,7 @@ command -v faketime >/dev/null || { echo "skip: faketime not installed"; exit 77
 # runtime and it disagree about who owns early allocations (a double free in
 # libfaketime's start-up). The sanitizer build skips this test; the regular
 # build (scripts/test.sh stage 1) runs it.
-if nm "$INSTALLER" 2>/dev/null | grep ' __asan_init$' >/dev/null; then  # no -q: pipefail + SIGPIPE
-  echo "skip: sanitizer build (libfaketime and ASan do not mix)"; exit 77
-fi
+skip_if_sanitized "libfaketime and ASan do not mix"
 setup_site
 make_model m1 2M 1
 make_manifest v1.toml demo 1.0.0 m1

@@ -61,6 +61,43 @@ setup_roots() {
   done
 }
 
+# skip_if_sanitized WHY: exit 77 (skip) when the programs were built with
+# ASan, which refuses LD_PRELOAD libraries loaded ahead of its runtime.
+skip_if_sanitized() {
+  # No grep -q: with pipefail, nm's SIGPIPE would make the test look false.
+  if nm "$INSTALLER" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
+    echo "skip: sanitizer build ($1)"; exit 77
+  fi
+}
+
+# faultfs_upgrade NAME: the set-up of the fault-injection scenarios
+# (tests/support/faultfs.cc, loaded with LD_PRELOAD from $SHIM): a site with
+# NAME 1.0.0 installed and a bundle b2 of NAME 2.0.0 (4 MiB volumes);
+# TEMPLATE is a copy of that root to start each faulty run from; WRITES and
+# SYNCS are how many of each installing b2 makes under the root.
+faultfs_upgrade() {
+  local name=$1
+  SHIM="$AIRLOCK_BUILD_DIR/tests/faultfs.so"
+  [ -f "$SHIM" ] || { echo "skip: $SHIM not built"; exit 77; }
+  skip_if_sanitized "the shim would be preloaded ahead of the ASan runtime"
+  setup_site
+  make_model m1 2M 1
+  make_model m2 6M 2
+  make_manifest v1.toml "$name" 1.0.0 m1
+  make_manifest v2.toml "$name" 2.0.0 m2
+  bundle v1.toml b1 1
+  bundle v2.toml b2 2 --volume-size 4M
+  "$INSTALLER" install b1 -q >/dev/null
+  TEMPLATE="$T/template"
+  cp -a "$AIRLOCK_ROOT" "$TEMPLATE"
+  local count="$T/count"
+  cp -a "$TEMPLATE" "$count"
+  AIRLOCK_ROOT="$count" AIRLOCK_FAULT_DIR="$count" AIRLOCK_FAULT_REPORT="$T/count.txt" LD_PRELOAD="$SHIM" \
+    "$INSTALLER" install b2 -q >/dev/null
+  read -r _ WRITES _ SYNCS < "$T/count.txt"
+  [ "$WRITES" -gt 10 ] && [ "$SYNCS" -gt 3 ] || fail "shim counted only $WRITES writes and $SYNCS syncs"
+}
+
 # bundle MANIFEST OUTDIR SEQUENCE [extra create args]: signed, encrypted to this site.
 bundle() {
   local manifest=$1 out=$2 seq=$3; shift 3

@@ -6,29 +6,8 @@
 # where the fault hit after the commit), `check` passes, staging is empty, and
 # a re-run without faults completes with v2 active.
 source "$(dirname "$0")/common.sh"
-SHIM="$AIRLOCK_BUILD_DIR/tests/faultfs.so"
-[ -f "$SHIM" ] || { echo "skip: $SHIM not built"; exit 77; }
-if nm "$INSTALLER" 2>/dev/null | grep ' __asan_init$' >/dev/null; then  # no -q: pipefail + SIGPIPE
-  echo "skip: sanitizer build (the shim would be preloaded ahead of the ASan runtime)"; exit 77
-fi
-setup_site
-make_model m1 2M 1
-make_model m2 6M 2
-make_manifest v1.toml fw 1.0.0 m1
-make_manifest v2.toml fw 2.0.0 m2
-bundle v1.toml b1 1
-bundle v2.toml b2 2 --volume-size 4M
-"$INSTALLER" install b1 -q >/dev/null
-TEMPLATE="$T/template"
-cp -a "$AIRLOCK_ROOT" "$TEMPLATE"
-
-# How many writes and syncs does the upgrade make under the root?
-export AIRLOCK_ROOT="$T/count"
-cp -a "$TEMPLATE" "$AIRLOCK_ROOT"
-AIRLOCK_FAULT_DIR="$AIRLOCK_ROOT" AIRLOCK_FAULT_REPORT="$T/count.txt" LD_PRELOAD="$SHIM" \
-  "$INSTALLER" install b2 -q >/dev/null
-read -r _ writes _ syncs < "$T/count.txt"
-[ "$writes" -gt 10 ] && [ "$syncs" -gt 3 ] || fail "shim counted only $writes writes and $syncs syncs"
+faultfs_upgrade fw
+writes=$WRITES syncs=$SYNCS
 
 # N over the whole range: the first few, evenly spread, and the last few.
 picks() {
