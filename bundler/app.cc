@@ -9,9 +9,12 @@ namespace airlock::bundler {
 int run(int argc, char** argv) {
   Context ctx;
   CLI::App app{
-      "airlock-bundler: pack a deployment (model, files) into a signed, encrypted, chunked bundle\n"
-      "split into volumes sized for removable media.\n\n"
+      "airlock-bundler: pack a deployment (model from a directory or the Hugging Face Hub, OCI images,\n"
+      ".deb packages, Python wheels, files) into a signed, encrypted, chunked bundle split into volumes\n"
+      "sized for removable media.\n\n"
       "  airlock-bundler keygen --out keys/publisher\n"
+      "  airlock-bundler lock manifest.toml -o manifest.lock.json      # pin every source\n"
+      "  airlock-bundler fetch manifest.lock.json                      # fill the cache (resumable)\n"
       "  airlock-bundler create manifest.toml -o bundle/ --sign keys/publisher.key --to site.pub --volume-size fat32\n"
       "  airlock-bundler verify bundle/ --trust keys/publisher.pub\n",
       "airlock-bundler"};
@@ -20,6 +23,7 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", "airlock-bundler 0.1.0");
   app.add_flag("-q,--quiet", ctx.quiet, "no progress output");
   add_keygen_command(app, ctx);
+  add_lock_command(app, ctx);
   add_create_command(app, ctx);
   add_inspect_command(app, ctx);
   add_verify_command(app, ctx);

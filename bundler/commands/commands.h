@@ -16,6 +16,7 @@ struct Context {
 
 void add_keygen_command(CLI::App& app, Context& ctx);
 void add_create_command(CLI::App& app, Context& ctx);
+void add_lock_command(CLI::App& app, Context& ctx);  // lock and fetch
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_verify_command(CLI::App& app, Context& ctx);
 

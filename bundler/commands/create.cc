@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "bundler/commands/commands.h"
+#include "bundler/commands/sources_cli.h"
 #include "bundler/plan.h"
 #include "core/cli/sizes.h"
 #include "core/format/frame.h"
@@ -33,6 +34,7 @@ struct CreateOptions {
   std::vector<std::string> trust_add;     // NAME=FILE.pub
   std::vector<std::string> trust_revoke;  // key ids
   std::uint32_t trust_threshold = 0;
+  SourceOptions sources;
 };
 
 // The key rotation to carry in the header, if any option asks for one.
@@ -112,11 +114,6 @@ Status create(const CreateOptions& o, Context& ctx) {
     return make_error(ErrorCode::kUsage,
                       "choose exactly one of --to SITE.pub (repeatable), --passphrase-file FILE or --no-encrypt");
   }
-  if (o.manifest.ends_with(".json")) {
-    return make_error(ErrorCode::kUnsupported, "{}: lock files are not supported by this version yet; pass the manifest",
-                      o.manifest);
-  }
-  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest(o.manifest));
   auto parsed_size = cli::parse_size(o.volume_size);
   if (!parsed_size) {
     return std::unexpected(Error(parsed_size.error()).with_context("--volume-size"));
@@ -127,7 +124,13 @@ Status create(const CreateOptions& o, Context& ctx) {
     ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(s));
     signers.push_back(signer);
   }
-  ASSIGN_OR_RETURN(std::vector<format::InputFile> inputs, plan_inputs(m));
+  ASSIGN_OR_RETURN(SourceSession sources, open_sources(o.sources, ctx));
+  ASSIGN_OR_RETURN(Lock lock, load_or_resolve(o.manifest, sources, false));
+  ASSIGN_OR_RETURN(FileSources where, fetch_with_progress(lock, sources, ctx));
+  ASSIGN_OR_RETURN(std::vector<format::InputFile> inputs, plan_inputs(lock, where));
+  struct {
+    std::string name, version;
+  } m{lock.name, lock.version};
 
   format::Header header;
   header.name = m.name;
@@ -191,14 +194,14 @@ Status create(const CreateOptions& o, Context& ctx) {
     cleanup();
     return std::unexpected(written.error());
   }
+  if (Status st = reconcile_hashes(lock, written->payload); !st) {
+    cleanup();
+    return std::unexpected(st.error());
+  }
   written->payload.name = m.name;
   written->payload.version = m.version;
-  if (m.activate) {
-    written->payload.activate = {{"run", m.activate->run},
-                                 {"health", m.activate->health.value_or("")},
-                                 {"timeout_seconds", m.activate->timeout_seconds},
-                                 {"shell", m.activate->shell}};
-  }
+  written->payload.activate = lock.activate;
+  written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
   auto index = format::seal_index(header, written->payload, data_key, signers);
   if (!index) {
@@ -248,8 +251,11 @@ Status create(const CreateOptions& o, Context& ctx) {
 
 void add_create_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<CreateOptions>();
-  CLI::App* cmd = app.add_subcommand("create", "Bundle a deployment manifest into DIR: NAME-VERSION.airlock + volumes");
-  cmd->add_option("manifest", o->manifest, "deployment manifest (TOML)")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "create", "Bundle a deployment manifest or lock into DIR: NAME-VERSION.airlock + volumes (fetching what the "
+                "cache lacks)");
+  cmd->add_option("manifest", o->manifest, "deployment manifest (TOML), or a lock (JSON) to bundle exactly")
+      ->required();
   cmd->add_option("-o,--out", o->out_dir, "output directory")->required();
   cmd->add_option("--sign", o->sign, "publisher signing key (.key); repeat to add signatures")->required();
   cmd->add_option("--to", o->to, "site public key (site.pub from 'airlock-installer init'); repeatable");
@@ -273,6 +279,7 @@ void add_create_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
+  add_source_options(cmd, o->sources);
   cmd->callback([&ctx, o] {
     ctx.printer.set_quiet(ctx.quiet);
     auto st = create(*o, ctx);

@@ -48,6 +48,9 @@ Bytes encode_payload(const Payload& p) {
                {"files", std::move(files)},
                {"packs", std::move(packs)},
                {"activate", p.activate}};
+  if (!p.sources.is_null()) {
+    meta["sources"] = p.sources;  // absent for bundles of local files only, as before
+  }
   std::string text = meta.dump();
   Bytes out;
   out.reserve(32 + text.size() + p.chunks.size() * k_chunk_record_size + p.refs.size() * 4);
@@ -142,6 +145,10 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
     }
   }
   p.activate = meta.value("activate", json());
+  p.sources = meta.value("sources", json());
+  if (!p.sources.is_null() && !p.sources.is_array()) {
+    return corrupt("'sources' is not an array");
+  }
   return ok_status();
 }
 

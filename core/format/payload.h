@@ -51,6 +51,7 @@ struct Payload {
   std::vector<std::uint32_t> refs;  // chunk indices, files' lists back to back
   std::vector<PackEntry> packs;
   nlohmann::json activate;          // null or the manifest's [activate] table
+  nlohmann::json sources;           // null or the lock's sources: identities and files (docs/FORMAT.md)
 
   std::uint64_t total_file_bytes() const;
 };

@@ -152,14 +152,20 @@ Result<ModelSpec> parse_model(const Context& ctx, const toml::table& t) {
   }
   ASSIGN_OR_RETURN(m.include, get_string_array(ctx, t, "[model]", "include"));
   ASSIGN_OR_RETURN(m.exclude, get_string_array(ctx, t, "[model]", "exclude"));
-  if (m.source.starts_with("hf://")) {
-    return std::unexpected(Error(ErrorCode::kUnsupported,
-        fmt::format("{}: [model] source '{}': Hugging Face Hub sources are not supported by this version yet; "
-                    "download the model and point source at the local directory",
-                    ctx.path().string(), m.source)));
+  if (m.is_hub()) {
+    std::string_view repo = std::string_view(m.source).substr(5);
+    const std::size_t slash = repo.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == repo.size() ||
+        repo.find('/', slash + 1) != std::string_view::npos) {
+      return ctx.fail("[model]", fmt::format("source '{}': expected hf://ORG/NAME", m.source));
+    }
+    return m;
+  }
+  if (m.revision) {
+    return ctx.fail("[model]", "'revision' applies to hf:// sources only");
   }
   if (m.source.find("://") != std::string::npos) {
-    return ctx.fail("[model]", fmt::format("source '{}': unknown scheme (use a local directory)", m.source));
+    return ctx.fail("[model]", fmt::format("source '{}': unknown scheme (use hf://ORG/NAME or a local directory)", m.source));
   }
   stdfs::path p = m.source;
   if (p.is_relative()) {
@@ -199,6 +205,165 @@ Result<ActivateSpec> parse_activate(const Context& ctx, const toml::table& t) {
   return a;
 }
 
+Result<bool> get_bool(const Context& ctx, const toml::table& t, std::string_view where, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    return false;
+  }
+  if (!n->is_boolean()) {
+    return ctx.fail(where, fmt::format("'{}' must be true or false", key));
+  }
+  return n->as_boolean()->get();
+}
+
+stdfs::path resolve_local(const Context& ctx, const std::string& p) {
+  return stdfs::path(p).is_relative() ? ctx.path().parent_path() / p : stdfs::path(p);
+}
+
+Status check_url(const Context& ctx, std::string_view where, std::string_view key, std::string_view url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) {
+    return ctx.fail(where, fmt::format("{} '{}' must be an http:// or https:// URL", key, url));
+  }
+  return ok_status();
+}
+
+Result<ImageSpec> parse_image(const Context& ctx, const toml::table& t, std::size_t index) {
+  std::string where = fmt::format("[[image]] #{}", index + 1);
+  TRY(check_keys(ctx, t, where, {"ref", "platform", "insecure"}));
+  ImageSpec s;
+  ASSIGN_OR_RETURN(s.ref, get_string(ctx, t, where, "ref", true));
+  ASSIGN_OR_RETURN(std::string platform, get_string(ctx, t, where, "platform", false));
+  if (!platform.empty()) {
+    s.platform = platform;
+  }
+  const std::size_t slash = s.platform.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == s.platform.size()) {
+    return ctx.fail(where, fmt::format("platform '{}' must be OS/ARCH or OS/ARCH/VARIANT, e.g. linux/amd64", s.platform));
+  }
+  if (s.ref.empty() || s.ref.find_first_of(" \t\n") != std::string::npos) {
+    return ctx.fail(where, fmt::format("ref '{}' is not an image reference", s.ref));
+  }
+  ASSIGN_OR_RETURN(s.insecure, get_bool(ctx, t, where, "insecure"));
+  return s;
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != '\t') {
+      ++j;
+    }
+    if (j > i) {
+      out.emplace_back(text.substr(i, j - i));
+    }
+    i = j;
+  }
+  return out;
+}
+
+Result<DebSpec> parse_deb(const Context& ctx, const toml::table& t, std::size_t index) {
+  std::string where = fmt::format("[[deb]] #{}", index + 1);
+  TRY(check_keys(ctx, t, where, {"repo", "suite", "components", "packages", "architecture", "signed-by", "insecure"}));
+  DebSpec s;
+  ASSIGN_OR_RETURN(std::string repo, get_string(ctx, t, where, "repo", true));
+  // "URL", or as in a sources.list line: "URL SUITE [COMPONENT...]".
+  std::vector<std::string> words = split_words(repo);
+  if (words.empty()) {
+    return ctx.fail(where, "repo is empty");
+  }
+  s.repo = words[0];
+  TRY(check_url(ctx, where, "repo", s.repo));
+  ASSIGN_OR_RETURN(std::string suite, get_string(ctx, t, where, "suite", false));
+  ASSIGN_OR_RETURN(s.components, get_string_array(ctx, t, where, "components"));
+  if (words.size() > 1) {
+    if (!suite.empty() || !s.components.empty()) {
+      return ctx.fail(where, "give the suite and components either in 'repo' or as 'suite'/'components', not both");
+    }
+    suite = words[1];
+    s.components.assign(words.begin() + 2, words.end());
+  }
+  if (suite == "./" || suite == "/") {
+    suite.clear();  // "URL ./": a flat repository
+  }
+  s.suite = suite;
+  if (s.suite.empty() && !s.components.empty()) {
+    return ctx.fail(where, "a flat repository (no suite) has no components");
+  }
+  if (!s.suite.empty() && s.components.empty()) {
+    s.components.push_back("main");
+  }
+  if (!s.repo.ends_with('/')) {
+    s.repo += '/';
+  }
+  ASSIGN_OR_RETURN(s.packages, get_string_array(ctx, t, where, "packages"));
+  if (s.packages.empty()) {
+    return ctx.fail(where, "'packages' must list at least one package (NAME or NAME=VERSION)");
+  }
+  for (const std::string& p : s.packages) {
+    if (p.empty() || p.front() == '=' || p.find_first_of(" \t,|") != std::string::npos) {
+      return ctx.fail(where, fmt::format("package '{}' must be NAME or NAME=VERSION", p));
+    }
+  }
+  ASSIGN_OR_RETURN(std::string arch, get_string(ctx, t, where, "architecture", false));
+  if (!arch.empty()) {
+    s.architecture = arch;
+  }
+  ASSIGN_OR_RETURN(std::string keyring, get_string(ctx, t, where, "signed-by", false));
+  if (!keyring.empty()) {
+    s.signed_by = resolve_local(ctx, keyring);
+    std::error_code ec;
+    if (!stdfs::is_regular_file(*s.signed_by, ec)) {
+      return std::unexpected(Error(ErrorCode::kNotFound, fmt::format("{}: {}: signed-by '{}': no such keyring ({})",
+          ctx.path().string(), where, keyring, s.signed_by->string())));
+    }
+  }
+  ASSIGN_OR_RETURN(s.insecure, get_bool(ctx, t, where, "insecure"));
+  return s;
+}
+
+Result<WheelsSpec> parse_wheels(const Context& ctx, const toml::table& t, std::size_t index) {
+  std::string where = fmt::format("[[wheels]] #{}", index + 1);
+  TRY(check_keys(ctx, t, where, {"index", "requirements", "insecure"}));
+  WheelsSpec s;
+  ASSIGN_OR_RETURN(s.index, get_string(ctx, t, where, "index", true));
+  TRY(check_url(ctx, where, "index", s.index));
+  if (!s.index.ends_with('/')) {
+    s.index += '/';
+  }
+  ASSIGN_OR_RETURN(std::string req, get_string(ctx, t, where, "requirements", true));
+  s.requirements = resolve_local(ctx, req);
+  std::error_code ec;
+  if (!stdfs::is_regular_file(s.requirements, ec)) {
+    return std::unexpected(Error(ErrorCode::kNotFound, fmt::format("{}: {}: requirements '{}': no such file ({})",
+        ctx.path().string(), where, req, s.requirements.string())));
+  }
+  ASSIGN_OR_RETURN(s.insecure, get_bool(ctx, t, where, "insecure"));
+  return s;
+}
+
+template <typename Spec, typename Parse>
+Status parse_array(const Context& ctx, const toml::table& root, std::string_view key, std::vector<Spec>& out,
+                   Parse parse) {
+  const toml::node* n = root.get(key);
+  if (n == nullptr) {
+    return ok_status();
+  }
+  const toml::array* arr = n->as_array();
+  if (arr == nullptr || !arr->is_array_of_tables()) {
+    return ctx.fail(fmt::format("[[{}]]", key), "must be an array of tables");
+  }
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    ASSIGN_OR_RETURN(Spec s, parse(ctx, *arr->get(i)->as_table(), i));
+    out.push_back(std::move(s));
+  }
+  return ok_status();
+}
+
 Result<FilesSpec> parse_files(const Context& ctx, const toml::table& t, std::size_t index) {
   std::string where = fmt::format("[[files]] #{}", index + 1);
   TRY(check_keys(ctx, t, where, {"source", "dest"}));
@@ -208,8 +373,12 @@ Result<FilesSpec> parse_files(const Context& ctx, const toml::table& t, std::siz
   if (!is_safe_relative_path(f.dest)) {
     return ctx.fail(where, fmt::format("dest '{}' must be a relative path without '..'", f.dest));
   }
-  if (f.dest == "model" || f.dest.starts_with("model/")) {
-    return ctx.fail(where, fmt::format("dest '{}' is reserved for the [model] files", f.dest));
+  for (std::string_view reserved : {"model", "images", "debs", "wheels"}) {
+    if (f.dest == reserved || f.dest.starts_with(std::string(reserved) + "/")) {
+      return ctx.fail(where, fmt::format("dest '{}' is reserved for the {} files", f.dest,
+                                         reserved == "model" ? "[model]" : reserved == "images" ? "[[image]]"
+                                         : reserved == "debs" ? "[[deb]]" : "[[wheels]]"));
+    }
   }
   f.source = stdfs::path(source).is_relative() ? ctx.path().parent_path() / source : stdfs::path(source);
   std::error_code ec;
@@ -246,12 +415,6 @@ Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& p
   if (!is_valid_version(m.version)) {
     return ctx.fail("[deployment] version", fmt::format("'{}' is not a valid version (use [A-Za-z0-9._+-]+)", m.version));
   }
-  for (std::string_view kind : {"image", "deb", "wheels"}) {
-    if (root.contains(kind)) {
-      return std::unexpected(Error(ErrorCode::kUnsupported,
-          fmt::format("{}: [[{}]]: this source kind is not supported by this version yet", path.string(), kind)));
-    }
-  }
   if (const toml::node* model = root.get("model")) {
     if (!model->is_table()) {
       return ctx.fail("[model]", "must be a table (at most one model per deployment)");
@@ -276,8 +439,11 @@ Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& p
     ASSIGN_OR_RETURN(ActivateSpec a, parse_activate(ctx, *act->as_table()));
     m.activate = std::move(a);
   }
-  if (!m.model && m.files.empty()) {
-    return ctx.fail("manifest", "nothing to ship: add a [model] or [[files]]");
+  TRY(parse_array(ctx, root, "image", m.images, parse_image));
+  TRY(parse_array(ctx, root, "deb", m.debs, parse_deb));
+  TRY(parse_array(ctx, root, "wheels", m.wheels, parse_wheels));
+  if (!m.model && m.files.empty() && m.images.empty() && m.debs.empty() && m.wheels.empty()) {
+    return ctx.fail("manifest", "nothing to ship: add a [model], [[image]], [[deb]], [[wheels]] or [[files]]");
   }
   return m;
 }

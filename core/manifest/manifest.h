@@ -15,9 +15,35 @@ namespace airlock::manifest {
 
 struct ModelSpec {
   std::string source;                 // local directory (resolved) or "hf://ORG/NAME"
+  bool is_hub() const { return source.starts_with("hf://"); }
   std::optional<std::string> revision;
   std::vector<std::string> include;   // globs on the path inside the model
   std::vector<std::string> exclude;
+};
+
+// [[image]]: an OCI image to pull from a registry.
+struct ImageSpec {
+  std::string ref;                      // "HOST[:PORT]/NAME:TAG" or "...@sha256:HEX"; Docker Hub short forms allowed
+  std::string platform = "linux/amd64";  // OS/ARCH[/VARIANT], picked from an index
+  bool insecure = false;                 // allow plain HTTP to a registry that is not on loopback
+};
+
+// [[deb]]: packages from one apt repository, with their dependencies.
+struct DebSpec {
+  std::string repo;                     // base URL ("https://host/debian" or a flat repo URL ending in '/')
+  std::string suite;                    // empty: a flat repository (Release and Packages under repo)
+  std::vector<std::string> components;  // with a suite; default {"main"}
+  std::vector<std::string> packages;    // "NAME" or "NAME=VERSION"
+  std::string architecture = "amd64";
+  std::optional<std::filesystem::path> signed_by;  // keyring for gpgv (resolved against the manifest's directory)
+  bool insecure = false;                // allow plain HTTP without signed-by to a host that is not on loopback
+};
+
+// [[wheels]]: Python wheels pinned by hash in a requirements file.
+struct WheelsSpec {
+  std::string index;                    // PEP 503/691 simple index URL
+  std::filesystem::path requirements;   // resolved against the manifest's directory
+  bool insecure = false;                // allow plain HTTP to an index that is not on loopback
 };
 
 struct FilesSpec {
@@ -36,6 +62,9 @@ struct Manifest {
   std::string name;
   std::string version;
   std::optional<ModelSpec> model;
+  std::vector<ImageSpec> images;
+  std::vector<DebSpec> debs;
+  std::vector<WheelsSpec> wheels;
   std::vector<FilesSpec> files;
   std::optional<ActivateSpec> activate;
   std::filesystem::path path;  // the manifest file itself

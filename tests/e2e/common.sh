@@ -11,6 +11,7 @@ GEN="$AIRLOCK_BUILD_DIR/tools/airlock-gen-safetensors"
 T="$(mktemp -d "${TMPDIR:-/tmp}/airlock-e2e.XXXXXX")"
 cleanup() {
   local rc=$?
+  for p in "${E2E_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   for m in "${E2E_MOUNTS[@]:-}"; do [ -n "$m" ] && umount "$m" 2>/dev/null || true; done
   chmod -R u+w "$T" 2>/dev/null || true
   rm -rf "$T"
@@ -18,6 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 E2E_MOUNTS=()
+E2E_PIDS=()
 cd "$T"
 export AIRLOCK_ROOT="$T/root"
 export NO_COLOR=1
@@ -143,4 +145,10 @@ p, off = sys.argv[1], int(sys.argv[2])
 with open(p, 'r+b') as f:
     f.seek(off); b = f.read(1); f.seek(off); f.write(bytes([b[0] ^ 0xff]))
 PY
+}
+
+# start_bg CMD...: run a test server in the background; cleanup kills it.
+start_bg() {
+  "$@" &
+  E2E_PIDS+=($!)
 }

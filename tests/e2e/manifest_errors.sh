@@ -38,8 +38,10 @@ bad "\[model\].*nope" "${D}[model]\nsource = \"nope\"\n"
 bad "\[\[files\]\].*nope" "${D}${M}[[files]]\nsource = \"nope\"\ndest = \"serve\"\n"
 bad "\[\[files\]\].*dest.*\.\./etc" "${D}${M}[[files]]\nsource = \"serve\"\ndest = \"../etc\"\n"
 bad "\[\[files\]\].*dest.*serve/\.\./\.\./x" "${D}${M}[[files]]\nsource = \"serve\"\ndest = \"serve/../../x\"\n" keep
-bad "\[model\].*hf://org/name.*not supported" "${D}[model]\nsource = \"hf://org/name\"\n"
-bad "\[\[image\]\].*not supported" "${D}${M}[[image]]\nref = \"docker.io/vllm/vllm-openai:v0.6.3\"\n"
+bad "\[model\].*hf://org.*ORG/NAME" "${D}[model]\nsource = \"hf://org\"\n"
+bad "\[\[image\]\] #1.*platform" "${D}${M}[[image]]\nref = \"docker.io/vllm/vllm-openai:v0.6.3\"\nplatform = \"amd64\"\n"
+bad "\[\[deb\]\] #1.*packages" "${D}${M}[[deb]]\nrepo = \"https://example.org/debian bookworm main\"\n"
+bad "\[\[wheels\]\] #1.*requirements.*no such file" "${D}${M}[[wheels]]\nindex = \"https://example.org/simple\"\nrequirements = \"nope.txt\"\n"
 bad "line [0-9]+" "${D}${M}include = [\"*.json\"\n"
 bad "line [0-9]+" "[deployment\nname = \"demo\"\n"
 

@@ -66,7 +66,6 @@ version = "1.0.0+build.7"
 source = "model-dir"
 include = ["*.safetensors", "*.json"]
 exclude = ["*.bin"]
-revision = "abc123"
 
 [[files]]
 source = "serve"
@@ -89,7 +88,9 @@ shell = true
   CHECK(m->path == fx.manifest);
   REQUIRE(m->model.has_value());
   CHECK(m->model->source == (fx.dir.path() / "model-dir").lexically_normal().string());
-  CHECK(m->model->revision == std::optional<std::string>("abc123"));
+  CHECK_FALSE(m->model->revision.has_value());
+  // A revision means something for the Hub only.
+  expect_invalid(fx.parse(std::string(k_deployment) + k_model + "revision = \"abc123\"\n"), {"[model]", "revision"});
   CHECK(m->model->include == std::vector<std::string>{"*.safetensors", "*.json"});
   CHECK(m->model->exclude == std::vector<std::string>{"*.bin"});
   REQUIRE(m->files.size() == 2);
@@ -198,20 +199,32 @@ TEST_CASE("manifest: [[files]] dest must be safe and not under model/", "[manife
   expect_invalid(fx.parse(std::string(k_deployment) + "[files]\nsource = \"serve\"\ndest = \"x\"\n"), {"[[files]]"});
 }
 
-TEST_CASE("manifest: unsupported sources", "[manifest]") {
+TEST_CASE("manifest: remote sources", "[manifest]") {
   Fixture fx;
-  auto r = fx.parse(std::string(k_deployment) + "[model]\nsource = \"hf://meta-llama/Llama-3.1-8B\"\n");
-  REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().code() == ErrorCode::kUnsupported);
-  CHECK(r.error().message().find("hf://meta-llama/Llama-3.1-8B") != std::string::npos);
+  auto r = fx.parse(std::string(k_deployment) + "[model]\nsource = \"hf://meta-llama/Llama-3.1-8B\"\nrevision = \"main\"\n");
+  REQUIRE(r.has_value());
+  CHECK(r->model->is_hub());
+  CHECK(r->model->revision == "main");
+  expect_invalid(fx.parse(std::string(k_deployment) + "[model]\nsource = \"hf://meta-llama\"\n"), {"[model]", "ORG/NAME"});
 
-  for (const char* kind : {"image", "deb", "wheels"}) {
-    INFO(kind);
-    r = fx.parse(std::string(k_deployment) + k_model + "[[" + kind + "]]\nref = \"x\"\n");
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code() == ErrorCode::kUnsupported);
-    CHECK(r.error().message().find(kind) != std::string::npos);
-  }
+  r = fx.parse(std::string(k_deployment) +
+               "[[image]]\nref = \"docker.io/vllm/vllm-openai:v0.6.3\"\n"
+               "[[deb]]\nrepo = \"https://example.org/debian bookworm main contrib\"\npackages = [\"curl=7.88.1-10\"]\n"
+               "[[deb]]\nrepo = \"https://example.org/cuda/x86_64/\"\npackages = [\"cuda-toolkit-12-4\"]\n");
+  REQUIRE(r.has_value());
+  REQUIRE(r->images.size() == 1);
+  CHECK(r->images[0].platform == "linux/amd64");
+  REQUIRE(r->debs.size() == 2);
+  CHECK(r->debs[0].repo == "https://example.org/debian/");
+  CHECK(r->debs[0].suite == "bookworm");
+  CHECK(r->debs[0].components == std::vector<std::string>{"main", "contrib"});
+  CHECK(r->debs[1].suite.empty());
+  expect_invalid(fx.parse(std::string(k_deployment) + "[[deb]]\nrepo = \"ftp://x/\"\npackages = [\"a\"]\n"),
+                 {"[[deb]] #1", "URL"});
+  expect_invalid(fx.parse(std::string(k_deployment) + "[[image]]\nref = \"a\"\nplatform = \"amd64\"\n"),
+                 {"[[image]] #1", "platform"});
+  expect_invalid(fx.parse(std::string(k_deployment) + k_model + "[[files]]\nsource = \"serve\"\ndest = \"images/x\"\n"),
+                 {"[[files]] #1", "reserved"});
   expect_invalid(fx.parse(std::string(k_deployment) + "[model]\nsource = \"s3://bucket/model\"\n"), {"[model]", "scheme"});
   expect_invalid(fx.parse(std::string(k_deployment) + "[[model]]\nsource = \"model-dir\"\n"), {"[model]"});
 }
