@@ -15,6 +15,9 @@ namespace stdfs = std::filesystem;
 
 bool glob_match(std::string_view pattern, std::string_view path) {
   std::string p(pattern);
+  if (p.ends_with('/')) {
+    p += '*';  // "dir/" means everything under dir, as huggingface_hub reads it
+  }
   std::string s(path);
   if (::fnmatch(p.c_str(), s.c_str(), 0) == 0) {
     return true;

@@ -49,7 +49,10 @@ Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const Res
   const std::string source = fmt::format("hf://{}", repo);
   const std::string revision = spec.revision.value_or("main");
   const std::string endpoint = hf::endpoint_from_env();
-  TRY(net::check_url_allowed(endpoint, false, fmt::format("{} (HF_ENDPOINT)", source)));
+  if (!net::check_url_allowed(endpoint, false, source)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}: HF_ENDPOINT {} must be an https URL (plain http only to a loopback host)", source, endpoint);
+  }
   if (ctx.cache == nullptr) {
     return make_error(ErrorCode::kInvalidArgument, "{}: resolving needs the fetch cache", source);
   }

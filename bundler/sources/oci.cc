@@ -80,12 +80,46 @@ struct Fetched {
   json doc;
 };
 
+// A manifest the registry does not have: some registries say MANIFEST_UNKNOWN
+// for a missing repository too, so the tag list tells the two apart (and
+// names the tags there are).
+Error explain_missing(oci::Registry& reg, const net::Response& missing, std::string_view doing) {
+  Error err = oci::registry_error(reg.ref(), missing, doing);
+  auto tags = reg.get(fmt::format("{}/v2/{}/tags/list?n=100", reg.endpoint(), reg.ref().repository), false, 1u << 20);
+  if (!tags) {
+    return err;
+  }
+  if (tags->status == 404) {
+    Error repo = oci::registry_error(reg.ref(), *tags, doing);
+    return repo.message().find("NAME_UNKNOWN") != std::string::npos ? repo : err;
+  }
+  json j = json::parse(tags->body, nullptr, false);
+  if (tags->status != 200 || !j.is_object() || !j.contains("tags") || !j["tags"].is_array()) {
+    return err;
+  }
+  std::string list;
+  std::size_t n = 0;
+  for (const json& t : j["tags"]) {
+    if (t.is_string() && n++ < 20) {
+      list += (list.empty() ? "" : ", ") + oci::printable(t.get<std::string>(), 128);
+    }
+  }
+  if (n > 20) {
+    list += ", …";
+  }
+  return Error(err.code(), fmt::format("{} (the repository has {})", err.message(),
+                                       list.empty() ? "no tags" : "tags: " + list));
+}
+
 Result<Fetched> get_manifest(oci::Registry& reg, const std::string& reference, const std::string& expected,
                              const std::string& doing) {
   const std::string image = reg.ref().full();
   Fetched f;
   f.url = reg.manifest_url(reference);
   ASSIGN_OR_RETURN(net::Response resp, reg.get(f.url, true, k_max_manifest));
+  if (resp.status == 404) {
+    return std::unexpected(explain_missing(reg, resp, doing));
+  }
   if (resp.status != 200) {
     return std::unexpected(oci::registry_error(reg.ref(), resp, doing));
   }
@@ -245,7 +279,8 @@ Result<ResolvedImage> resolve_one(net::Http& http, const manifest::ImageSpec& sp
   const std::string config_sha = crypto::sha256_hex(as_bytes(cresp.body));
   if (cresp.body.size() != config.size || "sha256:" + config_sha != config.digest) {
     return make_error(ErrorCode::kCorruption,
-                      "{}: config {}: the registry sent {} bytes hashing to sha256:{}, the manifest says {} bytes",
+                      "{}: config {}: the registry sent {} bytes hashing to sha256:{} ({} bytes expected); the "
+                      "registry or a proxy altered it",
                       image, config.digest, cresp.body.size(), config_sha, config.size);
   }
   if (!platform) {

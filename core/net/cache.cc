@@ -158,12 +158,10 @@ bool transient(const Error& e) { return e.code() == ErrorCode::kIOError; }
 }  // namespace
 
 Result<Cache> Cache::open(const stdfs::path& dir) {
-  for (const stdfs::path& sub : {dir / "sha256", dir / "partial"}) {
-    std::error_code ec;
-    stdfs::create_directories(sub, ec);
-    if (ec) {
-      return make_error(ErrorCode::kIOError, "fetch cache {}: cannot create: {}", sub.string(), ec.message());
-    }
+  // Directories are made on first use: a bundle of local files only leaves no cache behind.
+  std::error_code ec;
+  if (stdfs::exists(dir, ec) && !stdfs::is_directory(dir, ec)) {
+    return make_error(ErrorCode::kInvalidArgument, "fetch cache {}: exists and is not a directory", dir.string());
   }
   return Cache(dir);
 }
@@ -227,6 +225,14 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
     }
   }
   const std::string key = sha_known ? item.sha256 : "git-sha1-" + item.git_sha1;
+  {
+    std::error_code ec;
+    stdfs::create_directories(cache.dir() / "partial", ec);
+    if (ec) {
+      return make_error(ErrorCode::kIOError, "fetch cache {}: cannot create: {}", (cache.dir() / "partial").string(),
+                        ec.message());
+    }
+  }
   ASSIGN_OR_RETURN(PartFile part, PartFile::open(cache.dir() / "partial" / (key + ".part")));
   if (sha_known && item.size_known) {
     if (auto hit = cache.find(item.sha256, item.size)) {  // another process finished it meanwhile
@@ -320,7 +326,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
         // The connection ended early without a transport error: resume.
         if (failures >= net.retries) {
           return make_error(ErrorCode::kIOError, "{}: {} ended after {} of {} bytes; run again to resume", item.what,
-                            item.url, position, item.size);
+                            url_for_display(item.url), position, item.size);
         }
         ++failures;
         continue;
@@ -343,7 +349,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
       continue;
     }
     const ErrorCode code = status == 404 ? ErrorCode::kNotFound : ErrorCode::kIOError;
-    return std::unexpected(Error(code, fmt::format("{}: {} answered {}", item.what, r->url, describe_status(status))));
+    return std::unexpected(Error(code, fmt::format("{}: {} answered {}", item.what, url_for_display(r->url), describe_status(status))));
   }
 
   // Verify everything before the file may enter the cache.
@@ -356,7 +362,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
   if (item.size_known && size != item.size) {
     discard();
     return make_error(ErrorCode::kCorruption, "{}: {} sent {} bytes, the source advertises {}; download discarded",
-                      item.what, item.url, size, item.size);
+                      item.what, url_for_display(item.url), size, item.size);
   }
   if (hashes->git) {
     const std::string git = hashes->git->finish();
@@ -365,7 +371,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
       return make_error(ErrorCode::kCorruption,
                         "{}: the bytes from {} do not match the advertised git blob SHA-1 (expected {}, got {}); "
                         "download discarded",
-                        item.what, item.url, item.git_sha1, git);
+                        item.what, url_for_display(item.url), item.git_sha1, git);
     }
   }
   if (sha_known && got != item.sha256) {
@@ -373,7 +379,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
     return make_error(ErrorCode::kCorruption,
                       "{}: the bytes from {} do not match the advertised SHA-256 (expected {}, got {}); download "
                       "discarded",
-                      item.what, item.url, item.sha256, got);
+                      item.what, url_for_display(item.url), item.sha256, got);
   }
   if (::fsync(part.fd()) != 0) {
     return make_error(ErrorCode::kIOError, "{}: fsync failed: {}", part.path().string(), std::strerror(errno));

@@ -28,7 +28,7 @@ namespace airlock::net {
 
 class Cache {
  public:
-  static Result<Cache> open(const std::filesystem::path& dir);
+  static Result<Cache> open(const std::filesystem::path& dir);  // directories are created on first use
   static std::filesystem::path default_dir();
 
   const std::filesystem::path& dir() const { return m_dir; }

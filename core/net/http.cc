@@ -221,13 +221,13 @@ Result<Response> Http::send_once(const Request& request, const BodySink* sink) {
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(headers);
     if (t.error) {
-      return std::unexpected(std::move(*t.error).with_context(fmt::format("{} {}", method, url)));
+      return std::unexpected(std::move(*t.error).with_context(fmt::format("{} {}", method, url_for_display(url))));
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK && interrupt_requested()) {
       return make_error(ErrorCode::kInterrupted, "interrupted");
     }
     if (rc != CURLE_OK) {
-      return make_error(ErrorCode::kIOError, "{} {}: {}", method, url, curl_easy_strerror(rc));
+      return make_error(ErrorCode::kIOError, "{} {}: {}", method, url_for_display(url), curl_easy_strerror(rc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     response.url = url;
@@ -240,10 +240,11 @@ Result<Response> Http::send_once(const Request& request, const BodySink* sink) {
     }
     auto location = response.headers.get("location");
     if (!location) {
-      return make_error(ErrorCode::kIOError, "{} {}: redirect ({}) without a Location", method, url, response.status);
+      return make_error(ErrorCode::kIOError, "{} {}: redirect ({}) without a Location", method, url_for_display(url),
+                        response.status);
     }
     if (hop >= 10) {
-      return make_error(ErrorCode::kIOError, "{} {}: more than 10 redirects", method, request.url);
+      return make_error(ErrorCode::kIOError, "{} {}: more than 10 redirects", method, url_for_display(request.url));
     }
     ASSIGN_OR_RETURN(url, url_resolve(url, *location));
     if (response.status == 303 && method != "HEAD") {
@@ -336,6 +337,17 @@ bool url_is_loopback(const std::string& url) {
     }
   }
   return dots == 3;
+}
+
+std::string url_for_display(const std::string& url) {
+  std::string out = url.substr(0, url.find_first_of("?#"));
+  const std::size_t scheme = out.find("://");
+  const std::size_t at = out.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  const std::size_t slash = out.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme != std::string::npos && at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    out.erase(scheme + 3, at - scheme - 2);
+  }
+  return out;
 }
 
 std::string url_encode(std::string_view text) {

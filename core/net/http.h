@@ -99,7 +99,10 @@ Result<std::string> url_resolve(const std::string& base, const std::string& rela
 std::string url_origin(const std::string& url);   // "https://host:443"; empty when unparseable
 std::string url_host(const std::string& url);
 bool url_is_loopback(const std::string& url);
-std::string url_encode(std::string_view text);    // percent-encodes everything but unreserved characters
+std::string url_encode(std::string_view text);
+// For messages: the URL without its query, fragment or user:password (a CDN's
+// presigned query string is a credential).
+std::string url_for_display(const std::string& url);    // percent-encodes everything but unreserved characters
 // Checks the scheme policy above; the error names `what` and the URL.
 Status check_url_allowed(const std::string& url, bool allow_insecure_http, std::string_view what);
 

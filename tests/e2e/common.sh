@@ -22,6 +22,7 @@ E2E_MOUNTS=()
 E2E_PIDS=()
 cd "$T"
 export AIRLOCK_ROOT="$T/root"
+export AIRLOCK_CACHE="$T/cache"  # never the user's ~/.cache/airlock
 export NO_COLOR=1
 
 fail() { echo "assertion failed: $*" >&2; exit 1; }

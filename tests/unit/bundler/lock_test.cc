@@ -108,6 +108,8 @@ TEST_CASE("glob: '*' crosses '/', bare patterns match the file name", "[plan]") 
   CHECK(glob_selected({"*.safetensors"}, {"*consolidated*"}, "model-00001.safetensors"));
   CHECK_FALSE(glob_selected({"*.safetensors"}, {"*consolidated*"}, "consolidated.safetensors"));
   CHECK(glob_selected({}, {}, "anything"));
+  CHECK(glob_match("templates/", "templates/chat.jinja"));
+  CHECK_FALSE(glob_match("templates/", "other/chat.jinja"));
 }
 
 }  // namespace

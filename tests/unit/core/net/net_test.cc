@@ -75,3 +75,13 @@ TEST_CASE("http: a refused connection is an I/O error naming the URL", "[net]") 
 
 }  // namespace
 }  // namespace airlock::net
+
+namespace airlock::net {
+namespace {
+TEST_CASE("net: URLs in messages lose credentials and presigned queries", "[net]") {
+  CHECK(url_for_display("https://cdn.example/a/b?X-Amz-Signature=secret#f") == "https://cdn.example/a/b");
+  CHECK(url_for_display("https://user:pw@registry.example/v2/") == "https://registry.example/v2/");
+  CHECK(url_for_display("http://127.0.0.1:5000/v2/x@y") == "http://127.0.0.1:5000/v2/x@y");
+}
+}  // namespace
+}  // namespace airlock::net
