@@ -308,10 +308,15 @@ class Resolver {
         }
       }
     }
+    std::string searched;
+    for (const RepoIndex& r : m_repos) {
+      searched += (searched.empty() ? "" : ", ") + r.label;
+    }
     return make_error(ErrorCode::kNotFound,
-                      "{} → {}: not in any [[deb]] repository{}{}; add a [[deb]] entry for a repository that has "
-                      "it, or pass --target-status with the target's dpkg status if it is installed there",
-                      chain(parent), clause_text(clause), detail, on_target);
+                      "{} → {}: not in any [[deb]] repository (searched {}){}{}; add a [[deb]] entry for a "
+                      "repository that has it, or pass --target-status with the target's dpkg status if it is "
+                      "installed there",
+                      chain(parent), clause_text(clause), searched, detail, on_target);
   }
 
   const std::vector<RepoIndex>& m_repos;

@@ -38,6 +38,31 @@ constexpr std::size_t k_max_config = 32u << 20;
 constexpr std::size_t k_max_layers = 10000;
 constexpr std::string_view k_ref_annotation = "org.opencontainers.image.ref.name";
 
+// Fields of documents from the network (or a hand-edited lock), read
+// without trusting their types: nlohmann's value() throws on a mismatch.
+std::string str_field(const json& j, std::string_view key) {
+  if (!j.is_object()) {
+    return {};
+  }
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+std::int64_t int_field(const json& j, std::string_view key) {
+  if (!j.is_object()) {
+    return -1;
+  }
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : -1;
+}
+bool bool_field(const json& j, std::string_view key) {
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+json field(const json& j, std::string_view key) {
+  auto it = j.is_object() ? j.find(key) : j.end();
+  return it != j.end() ? *it : json();
+}
+
 bool is_index_type(std::string_view t) { return t == oci::k_oci_index || t == oci::k_docker_list; }
 bool is_manifest_type(std::string_view t) { return t == oci::k_oci_manifest || t == oci::k_docker_manifest; }
 
@@ -63,9 +88,9 @@ Result<Descriptor> parse_descriptor(const json& j, const std::string& image, std
   TRY(oci::check_digest(d.digest, fmt::format("{}: {}", image, what)));
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
     Platform pl;
-    pl.os = p->value("os", std::string());
-    pl.architecture = p->value("architecture", std::string());
-    pl.variant = p->value("variant", std::string());
+    pl.os = str_field(*p, "os");
+    pl.architecture = str_field(*p, "architecture");
+    pl.variant = str_field(*p, "variant");
     d.platform = pl;
   }
   return d;
@@ -138,7 +163,8 @@ Result<Fetched> get_manifest(oci::Registry& reg, const std::string& reference, c
   }
   f.doc = json::parse(f.bytes, nullptr, false);
   if (!f.doc.is_object()) {
-    return make_error(ErrorCode::kInvalidArgument, "{}: {}: the registry's answer is not a JSON manifest", image, doing);
+    return make_error(ErrorCode::kInvalidArgument, "{}: {}: the registry's answer is not a JSON manifest", image,
+                      doing);
   }
   std::string content_type = resp.headers.get("content-type").value_or("");
   content_type = content_type.substr(0, content_type.find(';'));
@@ -148,7 +174,7 @@ Result<Fetched> get_manifest(oci::Registry& reg, const std::string& reference, c
   auto mt = f.doc.find("mediaType");
   const bool has_media_type = mt != f.doc.end() && mt->is_string();
   f.media_type = has_media_type ? mt->get<std::string>() : content_type;
-  const bool schema1 = f.doc.value("schemaVersion", 0) == 1 || f.media_type.starts_with(
+  const bool schema1 = int_field(f.doc, "schemaVersion") == 1 || f.media_type.starts_with(
                                                                    "application/vnd.docker.distribution.manifest.v1");
   if (schema1) {
     return make_error(ErrorCode::kUnsupported,
@@ -247,13 +273,13 @@ Result<ResolvedImage> resolve_one(net::Http& http, const manifest::ImageSpec& sp
   } else {
     chosen = std::move(top);
   }
-  if (chosen.doc.value("schemaVersion", 0) != 2) {
+  if (int_field(chosen.doc, "schemaVersion") != 2) {
     return make_error(ErrorCode::kUnsupported, "{}: manifest {} has schemaVersion {}, want 2", image, chosen.digest,
-                      chosen.doc.value("schemaVersion", 0));
+                      field(chosen.doc, "schemaVersion").dump());
   }
-  ASSIGN_OR_RETURN(Descriptor config, parse_descriptor(chosen.doc.value("config", json()), image,
+  ASSIGN_OR_RETURN(Descriptor config, parse_descriptor(field(chosen.doc, "config"), image,
                                                       "the manifest's config"));
-  const json layer_list = chosen.doc.value("layers", json());
+  const json layer_list = field(chosen.doc, "layers");
   if (!layer_list.is_array() || layer_list.size() > k_max_layers) {
     return make_error(ErrorCode::kInvalidArgument, "{}: manifest {} has no layer list (or more than {} layers)", image,
                       chosen.digest, k_max_layers);
@@ -285,10 +311,8 @@ Result<ResolvedImage> resolve_one(net::Http& http, const manifest::ImageSpec& sp
   }
   if (!platform) {
     json cfg = json::parse(cresp.body, nullptr, false);
-    if (cfg.is_object() && cfg.contains("os") && cfg.contains("architecture") && cfg["os"].is_string() &&
-        cfg["architecture"].is_string()) {
-      Platform have{cfg["os"].get<std::string>(), cfg["architecture"].get<std::string>(),
-                    cfg.value("variant", std::string())};
+    if (!str_field(cfg, "os").empty() && !str_field(cfg, "architecture").empty()) {
+      Platform have{str_field(cfg, "os"), str_field(cfg, "architecture"), str_field(cfg, "variant")};
       // Configs often leave out the variant: only a different one counts.
       const bool same = have.os == wanted.os && have.architecture == wanted.architecture &&
                         (wanted.variant.empty() || have.variant.empty() || oci::platform_matches(wanted, have));
@@ -433,14 +457,14 @@ Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::Ima
 }
 
 Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, const ResolveContext& ctx) {
-  const std::string label = source.identity.value("ref", std::string("image"));
+  const std::string label = str_field(source.identity, "ref");
   auto parsed = oci::parse_image_ref(label);
   if (!parsed) {
     return std::unexpected(Error(parsed.error()).with_context("lock"));
   }
   const ImageRef ref = *parsed;
-  const bool insecure = source.identity.value("insecure", false);
-  const std::string digest = source.identity.value("digest", std::string());
+  const bool insecure = bool_field(source.identity, "insecure");
+  const std::string digest = str_field(source.identity, "digest");
   TRY(oci::check_digest(digest, fmt::format("lock: {}: digest", label)));
   net::Http http(ctx.net);
   oci::Registry reg(http, ref, insecure);
@@ -451,6 +475,10 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
   for (const LockedFile& f : source.files) {
     if (!f.is_remote()) {
       continue;
+    }
+    if (f.path != blob_path("sha256:" + f.sha256)) {
+      return make_error(ErrorCode::kInvalidArgument, "lock: {}: {} is not where the blob sha256:{} goes; run lock again",
+                        label, f.path, f.sha256);
     }
     if (!f.origin.starts_with(base)) {
       return make_error(ErrorCode::kInvalidArgument, "lock: {}: {}: origin {} is not under {}; run lock again", label,
@@ -483,7 +511,10 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
     if (!f.is_remote()) {
       continue;
     }
-    const std::string role = f.extra.is_object() ? f.extra.value("role", std::string("blob")) : std::string("blob");
+    std::string role = str_field(f.extra, "role");
+    if (role != "manifest" && role != "config" && role != "layer") {
+      role = "blob";
+    }
     net::FetchItem it;
     it.what = fmt::format("{}: {} sha256:{}", label, role, f.sha256);
     it.url = f.origin;

@@ -224,7 +224,8 @@ Result<ImageRef> parse_image_ref(std::string_view text) {
   std::size_t start = 0;
   for (;;) {
     std::size_t next = rest.find('/', start);
-    std::string_view component = rest.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
+    std::string_view component =
+        rest.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
     if (!valid_path_component(component)) {
       return bad_ref(text, fmt::format("'{}' is not a valid repository name component (lowercase letters and digits, "
                                        "separated by '.', '_', '__' or dashes)",

@@ -229,6 +229,11 @@ Result<net::Response> Registry::get(const std::string& url, bool accept_manifest
       req.headers.emplace_back("Accept", manifest_accept());
     }
     ASSIGN_OR_RETURN(net::Response resp, m_http.send(req));
+    if (resp.status == 401 && attempt > 0 && m_authorization.starts_with("Basic ") && m_credentials) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: {} refused the credentials of '{}' from {} ({}); log in to {} again", m_ref.full(), m_ref.registry, printable(m_credentials->user), m_credentials->from,
+                        net::describe_status(resp.status), m_ref.registry);
+    }
     if (resp.status != 401 || attempt > 0) {
       return resp;
     }
@@ -351,7 +356,7 @@ Error registry_error(const ImageRef& ref, const net::Response& response, std::st
       if (!e.is_object()) {
         continue;
       }
-      std::string code = e.value("code", std::string());
+      std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
       std::string message = e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
       codes.push_back(code);
       said += fmt::format("{}{}{}{}", said.empty() ? "" : "; ", printable(code, 64), message.empty() ? "" : ": ",

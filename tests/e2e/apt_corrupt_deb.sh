@@ -15,13 +15,13 @@ setup_site
 
 DEB="$T/srv/flat/app_2.0_amd64.deb"
 cp "$DEB" good.deb
-make_deb "$T/evil" app 2.0 amd64 $'Depends: libfoo (>= 1.0) | libalt, gpu-driver' 'tampered payload'
-cp "$T/evil/app_2.0_amd64.deb" "$DEB"
+# Same size, one byte different: only the SHA-256 can tell.
+flip_byte "$DEB" $(( $(stat -c %s "$DEB") - 100 ))
 cmp -s good.deb "$DEB" && fail "the replacement .deb is identical"
 
 for input in m.lock.json m.toml; do
   rm -rf b
-  expect_fail 3 "app_2\.0_amd64\.deb.*(SHA-256|sha256|size)|(SHA-256|sha256|size).*app_2\.0_amd64\.deb" \
+  expect_fail 3 "app_2\.0_amd64\.deb.*(SHA-256|sha256)|(SHA-256|sha256).*app_2\.0_amd64\.deb" \
     "$BUNDLER" create "$input" -o b --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" -q
   if ls b/*.airlock >/dev/null 2>&1; then fail "create from $input wrote a bundle index"; fi
   if ls b/*.tar >/dev/null 2>&1; then fail "create from $input wrote volumes"; fi

@@ -29,7 +29,7 @@ lock_fails 1 "broken → mid → libmissing \(>= 2\): not in any \[\[deb\]\] rep
 lock_fails 1 "apt repo $REPO_DEBIAN/ stable main: package 'app' is not in this repository" \
   "$(signed "$REPO_DEBIAN" '"app"')
 suite = \"stable\""
-lock_fails 1 "$REPO_DEBIAN/dists/nosuite/: .*check 'repo' and 'suite'" "$(signed "$REPO_DEBIAN" '"extra"')
+lock_fails 1 "no InRelease or Release file at $REPO_DEBIAN/dists/nosuite/ .*check 'repo' and 'suite'" "$(signed "$REPO_DEBIAN" '"extra"')
 suite = \"nosuite\""
 
 # Unsigned, with signed-by: refused (exit 3, a verification failure).

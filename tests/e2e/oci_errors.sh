@@ -2,7 +2,7 @@
 # lacks, a repository the registry lacks (each quoting the registry's error
 # code), and refs that are not valid (uppercase, bad tag, digest algorithms
 # other than sha256). Every one exits non-zero naming the ref and writes no
-# lock.
+# lock. A lock edited to fetch a layer from another host is refused.
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/oci_setup.sh"
@@ -35,6 +35,19 @@ lock_fails 1 "platform 'linux' must be OS/ARCH" "$REG/engine:v1" linux
 # A tag that exists works, so the failures above are about the refs.
 image_manifest engine "$REG/engine:v1" > good.toml
 "$BUNDLER" lock good.toml -o good.lock.json -q >/dev/null 2>&1 || fail "the good ref does not lock"
+
+# A lock edited to send a layer download (and the registry token) elsewhere is refused.
+python3 - <<'PY'
+import json
+lock = json.load(open("good.lock.json"))
+f = lock["sources"][0]["files"][-1]
+f["origin"] = "http://127.0.0.2:9/steal/" + f["sha256"]
+json.dump(lock, open("evil.lock.json", "w"))
+PY
+setup_site
+expect_fail 1 "lock: $REG/engine:v1: images/blobs/sha256/[0-9a-f]{64}: origin http://127.0.0.2:9/steal/.* is not under http://$REG/v2/engine/" \
+  "$BUNDLER" create evil.lock.json -o evil --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" -q
+[ ! -e evil ] || [ -z "$(ls -A evil)" ] || fail "a bundle was written from an edited lock"
 
 # Listing the same image twice is refused (the layout names images by ref).
 { image_manifest engine "$REG/engine:v1"; printf '\n[[image]]\nref = "%s"\n' "$REG/engine:v1"; } > twice.toml

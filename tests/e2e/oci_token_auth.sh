@@ -8,7 +8,9 @@
 #     go to the token service as Basic auth;
 #   - create gets a fresh token, and when that one has expired every layer's
 #     401 runs the dance again (FetchItem::reauthorize);
-#   - the installed layout has the registry's digest.
+#   - the installed layout has the registry's digest;
+#   - a registry that answers `WWW-Authenticate: Basic` (auth: htpasswd) gets
+#     the credentials directly.
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/oci_setup.sh"
@@ -84,4 +86,20 @@ rm -f "$HOME/.docker/config.json"
 expect_fail 1 "$REG/engine:v1: .*gives no anonymous token.*log in to $REG" \
   env AIRLOCK_CACHE="$T/cache3" "$BUNDLER" create m.lock.json -o b2 --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" -q
 [ ! -e b2 ] || [ -z "$(ls -A b2)" ] || fail "a bundle was written without credentials"
-pass "bearer tokens: anonymous, with credentials, and renewed when expired"
+
+# Basic auth: no credentials is a clear error; with them lock and create work.
+for i in 1 2; do kill "${E2E_PIDS[-i]}"; done
+start_basic_registry "$T/reg" bob:pw
+image_manifest engine "$REG/engine:v1" > basic.toml
+expect_fail 1 "$REG/engine:v1: manifest v1: access denied by $REG \(HTTP 401 Unauthorized, the registry says UNAUTHORIZED: authentication required\); if the image is private, log in to $REG" \
+  "$BUNDLER" lock basic.toml -o basic.lock.json
+[ ! -e basic.lock.json ] || fail "a lock was written without credentials"
+auth_file "$T/basic.json" "$REG" bob:wrong
+REGISTRY_AUTH_FILE="$T/basic.json" expect_fail 1 "$REG/engine:v1: $REG refused the credentials of 'bob' from $T/basic.json \(HTTP 401 Unauthorized\); log in to $REG again" \
+  "$BUNDLER" lock basic.toml -o basic.lock.json
+auth_file "$T/basic.json" "$REG" bob:pw
+export REGISTRY_AUTH_FILE="$T/basic.json"
+"$BUNDLER" lock basic.toml -o basic.lock.json -q >/dev/null 2>&1 || fail "lock with Basic credentials"
+[ "$(lock_json basic.lock.json "print(lock['sources'][0]['identity']['digest'])")" = "$WANT" ] || fail "Basic lock digest"
+AIRLOCK_CACHE="$T/cache4" bundle basic.lock.json b3 3 || fail "create with Basic credentials"
+pass "bearer tokens (anonymous, with credentials, renewed when expired) and Basic auth"

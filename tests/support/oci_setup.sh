@@ -4,7 +4,7 @@
 # registries that demand a bearer token.
 OCI_SUPPORT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-for tool in docker-registry umoci skopeo openssl; do
+for tool in docker-registry umoci skopeo openssl curl; do
   command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
 done
 
@@ -122,4 +122,31 @@ start_token_registry() {
   [ -s "$T/token.port" ] || fail "the token server did not start"
   TOKEN_PORT=$(cat "$T/token.port")
   start_registry "$storage" "$(printf '  token:\n    realm: http://127.0.0.1:%s/token\n    service: airlock-test-registry\n    issuer: airlock-test-issuer\n    rootcertbundle: %s' "$TOKEN_PORT" "$T/token.crt")"
+}
+
+# start_basic_registry STORAGE USER:PASS: a registry that wants Basic
+# credentials (auth: htpasswd, bcrypt through python3's crypt). Sets REG.
+start_basic_registry() {
+  local storage=$1 user=${2%%:*} pass=${2#*:}
+  python3 -W ignore -c 'import crypt,sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+    "$user" "$pass" > "$T/htpasswd" 2>/dev/null || { echo "skip: python3 cannot make bcrypt hashes"; exit 77; }
+  start_registry "$storage" "$(printf '  htpasswd:\n    realm: airlock-test-basic\n    path: %s' "$T/htpasswd")"
+}
+
+# start_proxy UPSTREAM: oci_proxy.py in front of UPSTREAM (host:port); sets
+# PROXY (host:port), CDN_PORT, PROXY_LOG and PROXY_STATE (see its docstring).
+start_proxy() {
+  PROXY_LOG="$T/proxy.log"
+  PROXY_STATE="$T/proxy-state"
+  mkdir -p "$PROXY_STATE"
+  : > "$PROXY_LOG"
+  rm -f "$T/proxy.ports"
+  start_bg python3 "$OCI_SUPPORT/oci_proxy.py" --upstream "http://$1" --state "$PROXY_STATE" --log "$PROXY_LOG" \
+    --ports-file "$T/proxy.ports"
+  local i
+  for i in $(seq 100); do [ -s "$T/proxy.ports" ] && break; sleep 0.1; done
+  [ -s "$T/proxy.ports" ] || fail "the proxy did not start"
+  local port
+  read -r port CDN_PORT < "$T/proxy.ports"
+  PROXY="127.0.0.1:$port"
 }

@@ -50,7 +50,7 @@ make_sdist() {
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # static_index ROOT: PEP 503 pages ROOT/simple/<project>/index.html for the
-# files in ROOT/files/, with relative hrefs carrying #sha256=; the first file
+# files in ROOT/files/, with relative hrefs carrying #sha256=; the last file
 # of each project is linked with a query string written with &amp;.
 static_index() {
   python3 - "$1" <<'PY'
@@ -73,7 +73,7 @@ with open(os.path.join(root, "simple", "index.html"), "w") as idx:
             page.write(f"<!DOCTYPE html>\n<html><head><title>Links for {p}</title></head><body>\n<h1>Links for {p}</h1>\n")
             for i, f in enumerate(files):
                 sha = hashlib.sha256(open(os.path.join(root, "files", f), "rb").read()).hexdigest()
-                query = "?from=airlock&amp;test=1" if i == 0 else ""
+                query = "?from=airlock&amp;test=1" if i == len(files) - 1 else ""
                 page.write(f'<a href="../../files/{html.escape(f)}{query}#sha256={sha}" '
                            f'data-requires-python="&gt;=3.8">{html.escape(f)}</a><br/>\n')
             page.write("</body></html>\n")
