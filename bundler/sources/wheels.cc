@@ -99,7 +99,11 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
   TRY(net::check_url_allowed(spec.index, spec.insecure, fmt::format("[[wheels]] index {}", spec.index)));
   std::string file = spec.requirements.string();
   ASSIGN_OR_RETURN(std::string text, fs::read_text_file(spec.requirements, 16u << 20));
-  ASSIGN_OR_RETURN(std::vector<py::Requirement> reqs, py::parse_requirements(text, file));
+  auto parsed = py::parse_requirements(text, file);
+  if (!parsed) {
+    return std::unexpected(std::move(parsed).error().with_context(fmt::format("[[wheels]] index {}", spec.index)));
+  }
+  std::vector<py::Requirement> reqs = std::move(*parsed);
   if (reqs.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "{}: no requirements; list NAME==VERSION --hash=sha256:HEX lines",
                       file);
@@ -121,7 +125,7 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
     }
     if (pins.empty()) {
       return make_error(ErrorCode::kUnsupported,
-                        "{}: {} is pinned by sha384/sha512 only; airlock selects and verifies files by SHA-256: add "
+                        "[[wheels]] {}: {} is pinned by sha384/sha512 only; airlock selects and verifies files by SHA-256: add "
                         "--hash=sha256:HEX (pip-compile --generate-hashes writes sha256)",
                         where, req.to_string());
     }
@@ -135,7 +139,7 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
       }
       if (!py::is_safe_dist_filename(f.filename) || !py::file_matches_requirement(f.filename, req)) {
         return make_error(ErrorCode::kInvalidArgument,
-                          "{}: the pin sha256:{} of {} selects '{}' on index {}, which is not {} {}; refusing it "
+                          "[[wheels]] {}: the pin sha256:{} of {} selects '{}' on index {}, which is not {} {}; refusing it "
                           "(fix the hash, or the index is serving the wrong file)",
                           where, h->second, req.name, f.filename, spec.index, req.name, req.version);
       }
@@ -168,7 +172,7 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
         listed += (listed.empty() ? "" : ", ") + f.filename;
       }
       return make_error(ErrorCode::kNotFound,
-                        "{}: {}: no file on index {} matches its hashes ({}); the index lists {}. Check the hashes "
+                        "[[wheels]] {}: {}: no file on index {} matches its hashes ({}); the index lists {}. Check the hashes "
                         "(pip hash FILE) or the index",
                         where, req.to_string(), spec.index, pin_list(req), listed.empty() ? "no files" : listed);
     }

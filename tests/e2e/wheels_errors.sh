@@ -29,7 +29,7 @@ lock_fails() {
   [ ! -e out.lock.json ] || fail "a lock was written despite: $pattern"
 }
 
-lock_fails "req\.txt:2: requirement 'demo-pkg>=1\.0' is not pinned" \
+lock_fails "\[\[wheels\]\] index http://127.0.0.1:[0-9]+/simple/: req\.txt:2: requirement 'demo-pkg>=1\.0' is not pinned" \
   "# comment"$'\n'"demo-pkg>=1.0 --hash=sha256:$DEMO_SHA"
 lock_fails "req\.txt:1: requirement 'demo-pkg' is not pinned" "demo-pkg --hash=sha256:$DEMO_SHA"
 lock_fails "req\.txt:1: requirement 'demo-pkg==1\.0\.0' has no --hash" "demo-pkg==1.0.0"
