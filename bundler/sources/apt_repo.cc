@@ -84,7 +84,7 @@ Result<Release> fetch_release(const manifest::DebSpec& spec, const std::string& 
   ASSIGN_OR_RETURN(net::Response in, get(http, inrelease_url, allow_http, k_max_release));
   if (in.status / 100 == 2) {
     rel.url = inrelease_url;
-    if (false) {
+    if (spec.signed_by) {
       ASSIGN_OR_RETURN(rel.text, gpgv_verify(*spec.signed_by, in.body, std::nullopt,
                                              fmt::format("apt repo {}: {}", label, inrelease_url)));
       rel.is_signed = true;

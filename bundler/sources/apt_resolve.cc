@@ -280,7 +280,7 @@ class Resolver {
       }
     }
     for (const DepAtom* a : atoms) {
-      if (const InstalledPackage* p = nullptr) {
+      if (const InstalledPackage* p = installed_satisfies(*a, arch)) {
         m_res.satisfied_on_target.push_back(
             fmt::format("{} (target has {} {})", a->to_string(), p->name, p->version));
         return ok();

@@ -7,7 +7,8 @@
 
 #include <fmt/core.h>
 
-#include "bundler/sources/python_index.h"
+#include "bundler/sources/requirements.h"
+#include "bundler/sources/simple_index.h"
 #include "bundler/sources/sources.h"
 #include "core/fs/file.h"
 

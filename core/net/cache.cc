@@ -292,8 +292,7 @@ Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, c
     };
     BodySink sink = [&](ByteSpan data) -> Status {
       if (item.size_known && position + data.size() > item.size) {
-        return make_error(ErrorCode::kCorruption, "{}: the server sent more than the advertised {} bytes", item.what,
-                          item.size);
+        return make_error(ErrorCode::kCorruption, "the server sent more than the advertised {} bytes", item.size);
       }
       TRY(part.pwrite_all(data, position));
       position += data.size();

@@ -66,6 +66,16 @@ expect_packages 'app=2.0@0' "app with libfoo and a gpu-driver on the target"
 "$BUNDLER" lock m.toml -o m.lock.json >/dev/null 2>lock.err || { cat lock.err; fail "lock failed"; }
 expect_packages $'app=2.0@0\nbase=1.0@0\nlibfoo=1.5@0\nnvidia-driver=550@0' "app alone"
 
+# Release lists Packages.xz but the mirror lacks it: Packages.gz, as apt falls back.
+cp -a "$T/srv/flat" "$T/srv/flat-gz"
+rm "$T/srv/flat-gz/Packages.xz"
+deb_manifest m.toml "repo = \"http://127.0.0.1:$PORT/flat-gz/\"
+packages = [\"libalt\"]
+signed-by = \"key.gpg\""
+"$BUNDLER" lock m.toml -o m.lock.json >/dev/null 2>lock.err || { cat lock.err; fail "lock (Packages.gz) failed"; }
+expect_packages 'libalt=1.0@0' "from Packages.gz"
+grep -q '"GET /flat-gz/Packages.gz HTTP' "$T/http.log" || fail "did not fall back to Packages.gz"
+
 # No signed-by: accepted over loopback http, said to be trusted unsigned, and
 # the lock says so.
 deb_manifest m.toml "repo = \"$REPO_FLAT\"

@@ -82,6 +82,17 @@ GNUPGHOME="$T/gnupg-key" gpgconf --kill gpg-agent 2>/dev/null || true
 lock_fails 3 "expired/InRelease: the Release file expired on Sat, 01 Jan 2000" \
   "$(signed "http://127.0.0.1:$PORT/expired/" '"app"')"
 
+# A validly signed index whose Filename climbs out of the repository.
+cp -a "$SRV/flat" "$SRV/hostile"
+rm "$SRV/hostile/InRelease" "$SRV/hostile/Release.gpg" "$SRV/hostile/Packages.gz" "$SRV/hostile/Packages.xz"
+sed -i 's|^Filename: ./libalt_1.0_amd64.deb|Filename: ../flat/libalt_1.0_amd64.deb|' "$SRV/hostile/Packages"
+grep -q '^Filename: \.\./flat/' "$SRV/hostile/Packages" || fail "the hostile Filename was not written"
+(cd "$SRV/hostile" && apt-ftparchive release . > "$T/Release.tmp") && mv "$T/Release.tmp" "$SRV/hostile/Release"
+sign_release "$SRV/hostile" key inrelease
+GNUPGHOME="$T/gnupg-key" gpgconf --kill gpg-agent 2>/dev/null || true
+lock_fails 1 "apt repo http://127.0.0.1:$PORT/hostile/: package libalt 1.0: unsafe or missing Filename '\.\./flat/libalt_1\.0_amd64\.deb'" \
+  "$(signed "http://127.0.0.1:$PORT/hostile/" '"libalt"')"
+
 # signed-by naming a keyring that does not exist: a manifest error.
 lock_fails 1 "signed-by 'nokey.gpg': no such keyring" "$(signed "$REPO_FLAT" '"app"' nokey.gpg)"
 pass "missing packages and versions, unsatisfiable dependencies, bad or missing signatures, stale and expired metadata"

@@ -232,6 +232,26 @@ TEST_CASE("apt_resolve: a versioned dependency needs a versioned Provides", "[ap
   CHECK(names(*res) == std::vector<std::string>{"app=1", "p2=1"});
 }
 
+TEST_CASE("apt_resolve: architecture qualifiers", "[apt][resolve]") {
+  std::string pkgs = stanza("app", "1", "Depends: python3:any, libc:native, tool:arm64 | tool-fallback\n") +
+                     stanza("python3", "3.11") + stanza("libc", "2.36") + stanza("tool-fallback", "1");
+  std::vector<RepoIndex> repos = {repo("http://r/", pkgs, 0)};
+  auto res = resolve_packages(repos, {parse_request("app", 0)}, {});
+  REQUIRE(res);
+  // tool:arm64 cannot be satisfied by amd64 packages: the alternative is taken.
+  CHECK(names(*res) == std::vector<std::string>{"app=1", "libc=2.36", "python3=3.11", "tool-fallback=1"});
+  // An installed package of another architecture satisfies ":any" and, when
+  // Multi-Arch: foreign, an unqualified dependency too.
+  auto installed = parse_dpkg_status(
+      "Package: python3\nStatus: install ok installed\nVersion: 3.11\nArchitecture: arm64\n\n"
+      "Package: libc\nStatus: install ok installed\nVersion: 2.36\nArchitecture: arm64\nMulti-Arch: foreign\n",
+      "status");
+  REQUIRE(installed);
+  auto res2 = resolve_packages(repos, {parse_request("app", 0)}, *installed);
+  REQUIRE(res2);
+  CHECK(names(*res2) == std::vector<std::string>{"app=1", "tool-fallback=1"});
+}
+
 TEST_CASE("apt_resolve: an unsatisfiable dependency names the chain", "[apt][resolve]") {
   std::string pkgs = stanza("cuda-toolkit-12-4", "12.4.1-1", "Depends: mid\n") +
                      stanza("mid", "1", "Depends: libfoo (>= 2)\n") + stanza("libfoo", "1.0");
