@@ -1,4 +1,5 @@
 #include "bundler/lock.h"
+#include "core/base/text.h"
 
 #include <fstream>
 #include <sstream>
@@ -14,9 +15,7 @@ namespace {
 
 bool is_local(const LockedFile& f) { return !f.is_remote() && !f.is_inline(); }
 
-bool is_sha256(const std::string& s) {
-  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
+bool is_sha256(const std::string& s) { return text::is_lower_hex(s, 64); }
 
 }  // namespace
 

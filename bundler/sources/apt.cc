@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "bundler/sources/apt_repo.h"
+#include "core/base/text.h"
 #include "bundler/sources/apt_resolve.h"
 #include "bundler/sources/sources.h"
 #include "core/fs/file.h"
@@ -16,11 +17,7 @@
 namespace airlock::bundler {
 namespace {
 
-bool is_lower_hex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+bool is_lower_hex64(std::string_view s) { return text::is_lower_hex(s, 64); }
 
 bool is_safe_deb_basename(std::string_view name) {
   if (name.size() < 5 || name.size() > 255 || name.front() == '.' || !name.ends_with(".deb")) {

@@ -1,4 +1,5 @@
 #include "bundler/sources/apt_repo.h"
+#include "core/base/text.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -34,17 +35,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-bool is_sha256_hex(std::string_view s) {
-  if (s.size() != 64) {
-    return false;
-  }
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
+bool is_sha256_hex(std::string_view s) { return text::is_lower_hex(s, 64); }
 
 std::string lower(std::string s) {
   for (char& c : s) {

@@ -1,4 +1,5 @@
 #include "bundler/sources/deb822.h"
+#include "core/base/text.h"
 
 #include <algorithm>
 
@@ -9,17 +10,8 @@
 namespace airlock::bundler::deb {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using text::is_space;
+using text::trim;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -3,6 +3,7 @@
 // (repo ids), utils/_http.py (hf_raise_for_status), file_download.py (etags).
 
 #include "bundler/sources/hf_hub.h"
+#include "core/base/text.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -30,16 +31,7 @@ std::string getenv_str(const char* name) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
-std::string trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
-  while (!s.empty() && space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
+std::string trim(std::string_view s) { return std::string(text::trim(s)); }
 
 bool has_control(std::string_view s) {
   for (char c : s) {
@@ -93,17 +85,7 @@ std::string encode_path(std::string_view path) {
 
 }  // namespace
 
-bool is_lower_hex(std::string_view s, std::size_t len) {
-  if (s.size() != len) {
-    return false;
-  }
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
+bool is_lower_hex(std::string_view s, std::size_t len) { return len != 0 && text::is_lower_hex(s, len); }
 
 std::string endpoint_from_env() {
   std::string e = trim(getenv_str("HF_ENDPOINT"));

@@ -1,4 +1,5 @@
 #include "bundler/sources/oci_registry.h"
+#include "core/base/text.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,15 +19,7 @@ using nlohmann::json;
 
 constexpr std::size_t k_max_token_answer = 1u << 20;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
+using text::lower;
 
 std::string getenv_str(const char* name) {
   const char* v = std::getenv(name);

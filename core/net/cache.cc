@@ -1,4 +1,5 @@
 #include "core/net/cache.h"
+#include "core/base/text.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -24,9 +25,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-bool is_hex(std::string_view s, std::size_t n) {
-  return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
+bool is_hex(std::string_view s, std::size_t n) { return text::is_lower_hex(s, n); }
 
 // git's blob id: SHA-1 over "blob SIZE\0" and the bytes (what the Hub calls oid).
 class GitSha1 {
