@@ -46,6 +46,7 @@ Status inspect(const InspectOptions& o) {
     }
     j["files"] = files;
     j["chunks"] = payload->chunks.size();
+    j["sources"] = payload->sources;
   }
   if (o.json) {
     fmt::print("{}\n", j.dump(2));
@@ -75,6 +76,25 @@ Status inspect(const InspectOptions& o) {
   }
   for (const auto& v : h.volumes) {
     fmt::print("volume     {}  {} bytes  sha256 {}\n", v.name, v.size, v.sha256);
+  }
+  if (payload && payload->sources.is_array()) {
+    for (const nlohmann::json& src : payload->sources) {
+      const nlohmann::json& id = src.value("identity", nlohmann::json::object());
+      std::string what;
+      if (id.contains("repo") && id.contains("commit")) {
+        what = fmt::format("hf://{} @ {}", id.value("repo", ""), id.value("commit", ""));
+      } else if (id.contains("ref")) {
+        what = fmt::format("{} {} {}", id.value("ref", ""), id.value("platform", ""), id.value("digest", ""));
+      } else if (id.contains("repo")) {
+        what = id.value("repo", "");
+      } else if (id.contains("index")) {
+        what = id.value("index", "");
+      } else if (id.contains("dest")) {
+        what = id.value("dest", "");
+      }
+      fmt::print("source     {:<10} {} ({} files)\n", src.value("kind", ""), what,
+                 src.value("files", nlohmann::json::array()).size());
+    }
   }
   if (payload) {
     for (const auto& f : payload->files) {

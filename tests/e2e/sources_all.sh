@@ -84,6 +84,11 @@ PY
 "$BUNDLER" create m.lock.json -o b1 --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" 2>create.err >/dev/null ||
   { cat create.err; fail "create"; }
 grep -q "fetched .* remote files" create.err || { cat create.err; fail "no fetch summary"; }
+# The signed payload carries the resolved sources (what the installer will lay out).
+"$BUNDLER" inspect b1 --key "$AIRLOCK_ROOT/keys" > inspect.out
+grep -q "^source     model      hf://org/mini @ $COMMIT (7 files)" inspect.out || { cat inspect.out; fail "inspect: model source"; }
+grep -q "^source     image      $REG/engine:v1 linux/amd64 $DIGEST" inspect.out || { cat inspect.out; fail "inspect: image"; }
+grep -q "^source     deb        $REPO_FLAT (4 files)" inspect.out || { cat inspect.out; fail "inspect: deb"; }
 
 # Warm cache: the same lock again talks to no server and downloads nothing
 # (the registry is stopped; the other servers' logs must stay empty).
