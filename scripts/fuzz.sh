@@ -17,7 +17,7 @@ REPO="$PWD"
 SECS="${1:-20}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume safetensors)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume safetensors sources)
 
 packaging/install-deps.sh
 CXX_FUZZ="${CXX_FUZZ:-clang++-16}"
@@ -31,7 +31,7 @@ cmake --build "$B" -j"$(nproc)" --target airlock-bundler airlock-installer airlo
 
 # ---- seeds (made fresh each run; small)
 S="$B/seeds"
-rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,safetensors}
+rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,safetensors,sources}
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
 export ASAN_OPTIONS="detect_leaks=0"
@@ -55,6 +55,16 @@ for d in 0 1 2 3; do
     > "$S/codec/rt$d"
 done
 printf 'seed' > "$S/payload/empty"
+# sources: one sample of each text the connected side parses.
+printf 'Package: app\nVersion: 1:2.0~rc1-1\nArchitecture: amd64\nDepends: libfoo (>= 1.0) | libalt, base:any\nFilename: pool/app.deb\nSize: 10\nSHA256: %064d\n\n' 0 \
+  > "$S/sources/packages"
+printf 'demo-pkg[x]==1.0 ; python_version >= "3.8" \\\n    --hash=sha256:%064d\n' 0 > "$S/sources/requirements"
+printf '<a href="../../f/demo_pkg-1.0-py3-none-any.whl#sha256=%064d" data-requires-python="&gt;=3.8">x</a>\n' 0 \
+  > "$S/sources/html"
+printf '{"meta":{"api-version":"1.0"},"files":[{"filename":"a-1.0-py3-none-any.whl","url":"a.whl","hashes":{"sha256":"%064d"}}]}' 0 \
+  > "$S/sources/json"
+printf 'registry.example:5000/org/engine:v1@sha256:%064d' 0 > "$S/sources/ref"
+printf '<https://hub/api/models/o/n/tree/main?cursor=x>; rel="next"' > "$S/sources/link"
 
 # ---- runs
 mkdir -p "$B/artifacts"

@@ -34,7 +34,9 @@ int verrevcmp(std::string_view a, std::string_view b) {
   auto cb = [&] { return j < b.size() ? b[j] : '\0'; };
   while (i < a.size() || j < b.size()) {
     int first_diff = 0;
-    while ((ca() != '\0' && !is_digit(ca())) || (cb() != '\0' && !is_digit(cb()))) {
+    // By position, not by '\0': a NUL inside the text must still advance
+    // (dpkg's C strings cannot hold one; ours can, and looped forever).
+    while ((i < a.size() && !is_digit(a[i])) || (j < b.size() && !is_digit(b[j]))) {
       int ac = order(ca());
       int bc = order(cb());
       if (ac != bc) {
