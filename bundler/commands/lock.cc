@@ -60,6 +60,13 @@ void add_lock_command(CLI::App& app, Context& ctx) {
   cmd->add_option("manifest", o->manifest, "deployment manifest (TOML)")->required();
   cmd->add_option("-o,--out", o->out, "lock file to write (e.g. manifest.lock.json)")->required();
   add_source_options(cmd, o->sources);
+  cmd->footer(
+      "Credentials, read as each source's own tools read them:\n"
+      "  Hugging Face Hub  HF_ENDPOINT (default https://huggingface.co), HF_TOKEN, HUGGING_FACE_HUB_TOKEN or\n"
+      "                    $HF_HOME/token; the token goes to the Hub only, never to its CDN\n"
+      "  OCI registries    REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json (\"auths\")\n"
+      "  apt               signed-by = keyring in the manifest, checked with gpgv\n"
+      "Then: airlock-bundler create LOCK -o DIR --sign KEY --to SITE.pub (downloads only what the cache lacks).");
   cmd->callback([&ctx, o] {
     ctx.printer.set_quiet(ctx.quiet);
     auto st = lock_command(*o, ctx);
