@@ -1,9 +1,9 @@
 #include "bundler/lock.h"
-#include "core/base/text.h"
 
 #include <fstream>
 #include <sstream>
 
+#include "core/base/text.h"
 #include "core/fs/file.h"
 
 namespace airlock::bundler {

@@ -9,9 +9,9 @@
 #include <fmt/core.h>
 
 #include "bundler/sources/apt_repo.h"
-#include "core/base/text.h"
 #include "bundler/sources/apt_resolve.h"
 #include "bundler/sources/sources.h"
+#include "core/base/text.h"
 #include "core/fs/file.h"
 
 namespace airlock::bundler {

@@ -1,5 +1,4 @@
 #include "bundler/sources/apt_repo.h"
-#include "core/base/text.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "bundler/sources/gpgv.h"
+#include "core/base/text.h"
 #include "core/crypto/sha256.h"
 
 namespace airlock::bundler::deb {

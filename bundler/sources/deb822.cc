@@ -1,11 +1,11 @@
 #include "bundler/sources/deb822.h"
-#include "core/base/text.h"
 
 #include <algorithm>
 
 #include <fmt/core.h>
 
 #include "bundler/sources/debian_version.h"
+#include "core/base/text.h"
 
 namespace airlock::bundler::deb {
 namespace {

@@ -3,7 +3,6 @@
 // (repo ids), utils/_http.py (hf_raise_for_status), file_download.py (etags).
 
 #include "bundler/sources/hf_hub.h"
-#include "core/base/text.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "core/base/text.h"
 #include "core/manifest/manifest.h"
 
 namespace airlock::bundler::hf {

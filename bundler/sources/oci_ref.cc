@@ -249,31 +249,6 @@ Result<ImageRef> parse_image_ref(std::string_view text) {
   return ref;
 }
 
-bool is_loopback_host(std::string_view host_port) {
-  std::string_view host = host_port;
-  if (host.starts_with('[')) {
-    std::size_t close = host.find(']');
-    host = close == std::string_view::npos ? host : host.substr(1, close - 1);
-    return host == "::1";
-  }
-  host = host.substr(0, host.find(':'));
-  if (host == "localhost") {
-    return true;
-  }
-  if (!host.starts_with("127.")) {
-    return false;
-  }
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (!is_digit(c)) {
-      return false;
-    }
-  }
-  return dots == 3;
-}
-
 std::string Platform::str() const {
   return variant.empty() ? fmt::format("{}/{}", os, architecture) : fmt::format("{}/{}/{}", os, architecture, variant);
 }

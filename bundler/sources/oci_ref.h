@@ -35,9 +35,6 @@ struct ImageRef {
 
 Result<ImageRef> parse_image_ref(std::string_view text);
 
-// A registry host is loopback (plain http allowed): 127.0.0.0/8, localhost, ::1.
-bool is_loopback_host(std::string_view host_port);
-
 struct Platform {
   std::string os;
   std::string architecture;

@@ -1,5 +1,4 @@
 #include "bundler/sources/oci_registry.h"
-#include "core/base/text.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/bytes.h"
+#include "core/base/text.h"
 
 namespace airlock::bundler::oci {
 
@@ -196,7 +196,7 @@ Registry::Registry(net::Http& http, ImageRef ref, bool insecure)
 
 std::string Registry::endpoint() const {
   const std::string host = m_ref.api_host();
-  return fmt::format("{}://{}", (m_insecure || is_loopback_host(host)) ? "http" : "https", host);
+  return fmt::format("{}://{}", (m_insecure || net::host_is_loopback(host)) ? "http" : "https", host);
 }
 
 std::string Registry::manifest_url(std::string_view reference) const {

@@ -1,11 +1,12 @@
 // Requirements files in pip's hash-checking mode (pip's req_file.py).
 #include "bundler/sources/requirements.h"
-#include "core/base/text.h"
 
 #include <algorithm>
 #include <map>
 
 #include <fmt/core.h>
+
+#include "core/base/text.h"
 
 namespace airlock::bundler::py {
 namespace {
@@ -35,11 +36,7 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
-bool is_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
+using text::is_hex;
 
 // pip's COMMENT_RE, r"(^|\s+)#.*$": a '#' at the start or after whitespace.
 std::size_t comment_start(std::string_view line) {

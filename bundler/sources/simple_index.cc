@@ -1,6 +1,5 @@
 // The simple repository API: PEP 503 HTML and PEP 691 JSON project pages.
 #include "bundler/sources/simple_index.h"
-#include "core/base/text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -8,6 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "core/base/text.h"
 #include "core/net/http.h"
 
 namespace airlock::bundler::py {
@@ -19,11 +19,7 @@ using text::lower;
 using text::to_lower;
 using text::trim;
 
-bool is_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
+using text::is_hex;
 
 std::string percent_decode(std::string_view s) {
   std::string out;

@@ -9,7 +9,9 @@ Result<std::vector<net::FetchItem>> fetch_items(const LockedSource& source, cons
   if (source.kind == "image") {
     return oci_fetch_items(source, ctx);
   }
-  // Plain downloads (apt, wheels): no credentials; the hash from the lock decides.
+  // Plain downloads (apt, wheels): no credentials; the hash from the lock
+  // decides. Each resolver records in "insecure" whether plain http is
+  // allowed (for apt also when signed-by authenticates the metadata).
   const bool insecure = source.identity.value("insecure", false);
   std::string label;
   if (source.kind == "deb") {
@@ -29,7 +31,7 @@ Result<std::vector<net::FetchItem>> fetch_items(const LockedSource& source, cons
     it.url = f.origin;
     it.sha256 = f.sha256;
     it.size = f.size;
-    it.allow_insecure_http = insecure || (source.kind == "deb" && source.identity.value("signed", false));
+    it.allow_insecure_http = insecure;
     out.push_back(std::move(it));
   }
   return out;

@@ -30,6 +30,19 @@ constexpr std::string_view trim(std::string_view s) {
   return s;
 }
 
+// One or more hex digits, either case.
+constexpr bool is_hex(std::string_view s) {
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Exactly len lowercase hex digits (any non-zero length when len is 0).
 constexpr bool is_lower_hex(std::string_view s, std::size_t len = 0) {
   if (len != 0 ? s.size() != len : s.empty()) {

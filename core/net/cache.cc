@@ -1,5 +1,4 @@
 #include "core/net/cache.h"
-#include "core/base/text.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -16,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "core/base/interrupt.h"
+#include "core/base/text.h"
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 
@@ -405,7 +405,6 @@ Result<std::vector<FetchResult>> fetch_all(Cache& cache, const std::vector<Fetch
   std::vector<std::size_t> todo;
   std::uint64_t total = 0;
   FetchStats local;
-  local.items = items.size();
   for (std::size_t i = 0; i < items.size(); ++i) {
     const FetchItem& it = items[i];
     const std::string key = it.sha256.empty() ? "git-sha1-" + it.git_sha1 + it.url : it.sha256;

@@ -73,7 +73,6 @@ struct FetchOptions {
 };
 
 struct FetchStats {
-  std::size_t items = 0;
   std::size_t downloaded = 0;   // items that were not in the cache
   std::uint64_t transferred = 0;
   std::uint64_t resumed_from = 0;  // bytes of partial downloads reused

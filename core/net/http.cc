@@ -1,5 +1,4 @@
 #include "core/net/http.h"
-#include "core/base/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "core/base/interrupt.h"
+#include "core/base/text.h"
 
 namespace airlock::net {
 
@@ -308,12 +308,21 @@ std::string url_host(const std::string& url) {
   return p ? p->host : std::string();
 }
 
-bool url_is_loopback(const std::string& url) {
-  const std::string host = url_host(url);
-  if (host == "localhost" || host == "[::1]" || host == "::1") {
+bool url_is_loopback(const std::string& url) { return host_is_loopback(url_host(url)); }
+
+bool host_is_loopback(std::string_view host_port) {
+  std::string_view host = host_port;
+  if (host == "::1") {
     return true;
   }
-  // 127.0.0.0/8, written as a dotted quad.
+  if (host.starts_with('[')) {
+    const std::size_t close = host.find(']');
+    return close != std::string_view::npos && host.substr(1, close - 1) == "::1";
+  }
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") {
+    return true;
+  }
   if (!host.starts_with("127.")) {
     return false;
   }

@@ -85,8 +85,6 @@ class Http {
   // Streams a 2xx body to sink; never retried (the caller resumes with Range).
   Result<Response> send(const Request& request, const BodySink& sink);
 
-  const NetOptions& options() const { return m_options; }
-
  private:
   Result<Response> send_once(const Request& request, const BodySink* sink);
 
@@ -99,6 +97,8 @@ Result<std::string> url_resolve(const std::string& base, const std::string& rela
 std::string url_origin(const std::string& url);   // "https://host:443"; empty when unparseable
 std::string url_host(const std::string& url);
 bool url_is_loopback(const std::string& url);
+// "127.0.0.1:5000", "localhost", "[::1]:5000": 127.0.0.0/8 as a dotted quad, localhost or ::1.
+bool host_is_loopback(std::string_view host_port);
 std::string url_encode(std::string_view text);
 // For messages: the URL without its query, fragment or user:password (a CDN's
 // presigned query string is a credential).

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bundler/sources/oci_registry.h"
+#include "core/net/http.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::bundler::oci {
@@ -118,13 +119,13 @@ TEST_CASE("oci_ref: invalid references are refused with a reason", "[oci]") {
 }
 
 TEST_CASE("oci_ref: loopback registries", "[oci]") {
-  CHECK(is_loopback_host("127.0.0.1:5000"));
-  CHECK(is_loopback_host("127.1.2.3"));
-  CHECK(is_loopback_host("localhost:80"));
-  CHECK(is_loopback_host("[::1]:5000"));
-  CHECK_FALSE(is_loopback_host("127.example.com"));
-  CHECK_FALSE(is_loopback_host("10.0.0.1:5000"));
-  CHECK_FALSE(is_loopback_host("docker.io"));
+  CHECK(net::host_is_loopback("127.0.0.1:5000"));
+  CHECK(net::host_is_loopback("127.1.2.3"));
+  CHECK(net::host_is_loopback("localhost:80"));
+  CHECK(net::host_is_loopback("[::1]:5000"));
+  CHECK_FALSE(net::host_is_loopback("127.example.com"));
+  CHECK_FALSE(net::host_is_loopback("10.0.0.1:5000"));
+  CHECK_FALSE(net::host_is_loopback("docker.io"));
 }
 
 TEST_CASE("oci_ref: platforms and matching", "[oci]") {
