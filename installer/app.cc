@@ -51,6 +51,8 @@ int run(int argc, char** argv) {
   add_rollback_command(app, ctx);
   add_check_command(app, ctx);
   add_gc_command(app, ctx);
+  add_targets_command(app, ctx);
+  add_publish_command(app, ctx);
   return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);
 }
 

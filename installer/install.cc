@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "core/fs/file.h"
+#include "installer/activation.h"
 #include "installer/crash_point.h"
 #include "installer/rotation.h"
 #include "installer/stager.h"
+#include "installer/targets.h"
 
 namespace airlock::installer {
 
@@ -165,8 +167,12 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     files.push_back(FileRecord{f.path, f.size, f.sha256, f.mode});
   }
   std::string target = h.name + "/" + h.version;
+  if (options.activate) {
+    TRY(mark_targets_dirty(site));  // rebuilt after the switch, or by recover() after a crash
+  }
   Status committed = site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().record_version(rec, files));
+    TRY(site.ledger().set_version_meta(h.name, h.version, VersionMeta{payload.sources.dump(), payload.activate.dump()}));
     TRY(site.log("install", target, "ok",
                  fmt::format("bundle {} sequence {}, {} files, {} bytes, {} hardlinked, signed by {}", h.bundle_id,
                              h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
@@ -182,6 +188,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   }
   crash_point("committed");
   (void)fs::remove_tree(stage);
+  out.previous = active;
   if (options.activate) {
     TRY(site.switch_current(h.name, h.version));
     out.activated = true;
@@ -228,6 +235,10 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   if (h.trust) {
     TRY(apply_trust_change(site, *h.trust, h.name + "/" + h.version));
     result->trust_changed = true;
+  }
+  if (result->activated) {
+    auto say = options.say ? options.say : [](const std::string&) {};
+    TRY(bring_up(site, h.name, h.version, result->previous, options.roll_back_on_failure, say));
   }
   return result;
 }

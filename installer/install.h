@@ -9,11 +9,14 @@
 //   3. install: files made read-only and fsynced, the tree renamed to
 //      deployments/NAME/VERSION, the ledger commits the version.
 //   4. activate: the ledger records the new active version, then
-//      deployments/NAME/current is switched by an atomic rename.
+//      deployments/NAME/current is switched by an atomic rename, the install
+//      targets (targets.h) are rebuilt and the [activate] commands run
+//      (activation.h); if they fail, the previous version is re-activated.
 // A crash anywhere leaves the previous version active; Site::recover()
 // finishes or undoes the rest on the next command.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,6 +33,8 @@ struct InstallOptions {
   ProgressFn progress;
   std::size_t threads = 0;  // frame workers; 0 = one per core
   Timings* timings = nullptr;
+  bool roll_back_on_failure = true;                 // an activation that fails re-activates the previous version
+  std::function<void(const std::string&)> say;      // activation progress lines
 };
 
 struct InstallOutcome {
@@ -39,6 +44,7 @@ struct InstallOutcome {
   bool already_installed = false;
   bool activated = false;
   bool trust_changed = false;  // the bundle carried a key rotation, now applied
+  std::optional<std::string> previous;  // the version active before
   std::size_t files = 0;
   std::size_t linked = 0;  // hardlinked from the previous version
   std::uint64_t bytes = 0;

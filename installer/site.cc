@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/fs/file.h"
+#include "installer/targets.h"
 #include "keys/key_files.h"
 
 namespace airlock::installer {
@@ -83,6 +84,14 @@ Status Site::switch_current(const std::string& name, const std::string& version)
   return fs::replace_symlink(deployment_dir(name) / "current", version);
 }
 
+Status Site::clear_current(const std::string& name) {
+  const stdfs::path link = deployment_dir(name) / "current";
+  if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+    return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", link.string(), fs::errno_text(errno));
+  }
+  return fs::fsync_dir(deployment_dir(name));
+}
+
 Result<std::vector<std::string>> Site::recover() {
   std::vector<std::string> repaired;
   std::error_code ec;
@@ -121,6 +130,11 @@ Result<std::vector<std::string>> Site::recover() {
   ASSIGN_OR_RETURN(auto deps, m_ledger->deployments());
   for (const DeploymentRecord& d : deps) {
     if (!d.active_version) {
+      std::error_code lec;
+      if (stdfs::is_symlink(deployment_dir(d.name) / "current", lec)) {
+        TRY(clear_current(d.name));
+        repaired.push_back(fmt::format("removed {}/current: the ledger records no active version", d.name));
+      }
       continue;
     }
     stdfs::path link = deployment_dir(d.name) / "current";
@@ -130,6 +144,13 @@ Result<std::vector<std::string>> Site::recover() {
       TRY(switch_current(d.name, *d.active_version));
       repaired.push_back(fmt::format("pointed {}/current at {} as the ledger records", d.name, *d.active_version));
     }
+  }
+  // 4. The install targets, when a command stopped between changing the
+  //    active version and rebuilding them.
+  if (targets_dirty(*this)) {
+    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(*this));
+    (void)sum;
+    repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
   }
   for (const std::string& r : repaired) {
     TRY(log("recover", "site", "ok", r));

@@ -54,6 +54,8 @@ class Site {
 
   // Points deployments/NAME/current at VERSION (atomic rename).
   Status switch_current(const std::string& name, const std::string& version);
+  // Removes deployments/NAME/current (no version active).
+  Status clear_current(const std::string& name);
 
   // Brings the file system in line with the ledger (see header comment).
   // Returns a line per thing it repaired.

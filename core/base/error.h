@@ -24,6 +24,7 @@ enum class ErrorCode {
   kUnsupported,      // valid but not implemented (yet)
   kInterrupted,      // SIGINT / SIGTERM
   kUsage,            // options that do not fit together (exit 2)
+  kActivationFailed, // an [activate] command or health check failed (exit 1)
 };
 
 class Error {

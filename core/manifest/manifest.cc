@@ -1,5 +1,7 @@
 #include "core/manifest/manifest.h"
 
+#include "core/manifest/command.h"
+
 #include <set>
 
 #include <toml++/toml.h>
@@ -201,6 +203,20 @@ Result<ActivateSpec> parse_activate(const Context& ctx, const toml::table& t) {
       return ctx.fail("[activate]", "'shell' must be true or false");
     }
     a.shell = s->as_boolean()->get();
+  }
+  // Run directly, each command must split into words now, not on the isolated side.
+  for (std::size_t i = 0; i < a.run.size() + (a.health ? 1 : 0); ++i) {
+    const std::string& cmd = i < a.run.size() ? a.run[i] : *a.health;
+    std::string key = i < a.run.size() ? fmt::format("[activate] run[{}]", i) : std::string("[activate] health");
+    if (a.shell) {
+      if (cmd.find_first_not_of(" \t\n") == std::string::npos) {
+        return ctx.fail(key, "is empty");
+      }
+      continue;
+    }
+    if (auto words = split_command(cmd); !words) {
+      return ctx.fail(key, words.error().message());
+    }
   }
   return a;
 }

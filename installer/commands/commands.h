@@ -37,5 +37,7 @@ void add_status_command(CLI::App& app, Context& ctx);
 void add_rollback_command(CLI::App& app, Context& ctx);
 void add_check_command(CLI::App& app, Context& ctx);
 void add_gc_command(CLI::App& app, Context& ctx);
+void add_publish_command(CLI::App& app, Context& ctx);
+void add_targets_command(CLI::App& app, Context& ctx);
 
 }  // namespace airlock::installer

@@ -1,9 +1,10 @@
 // airlock-installer gc --keep N: delete old versions' files, keeping the
+// active one and the N most recently installed.
 #include <algorithm>
 #include <fmt/format.h>
-// active one and the N most recently installed.
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
+#include "installer/targets.h"
 
 namespace airlock::installer {
 
@@ -30,6 +31,7 @@ Status gc(Site& site, std::size_t keep) {
         continue;
       }
       std::string target = d.name + "/" + v.version;
+      TRY(mark_targets_dirty(site));  // its HF snapshot goes too
       // Ledger first: a crash after this leaves files recover() removes.
       TRY(site.ledger().with_transaction([&]() -> Status {
         TRY(site.ledger().mark_removed(d.name, v.version));
@@ -39,6 +41,10 @@ Status gc(Site& site, std::size_t keep) {
       fmt::print("removed {} {}\n", d.name, v.version);
       ++removed;
     }
+  }
+  if (removed > 0) {
+    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));
+    (void)sum;
   }
   fmt::print("gc: {} version(s) removed\n", removed);
   return ok_status();

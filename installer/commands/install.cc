@@ -45,6 +45,11 @@ void add_install_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<BundleOptions>();
   CLI::App* cmd = app.add_subcommand("install", "Verify and install a bundle, then make it the active version");
   add_bundle_options(cmd, *o);
+  cmd->footer(
+      "Activating a version also rebuilds the install targets (see 'airlock-installer targets') and runs\n"
+      "the bundle's [activate] commands, then its health check until the timeout. If either fails, the\n"
+      "previous version is made active again automatically, the ledger records both events, and install\n"
+      "exits 1 saying why.");
   cmd->add_flag("--no-activate", o->no_activate, "install but leave the current version active");
   cmd->callback([&ctx, o] {
     ctx.run([&]() -> Status {
@@ -52,6 +57,10 @@ void add_install_command(CLI::App& app, Context& ctx) {
       InstallOptions io;
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
       io.activate = !o->no_activate;
+      io.say = [&ctx](const std::string& line) {
+        ctx.printer.end_progress();
+        ctx.printer.note("{}", line);
+      };
       io.threads = o->threads;
       Timings timings;
       auto started = std::chrono::steady_clock::now();
@@ -75,7 +84,8 @@ void add_install_command(CLI::App& app, Context& ctx) {
       if (o->json) {
         nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"bundle_id", out->bundle_id},
                             {"already_installed", out->already_installed}, {"activated", out->activated},
-                            {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes}};
+                            {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes},
+                            {"previous", out->previous ? nlohmann::json(*out->previous) : nlohmann::json()}};
         fmt::print("{}\n", j.dump(2));
       } else if (out->already_installed) {
         fmt::print("{} {} is already installed (bundle {}); nothing to do\n", out->name, out->version, out->bundle_id);

@@ -1,13 +1,15 @@
 // airlock-installer rollback NAME [--to VERSION]: switch back to an installed version.
 #include <algorithm>
 #include <fmt/format.h>
+#include "installer/activation.h"
 #include "installer/commands/commands.h"
+#include "installer/targets.h"
 
 namespace airlock::installer {
 
 namespace {
 
-Status rollback(Site& site, const std::string& name, const std::string& to) {
+Status rollback(Site& site, Context& ctx, const std::string& name, const std::string& to, bool no_run) {
   ASSIGN_OR_RETURN(auto active, site.ledger().active_version(name));
   ASSIGN_OR_RETURN(auto versions, site.ledger().versions(name));
   if (versions.empty()) {
@@ -38,13 +40,21 @@ Status rollback(Site& site, const std::string& name, const std::string& to) {
   if (active && *active == target) {
     return make_error(ErrorCode::kInvalidArgument, "{} {} is already the active version", name, target);
   }
+  TRY(mark_targets_dirty(site));
   TRY(site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().set_active(name, target));
     return site.log("rollback", name + "/" + target, "ok", fmt::format("from {}", active.value_or("none")));
   }));
   TRY(site.switch_current(name, target));
   fmt::print("{}: active version is now {} (was {})\n", name, target, active.value_or("none"));
-  return ok_status();
+  if (no_run) {
+    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));
+    (void)sum;
+    return ok_status();
+  }
+  // Its [activate] commands run again; a failure is reported, not undone:
+  // going back is the operator's own act.
+  return bring_up(site, name, target, active, false, [&](const std::string& line) { ctx.printer.note("{}", line); });
 }
 
 }  // namespace
@@ -54,11 +64,17 @@ void add_rollback_command(CLI::App& app, Context& ctx) {
   auto to = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("rollback", "Make an earlier installed version active again (default: the previous one)");
   cmd->add_option("name", *name, "deployment name")->required();
+  auto no_run = std::make_shared<bool>(false);
   cmd->add_option("--to", *to, "version to activate");
-  cmd->callback([&ctx, name, to] {
+  cmd->add_flag("--no-run", *no_run, "switch only: do not run the version's [activate] commands and health check");
+  cmd->footer(
+      "Switches deployments/NAME/current and the install targets (refs/main in ROOT/hf, ROOT/images,\n"
+      "ROOT/apt, ROOT/wheels) back, then runs that version's [activate] commands and health check.\n"
+      "If they fail, the version stays active and the command exits 1.");
+  cmd->callback([&ctx, name, to, no_run] {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, ctx.open_site());
-      return rollback(*site, *name, *to);
+      return rollback(*site, ctx, *name, *to, *no_run);
     });
   });
 }

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -242,7 +243,7 @@ Status set_durability(sqlite3* db) {
   return exec(db, "PRAGMA synchronous = FULL", "setting synchronous = FULL");
 }
 
-// Refuses anything that is not a schema-version-1 airlock ledger.
+// Refuses anything that is not an airlock ledger of schema version 1 or 2.
 Status check_is_ledger(sqlite3* db) {
   auto not_a_ledger = [db] {
     return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger ({})", sqlite3_errmsg(db));
@@ -280,12 +281,29 @@ Status check_is_ledger(sqlite3* db) {
   if (!version) {
     return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
   }
-  if (*version != std::to_string(schema::k_version)) {
+  if (*version != "1" && *version != std::to_string(schema::k_version)) {
     return ledger_error(db, ErrorCode::kUnsupported,
                         "unknown ledger schema version '{}' (this airlock supports version {})",
                         *version, schema::k_version);
   }
   return ok();
+}
+
+// Brings a schema-1 ledger to the current schema in one transaction.
+Status upgrade_schema(sqlite3* db) {
+  return atomically(db, "upgrading the ledger schema", [db]() -> Status {
+    ASSIGN_OR_RETURN(Stmt read, Stmt::prepare(db, "SELECT value FROM meta WHERE key = 'schema_version'",
+                                              "reading the meta table"));
+    ASSIGN_OR_RETURN(bool row, read.step());
+    if (!row || read.column_text(0) != "1") {
+      return ok();
+    }
+    TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
+    ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                                                "writing the meta table"));
+    update.text(1, std::to_string(schema::k_version));
+    return update.run();
+  });
 }
 
 Status sync_directory(const fs::path& dir) {
@@ -496,6 +514,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) 
   TRY(set_pragmas(db));
   TRY(check_is_ledger(db));
   TRY(set_durability(db));
+  TRY(upgrade_schema(db));
   return ledger;
 }
 
@@ -689,6 +708,45 @@ Result<std::vector<FileRecord>> Ledger::files(const std::string& deployment, con
     if (!row) break;
     out.push_back(FileRecord{s.column_text(0), s.column_uint(1), s.column_text(2),
                              static_cast<std::uint32_t>(s.column_uint(3))});
+  }
+  return out;
+}
+
+Status Ledger::clear_active(const std::string& deployment) {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, "UPDATE deployments SET active_version = NULL WHERE name = ?1",
+                                         "clearing the active version"));
+  s.text(1, deployment);
+  return s.run();
+}
+
+Status Ledger::set_version_meta(const std::string& deployment, const std::string& version, const VersionMeta& meta) {
+  return atomically(m_db, "recording a version's sources", [&]() -> Status {
+    TRY(require_version(m_db, deployment, version));
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                           "INSERT OR REPLACE INTO version_meta (deployment, version, sources, activate) "
+                                           "VALUES (?1, ?2, ?3, ?4)",
+                                           "recording a version's sources"));
+    if (!nlohmann::json::accept(meta.sources) || !nlohmann::json::accept(meta.activate)) {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument, "{}/{}: sources or activate is not JSON", deployment,
+                          version);
+    }
+    s.text(1, deployment).text(2, version).text(3, meta.sources).text(4, meta.activate);
+    return s.run();
+  });
+}
+
+Result<VersionMeta> Ledger::version_meta(const std::string& deployment, const std::string& version) {
+  TRY(require_version(m_db, deployment, version));
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT sources, activate FROM version_meta "
+                                         "WHERE deployment = ?1 AND version = ?2",
+                                         "reading a version's sources"));
+  s.text(1, deployment).text(2, version);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  VersionMeta out;
+  if (row) {
+    out.sources = s.column_text(0);
+    out.activate = s.column_text(1);
   }
   return out;
 }

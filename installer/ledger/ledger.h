@@ -39,6 +39,14 @@ struct VersionRecord {
   std::string state = "installed";  // "installed" | "removed" (files deleted by gc)
 };
 
+// What a version's payload said beyond its files (schema 2): `sources` and
+// `activate` as JSON text, "null" when the bundle had none or the version
+// was installed under schema 1.
+struct VersionMeta {
+  std::string sources = "null";
+  std::string activate = "null";
+};
+
 struct DeploymentRecord {
   std::string name;
   std::optional<std::string> active_version;
@@ -86,6 +94,12 @@ class Ledger {
   // A "removed" row for the same deployment/version is replaced.
   Status record_version(const VersionRecord& version, const std::vector<FileRecord>& files);
   Status set_active(const std::string& deployment, const std::string& version);
+  // No version active (a first version whose activation failed).
+  Status clear_active(const std::string& deployment);
+  // Stores (replaces) the version's meta; kInvalidArgument if either text is not JSON.
+  Status set_version_meta(const std::string& deployment, const std::string& version, const VersionMeta& meta);
+  // The stored meta, or the "null" defaults when there is none.
+  Result<VersionMeta> version_meta(const std::string& deployment, const std::string& version);
   Result<std::optional<std::string>> active_version(const std::string& deployment);
   Result<std::vector<DeploymentRecord>> deployments();
   // Versions of one deployment, oldest install first (including removed ones).

@@ -1,7 +1,8 @@
 #pragma once
-// The ledger's SQLite schema, version 1. Created once by Ledger::create();
+// The ledger's SQLite schema, version 2. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
-// format = 'airlock-ledger' and schema_version = '1'.
+// format = 'airlock-ledger' and schema_version '1' or '2', and upgrades a
+// version-1 file in place (k_migrate_1_to_2, one transaction).
 //
 // Tables:
 //   meta         key/value facts about the file itself (format, schema_version).
@@ -13,6 +14,10 @@
 //                (AUTOINCREMENT, so never reused and stable across VACUUM);
 //                re-recording a "removed" version gives it a new id.
 //   files        the files of one version, with size, SHA-256 and mode.
+//   version_meta (v2) per version, the payload's `sources` and `activate` as
+//                JSON text: what the install targets (HF cache, OCI layout,
+//                apt, wheels) and activation are rebuilt from. Versions
+//                installed under schema 1 have no row.
 //   events       the append-only audit log, hash-chained (see ledger.cc for
 //                the hash encoding). Triggers make UPDATE and DELETE abort.
 //
@@ -21,7 +26,7 @@
 
 namespace airlock::installer::schema {
 
-inline constexpr int k_version = 1;
+inline constexpr int k_version = 2;
 inline constexpr const char* k_format = "airlock-ledger";
 
 // Constant DDL only: no values are ever spliced into SQL.
@@ -62,6 +67,16 @@ CREATE TABLE files (
     ON DELETE CASCADE
 ) STRICT;
 
+CREATE TABLE version_meta (
+  deployment TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  sources    TEXT NOT NULL CHECK (json_valid(sources)),
+  activate   TEXT NOT NULL CHECK (json_valid(activate)),
+  PRIMARY KEY (deployment, version),
+  FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
+    ON DELETE CASCADE
+) STRICT;
+
 CREATE TABLE events (
   id        INTEGER PRIMARY KEY AUTOINCREMENT,
   time      INTEGER NOT NULL,
@@ -83,6 +98,19 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN
   SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused');
 END;
+)sql";
+
+// Schema 1 -> 2: the version_meta table.
+inline constexpr const char* k_migrate_1_to_2 = R"sql(
+CREATE TABLE version_meta (
+  deployment TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  sources    TEXT NOT NULL CHECK (json_valid(sources)),
+  activate   TEXT NOT NULL CHECK (json_valid(activate)),
+  PRIMARY KEY (deployment, version),
+  FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
+    ON DELETE CASCADE
+) STRICT;
 )sql";
 
 }  // namespace airlock::installer::schema

@@ -152,8 +152,39 @@ TEST_CASE("create then open round-trips the recorded state", "[ledger]") {
   CHECK(ledger.verify_event_chain().has_value());
 
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "1");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
   CHECK(raw.text("SELECT value FROM meta WHERE key = 'format'") == "airlock-ledger");
+}
+
+TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir / "v1.db";
+  {
+    auto ledger = Ledger::create(path);
+    REQUIRE(ledger.has_value());
+    REQUIRE((*ledger)->record_version(make_version("llama", "1.0", 1), {}).has_value());
+    REQUIRE((*ledger)->set_version_meta("llama", "1.0", {R"([{"kind":"wheels"}])", "null"}).has_value());
+  }
+  {
+    RawDb raw(path);  // what a schema-1 file looks like
+    REQUIRE(raw.exec("DROP TABLE version_meta") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'") == SQLITE_OK);
+  }
+  auto ledger = Ledger::open(path);
+  REQUIRE(ledger.has_value());
+  auto meta = (*ledger)->version_meta("llama", "1.0");
+  REQUIRE(meta.has_value());
+  CHECK(meta->sources == "null");  // installed before schema 2: nothing kept
+  CHECK(meta->activate == "null");
+  REQUIRE((*ledger)->set_version_meta("llama", "1.0", {"[]", R"({"run":["true"]})"}).has_value());
+  CHECK((*ledger)->version_meta("llama", "1.0")->activate == R"({"run":["true"]})");
+  auto bad = (*ledger)->set_version_meta("llama", "1.0", {"[", "null"});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code() == ErrorCode::kInvalidArgument);
+  CHECK_FALSE((*ledger)->set_version_meta("llama", "9.9", {"[]", "null"}).has_value());
+  ledger->reset();
+  RawDb raw(path);
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
 }
 
 TEST_CASE("create refuses an existing file and leaves it alone", "[ledger]") {
@@ -236,13 +267,13 @@ TEST_CASE("open refuses files that are not ledgers", "[ledger]") {
     REQUIRE(Ledger::create(path).has_value());
     {
       RawDb raw(path);
-      REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
+      REQUIRE(raw.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'") == SQLITE_OK);
     }
     auto opened = Ledger::open(path);
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().code() == ErrorCode::kUnsupported);
     CHECK_THAT(opened.error().message(), Catch::Contains(path.string()));
-    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '2'"));
+    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '3'"));
   }
 
   SECTION("a directory") {

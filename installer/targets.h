@@ -1,0 +1,55 @@
+#pragma once
+// The install targets (DESIGN.md §5): where standard tools find what the
+// active versions shipped, with no airlock in the loop.
+//
+//   ROOT/hf/       Hugging Face cache (HF_HUB_CACHE): models--ORG--NAME/
+//                  blobs/<sha256 | git sha1>, snapshots/<commit>/<path> as
+//                  relative symlinks into blobs, refs/main (and refs/<rev>)
+//                  holding the active version's commit, no newline. Every
+//                  installed version keeps its snapshot; refs follow the
+//                  active one, so rollback moves refs/main back.
+//   ROOT/images/   one OCI image layout (oci-layout, index.json, blobs/) of
+//                  the active versions' images, plus the docker-archive
+//                  manifest.json that `docker load` / `podman load` read.
+//   ROOT/apt/      a flat apt repository: the .debs, Packages, Packages.gz,
+//                  Release (+ InRelease, Release.gpg when ROOT/keys/apt is a
+//                  GnuPG home with a secret key).
+//   ROOT/wheels/   the wheels, for pip --no-index --find-links.
+//
+// Files are hardlinks to the read-only installed copies, so a blob shared by
+// versions or deployments is stored once. Everything is rebuilt from the
+// ledger (the payload `sources` kept per version) and is idempotent: a crash
+// part way leaves ROOT/targets.dirty, and the next command rebuilds.
+
+#include <string>
+#include <vector>
+
+#include "core/base/error.h"
+#include "installer/site.h"
+
+namespace airlock::installer {
+
+struct TargetsSummary {
+  std::vector<std::string> models;  // "ORG/NAME@COMMIT (ROOT/hf)" per repo with an active ref
+  std::size_t snapshots = 0;
+  std::size_t images = 0;
+  std::size_t debs = 0;
+  bool apt_signed = false;
+  std::size_t wheels = 0;
+  std::vector<std::string> notes;  // things left out, and why
+};
+
+// Marks the targets stale (before a change of active version).
+Status mark_targets_dirty(const Site& site);
+bool targets_dirty(const Site& site);
+
+// Rebuilds all four targets from the ledger, then clears the mark.
+Result<TargetsSummary> sync_targets(Site& site);
+
+// The synthetic Hugging Face identity of a model shipped from a local
+// directory: repo "airlock/NAME", commit = the first 40 hex digits of a
+// SHA-256 over its sorted (path, sha256) list, so the same files give the
+// same commit.
+std::string local_model_commit(const std::vector<std::pair<std::string, std::string>>& path_and_sha256);
+
+}  // namespace airlock::installer
