@@ -166,6 +166,10 @@ Status bring_up(Site& site, const std::string& name, const std::string& version,
     return up;
   }
   const std::string reason = up.error().message();
+  if (up.error().code() == ErrorCode::kInterrupted) {
+    return up;  // the operator stopped it: no automatic decision
+  }
+  TRY(mark_targets_dirty(site));
   if (previous && *previous != version) {
     TRY(site.ledger().with_transaction([&]() -> Status {
       TRY(site.ledger().set_active(name, *previous));

@@ -9,6 +9,7 @@ namespace airlock::installer {
 
 Result<std::unique_ptr<Site>> Context::open_site() {
   ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(root_option)));
+  TRY(site->lock_exclusive());  // recover() and every change below are ours alone
   ASSIGN_OR_RETURN(auto repaired, site->recover());
   for (const std::string& r : repaired) {
     printer.warn("recovered: {}", r);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/base/interrupt.h"
 #include "core/fs/file.h"
 
 extern char** environ;
@@ -176,7 +177,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   if (options.timeout) {
     deadline = started + *options.timeout;
   }
-  std::optional<std::chrono::steady_clock::time_point> kill_at;
+  auto kill_at = std::chrono::steady_clock::time_point::max();  // SIGKILL the group then
+  bool interrupted = false;
   int status = 0;
   while (true) {
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
@@ -187,14 +189,19 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
       return make_error(ErrorCode::kIOError, "waiting for '{}': {}", argv[0], fs::errno_text(errno));
     }
     const auto now = std::chrono::steady_clock::now();
-    if (deadline && now >= *deadline && !result.timed_out) {
+    if (deadline && now >= *deadline && !result.timed_out && !interrupted) {
       result.timed_out = true;
       ::kill(-pid, SIGTERM);
       kill_at = now + std::chrono::seconds(2);
     }
-    if (kill_at && now >= *kill_at) {
+    if (interrupt_requested() && !interrupted && !result.timed_out) {
+      interrupted = true;  // Ctrl-C reaches our group, not the child's: pass it on
+      ::kill(-pid, SIGTERM);
+      kill_at = now + std::chrono::seconds(2);
+    }
+    if (now >= kill_at) {
       ::kill(-pid, SIGKILL);
-      kill_at.reset();
+      kill_at = std::chrono::steady_clock::time_point::max();
     }
     // Drain output while waiting (a full pipe would block the child).
     if (out_pipe[0] >= 0) {
@@ -225,6 +232,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   }
   if (result.output.size() > k_output_cap) {
     result.output.erase(0, result.output.size() - k_output_cap);
+  }
+  if (interrupted) {
+    return make_error(ErrorCode::kInterrupted, "interrupted while '{}' ran (it was stopped)", argv[0]);
   }
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

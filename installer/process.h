@@ -36,7 +36,8 @@ struct ProcessResult {
 };
 
 // kNotFound when argv[0] cannot be executed (not on PATH, not executable),
-// naming it; otherwise the child's result, whatever it was.
+// naming it; kInterrupted (after stopping the child's group) on Ctrl-C;
+// otherwise the child's result, whatever it was.
 Result<ProcessResult> run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
 
 // True when `name` is an executable on PATH (or a path to one).

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "core/fs/file.h"
@@ -82,6 +84,36 @@ Status Site::log(const std::string& action, const std::string& target, const std
 
 Status Site::switch_current(const std::string& name, const std::string& version) {
   return fs::replace_symlink(deployment_dir(name) / "current", version);
+}
+
+Site::~Site() {
+  if (m_lock_fd >= 0) {
+    ::close(m_lock_fd);
+  }
+}
+
+Status Site::lock_exclusive() {
+  if (m_lock_fd >= 0) {
+    return ok_status();
+  }
+  const stdfs::path path = m_root / "lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_error(ErrorCode::kIOError, "{}: cannot open: {}", path.string(), fs::errno_text(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return make_error(ErrorCode::kIOError,
+                        "{}: another airlock-installer command is working on this root (install, rollback, gc, "
+                        "publish...); try again when it has finished",
+                        m_root.string());
+    }
+    return make_error(ErrorCode::kIOError, "{}: cannot lock: {}", path.string(), fs::errno_text(err));
+  }
+  m_lock_fd = fd;
+  return ok_status();
 }
 
 Status Site::clear_current(const std::string& name) {

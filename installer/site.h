@@ -37,6 +37,15 @@ class Site {
   }
   stdfs::path keys_dir() const { return m_root / "keys"; }
 
+  ~Site();
+  Site(const Site&) = delete;
+  Site& operator=(const Site&) = delete;
+
+  // One command at a time changes ROOT: an exclusive flock on ROOT/lock,
+  // held until this Site is destroyed (the kernel drops it if we die).
+  // kIOError naming the root when another command holds it.
+  Status lock_exclusive();
+
   Ledger& ledger() { return *m_ledger; }
   // Publisher keys (sign bundles) and root keys (also sign key rotations,
   // once there are any); see keys/trust.h.
@@ -65,6 +74,7 @@ class Site {
   Site(stdfs::path root, std::unique_ptr<Ledger> ledger) : m_root(std::move(root)), m_ledger(std::move(ledger)) {}
   stdfs::path m_root;
   std::unique_ptr<Ledger> m_ledger;
+  int m_lock_fd = -1;
 };
 
 std::int64_t now_seconds();

@@ -636,10 +636,10 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
     std::map<std::string, const json*> shipped;
     if (v.sources.is_array()) {
       for (const json& s : v.sources) {
-        if (s.value("kind", "") != "deb") {
+        if (s.value("kind", "") != "deb" || !s.contains("files") || !s["files"].is_array()) {
           continue;
         }
-        for (const json& f : s.value("files", json::array())) {
+        for (const json& f : s["files"]) {  // pointers into v.sources, which outlives the map
           shipped[f.value("path", "")] = &f;
         }
       }

@@ -56,4 +56,34 @@ constexpr bool is_lower_hex(std::string_view s, std::size_t len = 0) {
   return true;
 }
 
+// "127.0.0.1:5000", "localhost", "[::1]:5000": 127.0.0.0/8 as a dotted
+// quad, localhost or ::1. The bundler's plain-http policy and the
+// installer's publish share it.
+constexpr bool host_is_loopback(std::string_view host_port) {
+  std::string_view host = host_port;
+  if (host == "::1") {
+    return true;
+  }
+  if (host.starts_with('[')) {
+    const std::size_t close = host.find(']');
+    return close != std::string_view::npos && host.substr(1, close - 1) == "::1";
+  }
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") {
+    return true;
+  }
+  if (!host.starts_with("127.")) {
+    return false;
+  }
+  int dots = 0;
+  for (char ch : host) {
+    if (ch == '.') {
+      ++dots;
+    } else if (ch < '0' || ch > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
 }  // namespace airlock::text

@@ -310,33 +310,6 @@ std::string url_host(const std::string& url) {
 
 bool url_is_loopback(const std::string& url) { return host_is_loopback(url_host(url)); }
 
-bool host_is_loopback(std::string_view host_port) {
-  std::string_view host = host_port;
-  if (host == "::1") {
-    return true;
-  }
-  if (host.starts_with('[')) {
-    const std::size_t close = host.find(']');
-    return close != std::string_view::npos && host.substr(1, close - 1) == "::1";
-  }
-  host = host.substr(0, host.find(':'));
-  if (host == "localhost") {
-    return true;
-  }
-  if (!host.starts_with("127.")) {
-    return false;
-  }
-  int dots = 0;
-  for (char ch : host) {
-    if (ch == '.') {
-      ++dots;
-    } else if (ch < '0' || ch > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
-}
-
 std::string url_for_display(const std::string& url) {
   std::string out = url.substr(0, url.find_first_of("?#"));
   const std::size_t scheme = out.find("://");

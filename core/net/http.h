@@ -24,6 +24,7 @@
 
 #include "core/base/bytes.h"
 #include "core/base/error.h"
+#include "core/base/text.h"
 
 namespace airlock::net {
 
@@ -98,7 +99,7 @@ std::string url_origin(const std::string& url);   // "https://host:443"; empty w
 std::string url_host(const std::string& url);
 bool url_is_loopback(const std::string& url);
 // "127.0.0.1:5000", "localhost", "[::1]:5000": 127.0.0.0/8 as a dotted quad, localhost or ::1.
-bool host_is_loopback(std::string_view host_port);
+inline bool host_is_loopback(std::string_view host_port) { return text::host_is_loopback(host_port); }
 std::string url_encode(std::string_view text);
 // For messages: the URL without its query, fragment or user:password (a CDN's
 // presigned query string is a credential).

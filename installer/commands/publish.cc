@@ -1,0 +1,552 @@
+// airlock-installer publish NAME --registry HOST[:PORT][/PREFIX]: push a
+// version's images (manifest digests unchanged) and its model (as an OCI
+// artifact) into the site's own registry, so a whole cluster on the isolated
+// network pulls from there. The pushing is skopeo's: the installer itself
+// holds no network code, it only runs `skopeo copy` with an argv vector.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/base/interrupt.h"
+#include "core/base/text.h"
+#include "core/crypto/sha256.h"
+#include "core/fs/file.h"
+#include "installer/commands/commands.h"
+#include "installer/process.h"
+
+namespace airlock::installer {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* k_ref_annotation = "org.opencontainers.image.ref.name";
+constexpr const char* k_title_annotation = "org.opencontainers.image.title";
+constexpr const char* k_oci_index = "application/vnd.oci.image.index.v1+json";
+constexpr const char* k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+constexpr const char* k_empty_type = "application/vnd.oci.empty.v1+json";
+constexpr const char* k_empty_digest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+constexpr const char* k_model_type = "application/vnd.airlock.model.v1";
+constexpr const char* k_layer_type = "application/octet-stream";
+constexpr std::uint64_t k_max_json = 16 << 20;
+
+struct PublishOptions {
+  std::string name;
+  std::string registry;
+  std::string version;
+  std::string authfile;
+  bool insecure = false;
+  bool no_model = false;
+  bool json = false;
+};
+
+// Where to push: "host:5000" or "host:5000/team", and whether over plain http.
+struct Registry {
+  std::string base;
+  bool insecure = false;
+};
+
+// One `skopeo copy`: an image of the version's layout, or the model artifact.
+struct Push {
+  std::string kind;         // "image" | "model"
+  std::string source;       // the ref it was pulled as, or "NAME VERSION model/"
+  stdfs::path layout;       // an OCI image layout
+  std::string layout_ref;   // its org.opencontainers.image.ref.name there
+  std::string destination;  // REGISTRY/PATH:TAG
+  std::string digest;       // the manifest digest it must keep
+};
+
+// Deletes the directory when it goes out of scope, failure or not.
+class TempDir {
+ public:
+  static Result<TempDir> create(const stdfs::path& parent, const std::string& prefix) {
+    std::string pattern = (parent / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return make_error(ErrorCode::kIOError, "{}: cannot create: {}", pattern, fs::errno_text(errno));
+    }
+    return TempDir(pattern);
+  }
+  TempDir(TempDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir() {
+    if (!m_path.empty()) {
+      (void)fs::remove_tree(m_path);
+    }
+  }
+  const stdfs::path& path() const { return m_path; }
+
+ private:
+  explicit TempDir(stdfs::path path) : m_path(std::move(path)) {}
+  stdfs::path m_path;
+};
+
+// A repository path component as the distribution spec has it:
+// [a-z0-9]+ joined by '.', '_', '__' or runs of '-'.
+bool is_path_component(std::string_view c) {
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
+  if (c.empty() || !alnum(c.front()) || !alnum(c.back())) {
+    return false;
+  }
+  for (std::size_t i = 0; i < c.size();) {
+    if (alnum(c[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < c.size() && !alnum(c[j])) {
+      ++j;
+    }
+    std::string_view sep = c.substr(i, j - i);
+    if (sep != "." && sep != "_" && sep != "__" && sep.find_first_not_of('-') != std::string_view::npos) {
+      return false;
+    }
+    i = j;
+  }
+  return true;
+}
+
+bool is_repository(std::string_view path) {
+  for (std::size_t start = 0;;) {
+    std::size_t slash = path.find('/', start);
+    if (!is_path_component(path.substr(start, slash - start))) {
+      return false;
+    }
+    if (slash == std::string_view::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
+}
+
+bool is_tag(std::string_view tag) {
+  if (tag.empty() || tag.size() > 128 || tag.front() == '.' || tag.front() == '-') {
+    return false;
+  }
+  return std::all_of(tag.begin(), tag.end(),
+                     [](char c) { return text::is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+bool is_sha256_digest(std::string_view d) { return d.starts_with("sha256:") && text::is_lower_hex(d.substr(7), 64); }
+
+Result<Registry> parse_registry(std::string text, bool insecure) {
+  if (text.find("://") != std::string::npos) {
+    return make_error(ErrorCode::kUsage,
+                      "--registry takes HOST[:PORT][/PREFIX] without a scheme (got '{}'); plain http is --insecure",
+                      text);
+  }
+  while (text.ends_with('/')) {
+    text.pop_back();
+  }
+  const std::size_t slash = text.find('/');
+  const std::string host = text.substr(0, slash);
+  const bool host_ok =
+      host.starts_with('[')
+          ? host.find(']') != std::string::npos
+          : !host.empty() &&
+                host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:") ==
+                    std::string::npos;
+  if (!host_ok || (slash != std::string::npos && !is_repository(text.substr(slash + 1)))) {
+    return make_error(ErrorCode::kUsage,
+                      "--registry '{}' is not HOST[:PORT][/PREFIX] (e.g. registry.lan:5000 or registry.lan:5000/team; "
+                      "the prefix in lowercase)",
+                      text);
+  }
+  return Registry{text, insecure || text::host_is_loopback(host)};
+}
+
+// "127.0.0.1:5000/engine:v1" -> "engine:v1"; "docker.io/vllm/vllm-openai:v0.6.3"
+// -> "vllm/vllm-openai:v0.6.3". A digest-only ref gets the tag sha256-<hex of
+// what is pushed>: a registry's garbage collector keeps tagged manifests.
+Result<std::string> repository_and_tag(const std::string& ref, const std::string& digest) {
+  std::string_view name = ref;
+  name = name.substr(0, name.find('@'));
+  std::string tag;
+  const std::size_t colon = name.rfind(':');
+  const std::size_t last_slash = name.rfind('/');
+  if (colon != std::string_view::npos && (last_slash == std::string_view::npos || colon > last_slash)) {
+    tag = std::string(name.substr(colon + 1));
+    name = name.substr(0, colon);
+  }
+  std::string repository(name);
+  const std::size_t first_slash = name.find('/');
+  const std::string_view first = name.substr(0, first_slash);
+  const bool has_host = first_slash != std::string_view::npos && (first.find_first_of(".:") != std::string_view::npos ||
+                                                                  first == "localhost" || first.starts_with('['));
+  if (has_host) {
+    repository = std::string(name.substr(first_slash + 1));
+  } else if (first_slash == std::string_view::npos) {
+    repository = "library/" + repository;  // Docker Hub's spelling of "ubuntu"
+  }
+  if (tag.empty()) {
+    tag = "sha256-" + digest.substr(7);
+  }
+  if (!is_repository(repository) || !is_tag(tag)) {
+    return make_error(ErrorCode::kInvalidArgument, "image ref '{}' has no repository path and tag to push it under",
+                      ref);
+  }
+  return repository + ":" + tag;
+}
+
+Result<std::string> pick_version(Site& site, const std::string& name, const std::string& wanted) {
+  ASSIGN_OR_RETURN(auto versions, site.ledger().versions(name));
+  if (versions.empty()) {
+    return make_error(ErrorCode::kNotFound, "no deployment named '{}' is installed (see 'airlock-installer list')",
+                      name);
+  }
+  if (wanted.empty()) {
+    ASSIGN_OR_RETURN(auto active, site.ledger().active_version(name));
+    if (!active) {
+      return make_error(ErrorCode::kNotFound, "{} has no active version; name one with --version", name);
+    }
+    return *active;
+  }
+  auto it = std::find_if(versions.begin(), versions.end(), [&](const VersionRecord& v) { return v.version == wanted; });
+  if (it == versions.end() || it->state != "installed") {
+    return make_error(ErrorCode::kNotFound, "{} {} is not installed (see 'airlock-installer list')", name, wanted);
+  }
+  return wanted;
+}
+
+// A small installed file (index.json, a manifest), checked against the digest
+// it is known by before anything is pushed from it.
+Result<std::string> read_verified(const stdfs::path& path, const std::string& sha256_hex, const std::string& what,
+                                  const std::string& deployment) {
+  ASSIGN_OR_RETURN(Bytes data, fs::read_file(path, k_max_json));
+  const std::string got = crypto::sha256_hex(data);
+  if (got != sha256_hex) {
+    return make_error(ErrorCode::kCorruption,
+                      "{}: {}: SHA-256 mismatch (expected {}, got {}); nothing was pushed; run "
+                      "'airlock-installer check {}'",
+                      what, path.string(), sha256_hex, got, deployment);
+  }
+  return std::string(as_chars(data));
+}
+
+// One push per image of images/index.json, in its order.
+Result<std::vector<Push>> plan_images(const stdfs::path& vdir, const std::vector<FileRecord>& files,
+                                      const Registry& reg, const std::string& deployment) {
+  std::vector<Push> out;
+  auto rec =
+      std::find_if(files.begin(), files.end(), [](const FileRecord& f) { return f.path == "images/index.json"; });
+  if (rec == files.end()) {
+    return out;
+  }
+  const stdfs::path layout = vdir / "images";
+  ASSIGN_OR_RETURN(std::string text, read_verified(layout / "index.json", rec->sha256, "images", deployment));
+  const json index = json::parse(text, nullptr, false);
+  if (index.is_discarded() || !index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", (layout / "index.json").string());
+  }
+  for (const json& d : index["manifests"]) {
+    auto string_at = [](const json& j, const char* key) {
+      return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
+    const std::string digest = string_at(d, "digest");
+    const std::string ref =
+        d.is_object() && d.contains("annotations") ? string_at(d["annotations"], k_ref_annotation) : "";
+    if (ref.empty() || !is_sha256_digest(digest)) {
+      return make_error(ErrorCode::kCorruption, "{}: an entry without a sha256 digest and a {} annotation: {}",
+                        (layout / "index.json").string(), k_ref_annotation, d.dump());
+    }
+    ASSIGN_OR_RETURN(std::string path, repository_and_tag(ref, digest));
+    Push p{"image", ref, layout, ref, reg.base + "/" + path, digest};
+    // The registry gets the manifest bytes skopeo reads; it would push
+    // altered ones under another digest, so check them first.
+    TRY(read_verified(layout / "blobs" / "sha256" / digest.substr(7), digest.substr(7), ref + ": manifest",
+                      deployment));
+    auto same = std::find_if(out.begin(), out.end(), [&](const Push& q) { return q.destination == p.destination; });
+    if (same != out.end()) {
+      if (same->digest == p.digest) {
+        continue;  // the same image under two registries' names: one push
+      }
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{} and {} would both be pushed to {}; publish one of them with another --registry prefix",
+                        same->source, ref, p.destination);
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status link_or_copy(const stdfs::path& from, const stdfs::path& to) {
+  std::error_code ec;
+  if (stdfs::exists(to, ec)) {
+    return ok_status();  // the same bytes twice: one blob
+  }
+  stdfs::create_hard_link(from, to, ec);
+  if (ec) {
+    ec.clear();
+    stdfs::copy_file(from, to, ec);
+  }
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot link or copy to {}: {}", from.string(), to.string(),
+                      ec.message());
+  }
+  return ok_status();
+}
+
+Status write_text(const stdfs::path& path, const std::string& text) {
+  return fs::write_file_atomic(path, as_bytes(text));
+}
+
+// The model as an OCI artifact in a fresh layout under `dir`: an empty
+// config, one application/octet-stream layer per file under model/ (titled
+// with its path there), blobs hardlinked from the version. Deterministic
+// bytes (sorted keys, no time), so publishing again gives the same digest.
+Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vector<FileRecord>& files,
+                                        const stdfs::path& dir, const Registry& reg, const std::string& name,
+                                        const std::string& version) {
+  std::vector<const FileRecord*> model;
+  for (const FileRecord& f : files) {
+    if (f.path.starts_with("model/")) {
+      model.push_back(&f);
+    }
+  }
+  if (model.empty()) {
+    return std::optional<Push>();
+  }
+  std::sort(model.begin(), model.end(), [](const FileRecord* a, const FileRecord* b) { return a->path < b->path; });
+  std::string tag = version;
+  std::replace(tag.begin(), tag.end(), '+', '_');  // tags cannot hold '+' (Helm does the same)
+  if (!is_path_component(name) || !is_tag(tag)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} {}: cannot name the model artifact airlock/{}/model:{} (not a valid repository and tag)",
+                      name, version, name, tag);
+  }
+  const stdfs::path blobs = dir / "blobs" / "sha256";
+  std::error_code ec;
+  stdfs::create_directories(blobs, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", blobs.string(), ec.message());
+  }
+  json layers = json::array();
+  for (const FileRecord* f : model) {
+    const stdfs::path src = vdir / f->path;
+    struct stat st {};
+    if (::lstat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != f->size) {
+      return make_error(ErrorCode::kCorruption,
+                        "{}: missing or not {} bytes as the ledger says; nothing was pushed; run "
+                        "'airlock-installer check {}'",
+                        src.string(), f->size, name);
+    }
+    TRY(link_or_copy(src, blobs / f->sha256));
+    layers.push_back({{"mediaType", k_layer_type},
+                      {"digest", "sha256:" + f->sha256},
+                      {"size", f->size},
+                      {"annotations", {{k_title_annotation, f->path.substr(6)}}}});
+  }
+  TRY(write_text(blobs / std::string(k_empty_digest).substr(7), "{}"));
+  const json manifest = {{"schemaVersion", 2},
+                         {"mediaType", k_oci_manifest},
+                         {"artifactType", k_model_type},
+                         {"config", {{"mediaType", k_empty_type}, {"digest", k_empty_digest}, {"size", 2}}},
+                         {"layers", layers},
+                         {"annotations", {{"vnd.airlock.deployment", name}, {"vnd.airlock.version", version}}}};
+  const std::string bytes = manifest.dump();
+  const std::string hex = crypto::sha256_hex(as_bytes(bytes));
+  TRY(write_text(blobs / hex, bytes));
+  const json index = {{"schemaVersion", 2},
+                      {"mediaType", k_oci_index},
+                      {"manifests", json::array({{{"mediaType", k_oci_manifest},
+                                                  {"artifactType", k_model_type},
+                                                  {"digest", "sha256:" + hex},
+                                                  {"size", bytes.size()},
+                                                  {"annotations", {{k_ref_annotation, "model"}}}}})}};
+  TRY(write_text(dir / "index.json", index.dump()));
+  TRY(write_text(dir / "oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
+  return Push{"model",
+              fmt::format("{} {} model/", name, version),
+              dir,
+              "model",
+              fmt::format("{}/airlock/{}/model:{}", reg.base, name, tag),
+              "sha256:" + hex};
+}
+
+// skopeo's last `msg="..."` (else its last line), unescaped, without URL
+// query strings (upload session state), at most ~600 characters.
+std::string skopeo_message(const std::string& output) {
+  std::string_view out = text::trim(output);
+  std::string_view line = out.substr(out.rfind('\n') == std::string_view::npos ? 0 : out.rfind('\n') + 1);
+  std::string msg;
+  if (std::size_t at = line.find("msg=\""); at != std::string_view::npos) {
+    for (std::size_t i = at + 5; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        ++i;
+      }
+      msg += line[i];
+    }
+  } else {
+    msg = std::string(line);
+  }
+  std::string clean;
+  for (std::size_t i = 0; i < msg.size(); ++i) {
+    if (msg[i] == '?' && clean.find("://") != std::string::npos) {
+      while (i + 1 < msg.size() && msg[i + 1] != '"' && msg[i + 1] != ' ') {
+        ++i;
+      }
+      continue;
+    }
+    clean += msg[i];
+  }
+  if (clean.size() > 600) {
+    clean = "..." + clean.substr(clean.size() - 600);
+  }
+  return clean.empty() ? "(no output)" : clean;
+}
+
+std::unexpected<Error> skopeo_missing() {
+  return make_error(ErrorCode::kNotFound,
+                    "skopeo is not installed (publish pushes through it): apt-get install skopeo");
+}
+
+// Pushes one thing; returns the manifest digest skopeo wrote.
+Result<std::string> skopeo_copy(const Push& p, const Registry& reg, const std::string& authfile,
+                                const stdfs::path& digest_file, const std::string& deployment) {
+  std::vector<std::string> argv = {
+      "skopeo", "copy", "--quiet", "--preserve-digests", "--digestfile", digest_file.string()};
+  if (reg.insecure) {
+    argv.push_back("--dest-tls-verify=false");
+  }
+  if (!authfile.empty()) {
+    argv.push_back("--dest-authfile");
+    argv.push_back(authfile);
+  }
+  argv.push_back(fmt::format("oci:{}:{}", p.layout.string(), p.layout_ref));
+  argv.push_back("docker://" + p.destination);
+  ProcessOptions options;
+  options.capture_output = true;
+  auto run = run_process(argv, options);
+  if (!run && run.error().code() == ErrorCode::kNotFound) {
+    return skopeo_missing();
+  }
+  TRY(run);
+  if (!run->ok()) {
+    const std::string msg = skopeo_message(run->output);
+    if (msg.find("did not match") != std::string::npos || msg.find("does not match") != std::string::npos) {
+      return make_error(ErrorCode::kCorruption,
+                        "{} {}: installed bytes do not match their digest (skopeo, pushing to {}: {}); run "
+                        "'airlock-installer check {}'",
+                        p.kind, p.source, p.destination, msg, deployment);
+    }
+    return make_error(ErrorCode::kIOError, "{} {}: pushing to {} failed (skopeo {}): {}", p.kind, p.source,
+                      p.destination, run->describe(), msg);
+  }
+  ASSIGN_OR_RETURN(std::string digest, fs::read_text_file(digest_file, 1024));
+  return std::string(text::trim(digest));
+}
+
+Status push_all(Context& ctx, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
+                const stdfs::path& tmp) {
+  for (std::size_t i = 0; i < pushes.size(); ++i) {
+    // skopeo runs in its own process group, so Ctrl-C reaches only us: stop
+    // between pushes (one already under way finishes).
+    TRY(check_interrupt());
+    const Push& p = pushes[i];
+    ctx.printer.note("[{}/{}] pushing {} {} to {}", i + 1, pushes.size(), p.kind, p.source, p.destination);
+    ASSIGN_OR_RETURN(std::string got, skopeo_copy(p, reg, o.authfile, tmp / fmt::format("digest-{}", i), o.name));
+    if (got != p.digest) {
+      return make_error(ErrorCode::kCorruption,
+                        "{} {}: {} now holds digest {}, not {} as installed; do not pull it by that tag", p.kind,
+                        p.source, p.destination, got, p.digest);
+    }
+  }
+  return ok_status();
+}
+
+Status publish(Context& ctx, Site& site, const PublishOptions& o) {
+  ASSIGN_OR_RETURN(const Registry reg, parse_registry(o.registry, o.insecure));
+  ASSIGN_OR_RETURN(const std::string version, pick_version(site, o.name, o.version));
+  const std::string target = o.name + "/" + version;
+  const stdfs::path vdir = site.version_dir(o.name, version);
+  std::vector<Push> pushes;
+  Status st = [&]() -> Status {
+    if (vdir.string().find(':') != std::string::npos) {
+      return make_error(ErrorCode::kInvalidArgument, "{}: skopeo cannot read an OCI layout under a path with ':' in it",
+                        vdir.string());
+    }
+    if (!program_on_path("skopeo")) {
+      return skopeo_missing();
+    }
+    ASSIGN_OR_RETURN(auto files, site.ledger().files(o.name, version));
+    ASSIGN_OR_RETURN(pushes, plan_images(vdir, files, reg, o.name));
+    ASSIGN_OR_RETURN(TempDir tmp, TempDir::create(site.staging_dir(), "publish-"));
+    if (!o.no_model) {
+      ASSIGN_OR_RETURN(auto model, stage_model(vdir, files, tmp.path() / "model", reg, o.name, version));
+      if (model) {
+        pushes.push_back(std::move(*model));
+      }
+    }
+    if (pushes.empty()) {
+      return make_error(ErrorCode::kInvalidArgument, "{} {} has no images{} to publish", o.name, version,
+                        o.no_model ? " (and --no-model was given)" : " and no model");
+    }
+    return push_all(ctx, pushes, reg, o, tmp.path());
+  }();
+  if (!st) {
+    (void)site.log("publish", target, "failed", fmt::format("registry {}: {}", reg.base, st.error().message()));
+    return st;
+  }
+  std::vector<std::string> detail;
+  json out = json::array();
+  for (const Push& p : pushes) {
+    detail.push_back(fmt::format("{}@{}", p.destination, p.digest));
+    out.push_back({{"kind", p.kind}, {"source", p.source}, {"destination", p.destination}, {"digest", p.digest}});
+  }
+  TRY(site.log("publish", target, "ok", fmt::format("registry {}: {}", reg.base, fmt::join(detail, ", "))));
+  if (o.json) {
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    for (const Push& p : pushes) {
+      fmt::print("{:<5} {} {}\n", p.kind, p.destination, p.digest);
+    }
+  }
+  ctx.printer.note("published {} {} to {}: {} push(es), digests as installed", o.name, version, reg.base,
+                   pushes.size());
+  return ok_status();
+}
+
+}  // namespace
+
+void add_publish_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<PublishOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "publish", "Push a version's images and model into the site's own registry, digests unchanged (via skopeo)");
+  cmd->add_option("name", o->name, "deployment name")->required();
+  cmd->add_option("--registry", o->registry, "the site registry: HOST[:PORT][/PREFIX]")->required();
+  cmd->add_option("--version", o->version, "version to publish (default: the active one)");
+  cmd->add_flag("--insecure", o->insecure, "plain http, no TLS verification (always so for loopback hosts)");
+  cmd->add_option("--authfile", o->authfile, "registry credentials for skopeo (its --dest-authfile)");
+  cmd->add_flag("--no-model", o->no_model, "push the images only");
+  cmd->add_flag("--json", o->json, "print what was pushed as JSON");
+  cmd->footer(
+      "The installer has no network code: each push is `skopeo copy --preserve-digests` (apt-get install skopeo).\n\n"
+      "  airlock-installer publish llama --registry registry.lan:5000\n"
+      "  airlock-installer publish llama --registry registry.lan:5000/team --version 2026.11.0 --authfile auth.json\n"
+      "  airlock-installer publish llama --registry 127.0.0.1:5000 --no-model --json\n\n"
+      "What goes where (REGISTRY is --registry, with its prefix):\n"
+      "  image docker.io/vllm/vllm-openai:v0.6.3   -> REGISTRY/vllm/vllm-openai:v0.6.3\n"
+      "  image host:5000/engine@sha256:HEX         -> REGISTRY/engine:sha256-HEX (pull it by tag or by digest)\n"
+      "  every file under model/, one layer each   -> REGISTRY/airlock/NAME/model:VERSION ('+' becomes '_')\n"
+      "Images keep their manifest digest, so IMAGE@sha256:... pins stay valid. An image locked from a\n"
+      "multi-platform index ships as its one platform's manifest and is pushed under that digest (printed).\n"
+      "The model is an OCI artifact (artifactType application/vnd.airlock.model.v1, empty config); each\n"
+      "layer's org.opencontainers.image.title is the file's path under model/, so `oras pull` writes the\n"
+      "files out, and republishing gives the same digest.\n"
+      "Loopback registries (127.0.0.0/8, ::1, localhost) are spoken to over plain http, others over https\n"
+      "unless --insecure. Output: one line per push, KIND DESTINATION DIGEST; the ledger records it.\n"
+      "Exit codes: 0 ok, 1 error (registry, skopeo), 3 installed bytes or a pushed digest do not match.");
+  cmd->callback([&ctx, o] {
+    ctx.run([&]() -> Status {
+      ASSIGN_OR_RETURN(auto site, ctx.open_site());
+      return publish(ctx, *site, *o);
+    });
+  });
+}
+
+}  // namespace airlock::installer
