@@ -16,6 +16,7 @@
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
+#include "installer/crash_point.h"
 #include "installer/process.h"
 
 namespace airlock::installer {
@@ -787,6 +788,7 @@ Result<TargetsSummary> sync_targets(Site& site) {
   }
   TargetsSummary sum;
   TRY(sync_hf(site, installed, sum));
+  crash_point("targets");  // tests: half rebuilt, the mark still set
   TRY(sync_images(site, installed, sum));
   TRY(sync_apt(site, installed, sum));
   TRY(sync_wheels(site, installed, sum));

@@ -1,11 +1,12 @@
 # kill -9 at every step of an install (AIRLOCK_TEST_CRASH_AT, see
 # installer/crash_point.h): staged, streamed, verified, moved, committed,
-# activated. After each, the next command recovers: before the ledger commit
-# v1 stays active and nothing of v2 is left; from the commit on v2 is active.
-# Either way `check` passes, staging is empty, and re-running the install
-# completes (or is a no-op) with v2 active.
+# activated, targets (install targets half rebuilt). After each, the next
+# command recovers: before the ledger commit v1 stays active and nothing of
+# v2 is left; from the commit on v2 is active. Either way `check` passes,
+# staging is empty, refs/main in ROOT/hf names the active version's snapshot,
+# and re-running the install completes (or is a no-op) with v2 active.
 source "$(dirname "$0")/common.sh"
-steps=(staged streamed verified moved committed activated)
+steps=(staged streamed verified moved committed activated targets)
 setup_roots "${steps[@]}"
 export AIRLOCK_ROOT="$T/staged"
 make_model m1 2M 1
@@ -30,6 +31,12 @@ for s in "${steps[@]}"; do
   [ "$(readlink "$D/current")" = "$want" ] || fail "step $s: current -> $(readlink "$D/current"), expected $want"
   "$INSTALLER" check >/dev/null || fail "step $s: check fails"
   [ -z "$(ls -A "$AIRLOCK_ROOT/staging")" ] || fail "step $s: staging left: $(ls -A "$AIRLOCK_ROOT/staging")"
+  HF="$AIRLOCK_ROOT/hf/models--airlock--cs"
+  for f in "$D/$want"/model/*.safetensors; do
+    cmp "$f" "$HF/snapshots/$(cat "$HF/refs/main")/${f#"$D/$want/model/"}" ||
+      fail "step $s: ROOT/hf refs/main does not name $want's snapshot"
+  done
+  [ ! -e "$AIRLOCK_ROOT/targets.dirty" ] || fail "step $s: targets.dirty left after recovery"
   if [ "$want" = 1.0.0 ]; then
     [ ! -e "$D/2.0.0" ] || fail "step $s: uncommitted 2.0.0 left in deployments/"
     "$INSTALLER" list --json | grep -q '"2.0.0"' && fail "step $s: ledger lists 2.0.0"

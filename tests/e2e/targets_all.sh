@@ -11,6 +11,9 @@
 #                host's apt is untouched), unsigned and then signed with a
 #                site key in ROOT/keys/apt; a tampered Packages is refused
 #   ROOT/wheels  pip download --no-index --find-links --require-hashes
+# then publish reproduces the image digest in a site registry, and a version
+# 2 (a new model commit) whose health check fails rolls itself back,
+# refs/main included.
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/hub_setup.sh"
@@ -28,6 +31,7 @@ start_hub "$T/hub"
 COMMIT=$(hub_commit org/mini)
 start_registry "$T/reg"
 REG_PID=${E2E_PIDS[-1]}
+REG_V1="$REG/engine:v1"
 build_image "$T/layout" v1 amd64 3
 push "$T/layout:v1" "$REG/engine:v1"
 DIGEST=$(registry_digest "$REG/engine:v1")
@@ -59,6 +63,15 @@ index = "$INDEX"
 requirements = "requirements.txt"
 TOML
 bundle m.toml b1 1
+# Version 2: a new commit of the model (README changed), and an [activate]
+# whose health check never passes.
+cp -r "$T/hub/org/mini" "$T/mini-v1"
+printf 'a new revision\n' >> "$T/hub/org/mini/README.md"
+COMMIT2=$(hub_commit org/mini)
+[ "$COMMIT2" != "$COMMIT" ] || fail "the emulator kept the commit"
+sed 's/^version = "1.0.0"/version = "2.0.0"/' m.toml > m2.toml
+printf '\n[activate]\nrun = ["true"]\nhealth = "false"\ntimeout = "2s"\n' >> m2.toml
+bundle m2.toml b2 2
 # Every server goes away: what follows is the isolated side.
 for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
 E2E_PIDS=()
@@ -66,7 +79,7 @@ E2E_PIDS=()
 R="$AIRLOCK_ROOT"
 
 # ---- ROOT/hf
-python3 - "$R/hf" "$T/hub/org/mini" "$COMMIT" <<'PY'
+python3 - "$R/hf" "$T/mini-v1" "$COMMIT" <<'PY'
 import hashlib, json, os, sys
 cache, src, commit = sys.argv[1:]
 repo = os.path.join(cache, "models--org--mini")
@@ -168,5 +181,22 @@ for w in "$DEMO" "$OT_LINUX"; do
   cmp "$T/pypi/files/$w" "$T/pipdl/$w" || fail "pip download $w differs from the index's"
 done
 
+# ---- publish into the site's own registry: the same digest
+start_registry "$T/site-reg"
+SITE=$REG
+"$INSTALLER" publish stack --registry "$SITE" > publish.out 2>publish.err || { cat publish.err; fail "publish"; }
+[ "$(registry_digest "$SITE/engine:v1")" = "$DIGEST" ] || fail "the site registry serves another digest for engine:v1"
+grep -q "$SITE/airlock/stack/model:1.0.0" publish.out || { cat publish.out; fail "publish did not push the model"; }
+
+# ---- an unhealthy version 2 rolls itself back, refs/main included
+expect_fail 1 "stack 2.0.0: health check 'false' did not pass within 2 s .*rolled back to stack 1.0.0" "$INSTALLER" install b2
+[ "$(cat "$R/hf/models--org--mini/refs/main")" = "$COMMIT" ] || fail "refs/main was not moved back to 1.0.0's commit"
+[ -d "$R/hf/models--org--mini/snapshots/$COMMIT2" ] || fail "2.0.0's snapshot is missing (it stays installed)"
+GOT=$(skopeo inspect "oci:$R/images:$REG_V1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
+[ "$GOT" = "$DIGEST" ] || fail "ROOT/images after the rollback"
+# Rolling forward by hand with --no-run moves refs/main to the new commit.
+"$INSTALLER" rollback stack --to 2.0.0 --no-run >/dev/null 2>&1 || fail "rollback --to 2.0.0 --no-run"
+[ "$(cat "$R/hf/models--org--mini/refs/main")" = "$COMMIT2" ] || fail "refs/main after switching to 2.0.0"
+
 "$INSTALLER" check -q >/dev/null || fail "check"
-pass "HF cache rules, skopeo (OCI + docker-archive), apt-get (trusted=yes and signed), pip --no-index all read the targets offline"
+pass "HF cache rules, skopeo (OCI + docker-archive), apt-get (trusted=yes and signed), pip --no-index read the targets offline; publish keeps the digest; an unhealthy v2 rolled back"
