@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole flow on one machine: build, make a publisher key and a site,
-# bundle the sample manifest (v1.0.0 and v1.1.0), verify, install, upgrade,
-# roll back, check. Everything lands in demo-out/ (the site root is
+# bundle the sample manifest (v1.0.0 and v1.1.0), verify, install (each
+# version's [activate] loads the model from the installed HF cache), upgrade,
+# watch an unhealthy v1.2.0 roll itself back, roll back by hand, check. Everything lands in demo-out/ (the site root is
 # demo-out/root). Run from anywhere; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,12 +42,24 @@ $B verify demo-out/bundle-1.0.0 --trust demo-out/publisher.pub
 step "isolated side: verify everything without writing, then install v1.0.0"
 $I verify demo-out/bundle-1.0.0
 $I install demo-out/bundle-1.0.0
-step "install v1.1.0 (unchanged files are hardlinked to v1.0.0)"
+step "where standard tools find it: HF cache, OCI layout, apt repo, wheelhouse (rebuilt on every switch)"
+$I targets
+ls -l "$AIRLOCK_ROOT/hf/models--airlock--demo-llm/snapshots/"*/
+step "install v1.1.0 (unchanged files are hardlinked to v1.0.0; its [activate] runs, then its health check)"
 $I install demo-out/bundle-1.1.0
 $I list
+step "v1.2.0 fails its health check: it rolls itself back to 1.1.0 (exit 1)"
+sed -e "s|\.\./demo-out/|$PWD/demo-out/|" -e "s|\"demo-llm/serve\"|\"$PWD/manifests/demo-llm/serve\"|" \
+  -e 's/^version = "1.1.0"/version = "1.2.0"/' -e 's/^health .*/health  = "false"/' -e 's/^timeout .*/timeout = "3s"/' \
+  manifests/demo-llm-1.1.toml > demo-out/broken.toml
+$B create demo-out/broken.toml -o demo-out/bundle-1.2.0 --sign demo-out/publisher.key \
+  --to "$AIRLOCK_ROOT/keys/site.pub" --volume-size 64M --sequence 3 -q
+rc=0; $I install demo-out/bundle-1.2.0 || rc=$?
+[ "$rc" -eq 1 ] || { echo "unexpected: the unhealthy version did not fail (exit $rc)"; exit 1; }
+readlink "$AIRLOCK_ROOT/deployments/demo-llm/current"
 step "delivering the same bundle again is a no-op"
 $I install demo-out/bundle-1.0.0
-step "an older bundle (sequence 1 < 2) that was never installed is refused as a replay (exit 3)"
+step "an older bundle (sequence 1 < 3) that was never installed is refused as a replay (exit 3)"
 sed -e "s|\.\./demo-out/|$PWD/demo-out/|" -e "s|\"demo-llm/serve\"|\"$PWD/manifests/demo-llm/serve\"|" \
   -e 's/^version = "1.0.0"/version = "1.0.1"/' manifests/demo-llm.toml > demo-out/stale.toml
 $B create demo-out/stale.toml -o demo-out/bundle-stale --sign demo-out/publisher.key \
