@@ -159,9 +159,24 @@ Status rebuild_targets(Site& site, const std::function<void(const std::string&)>
 
 Status bring_up(Site& site, const std::string& name, const std::string& version,
                 const std::optional<std::string>& previous, bool roll_back,
-                const std::function<void(const std::string&)>& say) {
+                const std::function<void(const std::string&)>& say, const std::string& load) {
   TRY(rebuild_targets(site, say));
-  Status up = activate_and_log(site, name, version, "", say);
+  Status up = ok_status();
+  if (!load.empty()) {
+    up = load_images(site, name, version, load, say);
+    if (!up) {
+      const std::string why = up.error().message();
+      (void)site.log("load", name + "/" + version, "failed", why);
+      up = make_error(up.error().code() == ErrorCode::kInterrupted ? ErrorCode::kInterrupted
+                                                                    : ErrorCode::kActivationFailed,
+                      "{} {}: {}", name, version, why);
+    } else {
+      TRY(site.log("load", name + "/" + version, "ok", fmt::format("images loaded into {}", load)));
+    }
+  }
+  if (up) {
+    up = activate_and_log(site, name, version, "", say);
+  }
   if (up || !roll_back) {
     return up;
   }

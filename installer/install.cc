@@ -238,7 +238,7 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   }
   if (result->activated) {
     auto say = options.say ? options.say : [](const std::string&) {};
-    TRY(bring_up(site, h.name, h.version, result->previous, options.roll_back_on_failure, say));
+    TRY(bring_up(site, h.name, h.version, result->previous, options.roll_back_on_failure, say, options.load));
   }
   return result;
 }

@@ -35,6 +35,7 @@ struct InstallOptions {
   Timings* timings = nullptr;
   bool roll_back_on_failure = true;                 // an activation that fails re-activates the previous version
   std::function<void(const std::string&)> say;      // activation progress lines
+  std::string load;                                 // "podman" or "docker": load the images into it
 };
 
 struct InstallOutcome {

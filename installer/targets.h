@@ -21,6 +21,7 @@
 // ledger (the payload `sources` kept per version) and is idempotent: a crash
 // part way leaves ROOT/targets.dirty, and the next command rebuilds.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,12 @@ bool targets_dirty(const Site& site);
 
 // Rebuilds all four targets from the ledger, then clears the mark.
 Result<TargetsSummary> sync_targets(Site& site);
+
+// install --load RUNTIME: hands NAME/VERSION's images to podman or docker
+// as a docker-archive tar (`RUNTIME load -i`), written in staging and
+// removed afterwards. kNotFound when the runtime is not installed.
+Status load_images(Site& site, const std::string& name, const std::string& version, const std::string& runtime,
+                   const std::function<void(const std::string&)>& say);
 
 // The synthetic Hugging Face identity of a model shipped from a local
 // directory: repo "airlock/NAME", commit = the first 40 hex digits of a

@@ -15,6 +15,7 @@ struct BundleOptions {
   std::string passphrase_file;
   bool allow_unencrypted = false;
   bool no_activate = false;
+  std::string load;
   bool json = false;
   std::size_t threads = 0;
   bool timings = false;
@@ -51,12 +52,20 @@ void add_install_command(CLI::App& app, Context& ctx) {
       "previous version is made active again automatically, the ledger records both events, and install\n"
       "exits 1 saying why.");
   cmd->add_flag("--no-activate", o->no_activate, "install but leave the current version active");
+  cmd->add_option("--load", o->load,
+                  "also load the version's images into this container runtime (podman or docker) before its "
+                  "[activate] commands run")
+      ->check(CLI::IsMember({"podman", "docker"}));
   cmd->callback([&ctx, o] {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, ctx.open_site());
       InstallOptions io;
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
+      if (o->no_activate && !o->load.empty()) {
+        return make_error(ErrorCode::kUsage, "--load happens on activation; it cannot go with --no-activate");
+      }
       io.activate = !o->no_activate;
+      io.load = o->load;
       io.say = [&ctx](const std::string& line) {
         ctx.printer.end_progress();
         ctx.printer.note("{}", line);
