@@ -239,6 +239,9 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   if (result->activated) {
     auto say = options.say ? options.say : [](const std::string&) {};
     TRY(bring_up(site, h.name, h.version, result->previous, options.roll_back_on_failure, say, options.load));
+  } else {
+    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));  // its HF snapshot, for a later rollback --to
+    (void)sum;
   }
   return result;
 }

@@ -13,6 +13,7 @@ setup_site
 make_model m1 256K 1
 make_model m2 256K 2
 make_model m3 256K 3
+make_model m4 256K 4
 H="$AIRLOCK_ROOT/hf/models--airlock--svc"
 mkdir -p "$T/state"
 
@@ -113,6 +114,14 @@ rm -f "$T/state/env-1"
 rm -f "$T/state/env-1"
 "$INSTALLER" rollback svc --to 6 --no-run >/dev/null 2>&1 || fail "rollback --no-run"
 [ ! -e "$T/state/env-1" ] && [ "$(ref_main)" = "$C6" ] || fail "rollback --no-run"
+
+# install --no-activate runs nothing, moves no ref, but adds the snapshot.
+manifest 7 m4 "run = [\"touch $T/state/ran-7\"]"
+bundle m-7.toml b7 7
+n=$(ls "$H/snapshots" | wc -l)
+"$INSTALLER" install b7 --no-activate -q >/dev/null 2>&1 || fail "install --no-activate"
+[ ! -e "$T/state/ran-7" ] && [ "$(ref_main)" = "$C6" ] || fail "--no-activate ran commands or moved refs/main"
+[ "$(ls "$H/snapshots" | wc -l)" = $((n + 1)) ] || fail "--no-activate did not add the snapshot"
 
 # A first version that fails on a fresh site: nothing is left active.
 export AIRLOCK_ROOT="$T/root2"
