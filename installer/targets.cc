@@ -216,10 +216,18 @@ Result<std::optional<HfModel>> hf_model_of(const Installed& v, std::vector<std::
                                   v.name, v.version, m.repo, m.commit));
       return std::optional<HfModel>();
     }
+    std::set<std::string> installed;  // the ledger's paths, checked when the payload was decoded
+    for (const FileRecord& r : v.files) {
+      installed.insert(r.path);
+    }
     for (const json& f : src->value("files", json::array())) {
       const std::string path = f.value("path", "");
       if (!path.starts_with("model/")) {
         continue;
+      }
+      if (!installed.contains(path)) {
+        return make_error(ErrorCode::kCorruption, "{}/{}: the model source lists '{}', which was not installed",
+                          v.name, v.version, path);
       }
       const json extra = f.value("extra", json::object());
       const bool lfs = extra.value("lfs", false);
@@ -681,7 +689,7 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
     }
     std::size_t unlisted = 0;
     for (const FileRecord& f : v.files) {
-      if (!f.path.starts_with("debs/") || !f.path.ends_with(".deb")) {
+      if (!f.path.starts_with("debs/") || !f.path.ends_with(".deb") || f.path.find('/', 5) != std::string::npos) {
         continue;
       }
       auto it = shipped.find(f.path);

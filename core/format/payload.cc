@@ -149,6 +149,25 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   if (!p.sources.is_null() && !p.sources.is_array()) {
     return corrupt("'sources' is not an array");
   }
+  // The installer lays out tool-specific targets from `sources`: every file
+  // it names must be one of the (checked) files above.
+  if (p.sources.is_array()) {
+    for (const json& src : p.sources) {
+      if (!src.is_object() || !src.contains("kind") || !src["kind"].is_string() ||
+          (src.contains("files") && !src["files"].is_array())) {
+        return corrupt("malformed entry in 'sources'");
+      }
+      for (const json& f : src.value("files", json::array())) {
+        if (!f.is_object() || !f.contains("path") || !f["path"].is_string()) {
+          return corrupt(fmt::format("a '{}' source lists a file without a path", src["kind"].get<std::string>()));
+        }
+        if (!paths.contains(f["path"].get<std::string>())) {
+          return corrupt(fmt::format("the '{}' source lists '{}', which is not a file of the bundle",
+                                     src["kind"].get<std::string>(), f["path"].get<std::string>()));
+        }
+      }
+    }
+  }
   return ok_status();
 }
 

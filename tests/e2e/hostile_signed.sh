@@ -3,7 +3,8 @@
 # signature refuse it all the same (exit 3, the fault named, nothing changed):
 # paths out of the root, setuid modes, a frame that inflates past its signed
 # size (a decompression bomb: caught by the frame's AAD when encrypted, by the
-# bounded decoder when not), an oversized key stanza, an oversized header.
+# bounded decoder when not), an oversized key stanza, an oversized header,
+# `sources` naming files the bundle does not hold.
 # tests/support/forge_bundle.cc re-signs each edit with the publisher key.
 source "$(dirname "$0")/common.sh"
 FORGE="$AIRLOCK_BUILD_DIR/tests/airlock-test-forge"
@@ -33,6 +34,10 @@ forged bomb --shrink-chunk 0 "chunk 0: authentication failed"
 forged bomb-plain --shrink-chunk 0 "chunk 0.*(stored, expected|declares [0-9]+ bytes, expected)" plain2 --allow-unencrypted
 forged stanza --wrapped-key-bytes 4000 "wrapped_key is oversized"
 forged header --tool-bytes 2000000 "header of [0-9]+ bytes exceeds the cap"
+# `sources` (what ROOT/hf, ROOT/apt... are built from) may only name shipped files.
+forged sources --sources '[{"kind":"model","identity":{"repo":"org/m","commit":"'"$(printf 'a%.0s' {1..40})"'"},"files":[{"path":"model/../../../etc/cron.d/evil","extra":{"lfs":false,"blob":"'"$(printf 'b%.0s' {1..40})"'"}}]}]' \
+  "the 'model' source lists 'model/../../../etc/cron.d/evil', which is not a file of the bundle"
+forged sources-shape --sources '[{"kind":"deb","files":"x"}]' "malformed entry in 'sources'"
 [ -z "$(find "$T" -path '*/etc/*' -o -name evil | grep -v "^$T/[a-z]*/" || true)" ] || fail "something was written outside"
 "$INSTALLER" install b2 -q >/dev/null
 [ "$(readlink "$AIRLOCK_ROOT/deployments/hs/current")" = 2.0.0 ] || fail "the genuine v2 did not install after the forgeries"

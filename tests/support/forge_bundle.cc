@@ -16,6 +16,7 @@
 //                       catches it first; in an unencrypted one the decoder.
 //   --wrapped-key-bytes N  the first recipient stanza's wrapped key is N bytes
 //   --tool-bytes N      the header's "tool" string is N bytes (header size cap)
+//   --sources JSON      the payload's `sources` becomes JSON
 // The index is rewritten in place; the volumes are left as they are.
 #include <cstdio>
 #include <string>
@@ -34,7 +35,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: airlock-test-forge BUNDLE --site-key DIR --sign KEY (--path I=NEW | --mode I=OCTAL | "
-               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N)\n");
+               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON)\n");
   return 2;
 }
 
@@ -96,6 +97,8 @@ Status run(int argc, char** argv) {
     header.recipients.at(0).wrapped_key.resize(std::stoul(value), 0x41);
   } else if (edit == "--tool-bytes") {
     header.tool.assign(std::stoul(value), 't');
+  } else if (edit == "--sources") {
+    payload.sources = nlohmann::json::parse(value);
   } else {
     return make_error(ErrorCode::kUsage, "unknown edit {}", edit);
   }
