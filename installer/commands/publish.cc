@@ -444,8 +444,8 @@ Result<std::string> skopeo_copy(const Push& p, const Registry& reg, const std::s
 Status push_all(Context& ctx, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
                 const stdfs::path& tmp) {
   for (std::size_t i = 0; i < pushes.size(); ++i) {
-    // skopeo runs in its own process group, so Ctrl-C reaches only us: stop
-    // between pushes (one already under way finishes).
+    // Ctrl-C: run_process stops a push under way (skopeo runs in its own
+    // process group); this catches one that came between pushes.
     TRY(check_interrupt());
     const Push& p = pushes[i];
     ctx.printer.note("[{}/{}] pushing {} {} to {}", i + 1, pushes.size(), p.kind, p.source, p.destination);
