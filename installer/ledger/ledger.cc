@@ -471,6 +471,7 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
   if (status) {
     status = atomically(db, "creating the schema", [db]() -> Status {
       TRY(exec(db, schema::k_create_sql, "creating the schema"));
+      TRY(exec(db, schema::k_migrate_1_to_2, "creating the schema"));
       ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                                                 "writing the meta table"));
       meta.text(1, "format").text(2, schema::k_format);

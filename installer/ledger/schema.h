@@ -29,7 +29,9 @@ namespace airlock::installer::schema {
 inline constexpr int k_version = 2;
 inline constexpr const char* k_format = "airlock-ledger";
 
-// Constant DDL only: no values are ever spliced into SQL.
+// Constant DDL only: no values are ever spliced into SQL. A new ledger is
+// k_create_sql (schema 1) followed by every migration, so there is one
+// definition of each table.
 inline constexpr const char* k_create_sql = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY NOT NULL,
@@ -63,16 +65,6 @@ CREATE TABLE files (
   sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
   mode       INTEGER NOT NULL CHECK (mode >= 0),
   PRIMARY KEY (deployment, version, path),
-  FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
-    ON DELETE CASCADE
-) STRICT;
-
-CREATE TABLE version_meta (
-  deployment TEXT NOT NULL,
-  version    TEXT NOT NULL,
-  sources    TEXT NOT NULL CHECK (json_valid(sources)),
-  activate   TEXT NOT NULL CHECK (json_valid(activate)),
-  PRIMARY KEY (deployment, version),
   FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
     ON DELETE CASCADE
 ) STRICT;
