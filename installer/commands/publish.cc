@@ -18,6 +18,7 @@
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
+#include "installer/layout.h"
 #include "installer/process.h"
 
 namespace airlock::installer {
@@ -274,27 +275,6 @@ Result<std::vector<Push>> plan_images(const stdfs::path& vdir, const std::vector
   return out;
 }
 
-Status link_or_copy(const stdfs::path& from, const stdfs::path& to) {
-  std::error_code ec;
-  if (stdfs::exists(to, ec)) {
-    return ok_status();  // the same bytes twice: one blob
-  }
-  stdfs::create_hard_link(from, to, ec);
-  if (ec) {
-    ec.clear();
-    stdfs::copy_file(from, to, ec);
-  }
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot link or copy to {}: {}", from.string(), to.string(),
-                      ec.message());
-  }
-  return ok_status();
-}
-
-Status write_text(const stdfs::path& path, const std::string& text) {
-  return fs::write_file_atomic(path, as_bytes(text));
-}
-
 // The model as an OCI artifact in a fresh layout under `dir`: an empty
 // config, one application/octet-stream layer per file under model/ (titled
 // with its path there), blobs hardlinked from the version. Deterministic
@@ -320,11 +300,7 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                       name, version, name, tag);
   }
   const stdfs::path blobs = dir / "blobs" / "sha256";
-  std::error_code ec;
-  stdfs::create_directories(blobs, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", blobs.string(), ec.message());
-  }
+  TRY(layout::make_dirs(blobs));
   json layers = json::array();
   for (const FileRecord* f : model) {
     const stdfs::path src = vdir / f->path;
@@ -335,13 +311,13 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                         "'airlock-installer check {}'",
                         src.string(), f->size, name);
     }
-    TRY(link_or_copy(src, blobs / f->sha256));
+    TRY(layout::link_file(src, blobs / f->sha256));
     layers.push_back({{"mediaType", k_layer_type},
                       {"digest", "sha256:" + f->sha256},
                       {"size", f->size},
                       {"annotations", {{k_title_annotation, f->path.substr(6)}}}});
   }
-  TRY(write_text(blobs / std::string(k_empty_digest).substr(7), "{}"));
+  TRY(layout::write_text(blobs / std::string(k_empty_digest).substr(7), "{}"));
   const json manifest = {{"schemaVersion", 2},
                          {"mediaType", k_oci_manifest},
                          {"artifactType", k_model_type},
@@ -350,7 +326,7 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                          {"annotations", {{"vnd.airlock.deployment", name}, {"vnd.airlock.version", version}}}};
   const std::string bytes = manifest.dump();
   const std::string hex = crypto::sha256_hex(as_bytes(bytes));
-  TRY(write_text(blobs / hex, bytes));
+  TRY(layout::write_text(blobs / hex, bytes));
   const json index = {{"schemaVersion", 2},
                       {"mediaType", k_oci_index},
                       {"manifests", json::array({{{"mediaType", k_oci_manifest},
@@ -358,8 +334,8 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                                                   {"digest", "sha256:" + hex},
                                                   {"size", bytes.size()},
                                                   {"annotations", {{k_ref_annotation, "model"}}}}})}};
-  TRY(write_text(dir / "index.json", index.dump()));
-  TRY(write_text(dir / "oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
+  TRY(layout::write_text(dir / "index.json", index.dump()));
+  TRY(layout::write_text(dir / "oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
   return Push{"model",
               fmt::format("{} {} model/", name, version),
               dir,

@@ -1,0 +1,223 @@
+// ROOT/apt: a flat apt repository of the active versions' .debs (see targets.h).
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/base/text.h"
+#include "core/crypto/sha256.h"
+#include "core/fs/file.h"
+#include "installer/layout.h"
+#include "installer/process.h"
+#include "installer/targets_internal.h"
+
+namespace airlock::installer::targets_internal {
+
+using namespace layout;
+
+namespace {
+
+// The stanza as shipped, without the fields that describe where the file
+// was (they are rewritten for this repository).
+std::string rewrite_stanza(std::string_view control, const std::string& file, std::uint64_t size,
+                           const std::string& sha256) {
+  static const std::set<std::string, std::less<>> k_drop = {"filename", "size", "md5sum", "sha1", "sha256", "sha512"};
+  std::string out;
+  bool dropping = false;
+  std::size_t pos = 0;
+  while (pos < control.size()) {
+    std::size_t end = control.find('\n', pos);
+    if (end == std::string_view::npos) {
+      end = control.size();
+    }
+    std::string_view line = control.substr(pos, end - pos);
+    pos = end + 1;
+    if (text::trim(line).empty()) {
+      continue;
+    }
+    if (line.front() == ' ' || line.front() == '\t') {
+      if (!dropping) {
+        out.append(line).push_back('\n');
+      }
+      continue;
+    }
+    const std::size_t colon = line.find(':');
+    dropping = colon != std::string_view::npos && k_drop.contains(text::lower(text::trim(line.substr(0, colon))));
+    if (!dropping) {
+      out.append(line).push_back('\n');
+    }
+  }
+  out += fmt::format("Filename: ./{}\nSize: {}\nSHA256: {}\n", file, size, sha256);
+  return out;
+}
+
+Result<std::string> gzip_bytes(std::string_view data, const std::string& name) {
+  std::string out;
+  struct archive* a = archive_write_new();
+  auto cleanup = [&] { archive_write_free(a); };
+  auto fail = [&](std::string_view what) {
+    std::string msg = archive_error_string(a) ? archive_error_string(a) : "unknown error";
+    cleanup();
+    return make_error(ErrorCode::kIOError, "compressing {}: {}: {}", name, what, msg);
+  };
+  if (archive_write_add_filter_gzip(a) != ARCHIVE_OK || archive_write_set_format_raw(a) != ARCHIVE_OK) {
+    return fail("libarchive setup");
+  }
+  archive_write_set_bytes_in_last_block(a, 1);
+  auto writer = [](struct archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
+    static_cast<std::string*>(ctx)->append(static_cast<const char*>(buf), n);
+    return static_cast<la_ssize_t>(n);
+  };
+  if (archive_write_open(a, &out, nullptr, writer, nullptr) != ARCHIVE_OK) {
+    return fail("open");
+  }
+  struct archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, name.c_str());
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+  const bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+                  (data.empty() || archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size())) &&
+                  archive_write_close(a) == ARCHIVE_OK;
+  archive_entry_free(e);
+  if (!ok) {
+    return fail("write");
+  }
+  cleanup();
+  return out;
+}
+
+std::string rfc2822_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+// Signs Release with the GnuPG home ROOT/keys/apt, when there is one.
+Result<bool> sign_release(const Site& site, const stdfs::path& dir) {
+  const stdfs::path home = site.keys_dir() / "apt";
+  std::error_code ec;
+  if (!stdfs::is_directory(home, ec)) {
+    TRY(remove_path(dir / "InRelease"));
+    TRY(remove_path(dir / "Release.gpg"));
+    return false;
+  }
+  if (!program_on_path("gpg")) {
+    return make_error(ErrorCode::kNotFound, "{} is configured for signing ROOT/apt, but gpg is not installed "
+                      "(apt-get install gpg)", home.string());
+  }
+  for (auto [flag, out] : {std::pair{"--clearsign", "InRelease"}, std::pair{"--detach-sign", "Release.gpg"}}) {
+    const stdfs::path tmp = dir / (std::string(".tmp-") + out);
+    std::vector<std::string> argv = {"gpg",   "--homedir", home.string(), "--batch", "--yes", "--pinentry-mode",
+                                     "loopback", "--passphrase", "", "--digest-algo", "SHA256", flag, "-o",
+                                     tmp.string(), (dir / "Release").string()};
+    ProcessOptions po;
+    po.capture_output = true;
+    po.timeout = std::chrono::seconds(60);
+    ASSIGN_OR_RETURN(ProcessResult r, run_process(argv, po));
+    if (!r.ok()) {
+      (void)remove_path(tmp);
+      return make_error(ErrorCode::kIOError, "signing ROOT/apt/{} with the key in {}: gpg {}: {}", out, home.string(),
+                        r.describe(), text::trim(r.output));
+    }
+    if (::rename(tmp.c_str(), (dir / out).c_str()) != 0) {
+      return make_error(ErrorCode::kIOError, "{}: cannot rename into place: {}", (dir / out).string(),
+                        fs::errno_text(errno));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Status sync_apt(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
+  struct Deb {
+    stdfs::path src;
+    std::string stanza;
+    std::string sha256;
+  };
+  std::map<std::string, Deb> debs;  // by file name
+  std::set<std::string> archs;
+  for (const Installed& v : installed) {
+    if (!v.active) {
+      continue;
+    }
+    std::map<std::string, const json*> shipped;
+    if (v.sources.is_array()) {
+      for (const json& s : v.sources) {
+        if (s.value("kind", "") != "deb" || !s.contains("files") || !s["files"].is_array()) {
+          continue;
+        }
+        for (const json& f : s["files"]) {  // pointers into v.sources, which outlives the map
+          shipped[f.value("path", "")] = &f;
+        }
+      }
+    }
+    std::size_t unlisted = 0;
+    for (const FileRecord& f : v.files) {
+      if (!f.path.starts_with("debs/") || !f.path.ends_with(".deb") || f.path.find('/', 5) != std::string::npos) {
+        continue;
+      }
+      auto it = shipped.find(f.path);
+      const json* jf = it == shipped.end() ? nullptr : it->second;
+      if (jf == nullptr || !jf->contains("extra") || !(*jf)["extra"].contains("control")) {
+        ++unlisted;
+        continue;
+      }
+      const std::string file = f.path.substr(5);
+      if (auto have = debs.find(file); have != debs.end()) {
+        if (have->second.sha256 != f.sha256) {
+          sum.notes.push_back(fmt::format("ROOT/apt: {} differs between active deployments; the first is kept", file));
+        }
+        continue;
+      }
+      const std::string control = (*jf)["extra"]["control"].get<std::string>();
+      debs[file] = Deb{v.dir / f.path, rewrite_stanza(control, file, f.size, f.sha256), f.sha256};
+      archs.insert((*jf)["extra"].value("architecture", "all"));
+    }
+    if (unlisted > 0) {
+      sum.notes.push_back(fmt::format("{}/{}: {} .deb files carry no control data (bundle made before issue 5, or "
+                                      "installed before ledger schema 2); re-install its bundle to list them in "
+                                      "ROOT/apt",
+                                      v.name, v.version, unlisted));
+    }
+  }
+  const stdfs::path dir = site.root() / "apt";
+  if (debs.empty()) {
+    return remove_path(dir);
+  }
+  TRY(make_dirs(dir));
+  std::string packages;
+  for (const auto& [file, d] : debs) {
+    TRY(link_file(d.src, dir / file));
+    if (!packages.empty()) {
+      packages += "\n";
+    }
+    packages += d.stanza;
+  }
+  ASSIGN_OR_RETURN(std::string packages_gz, gzip_bytes(packages, "Packages"));
+  std::string release = fmt::format(
+      "Origin: Airlock\nLabel: Airlock\nDate: {}\nArchitectures: {}\n"
+      "Description: the .debs of the active Airlock deployments\nSHA256:\n {} {} Packages\n {} {} Packages.gz\n",
+      rfc2822_now(), fmt::join(archs, " "), crypto::sha256_hex(as_bytes(packages)), packages.size(),
+      crypto::sha256_hex(as_bytes(packages_gz)), packages_gz.size());
+  TRY(write_text(dir / "Packages", packages));
+  TRY(fs::write_file_atomic(dir / "Packages.gz", as_bytes(packages_gz), 0644));
+  TRY(fs::write_file_atomic(dir / "Release", as_bytes(release), 0644));
+  ASSIGN_OR_RETURN(sum.apt_signed, sign_release(site, dir));
+  std::set<std::string> keep = {"Packages", "Packages.gz", "Release", "InRelease", "Release.gpg"};
+  for (const auto& [file, d] : debs) {
+    keep.insert(file);
+  }
+  TRY(prune_dir(dir, keep));
+  sum.debs = debs.size();
+  return fs::fsync_dir(dir);
+}
+
+}  // namespace airlock::installer::targets_internal

@@ -1,0 +1,301 @@
+// ROOT/images (an OCI image layout that is also a docker-archive) and
+// install --load (see targets.h).
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/base/text.h"
+#include "core/fs/file.h"
+#include "installer/layout.h"
+#include "installer/process.h"
+#include "installer/targets_internal.h"
+
+namespace airlock::installer::targets_internal {
+
+using namespace layout;
+
+namespace {
+
+constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+constexpr std::string_view k_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+
+// "REG/repo:tag" -> true; "REG/repo@sha256:..." -> false.
+bool is_tagged_ref(std::string_view ref) {
+  if (ref.find('@') != std::string_view::npos) {
+    return false;
+  }
+  const std::size_t slash = ref.rfind('/');
+  return ref.find(':', slash == std::string_view::npos ? 0 : slash) != std::string_view::npos;
+}
+
+// "sha256:<64 hex>" -> the hex, or nothing.
+std::optional<std::string> sha256_hex_of(const json& digest) {
+  if (!digest.is_string()) {
+    return std::nullopt;
+  }
+  const std::string d = digest.get<std::string>();
+  if (!d.starts_with("sha256:") || !text::is_lower_hex(std::string_view(d).substr(7), 64)) {
+    return std::nullopt;
+  }
+  return d.substr(7);
+}
+
+// docker-archive's manifest.json entries ({Config, RepoTags, Layers}) for the
+// image manifests among `manifests` (OCI index descriptors); every blob named
+// must be in `blobs`.
+Result<json> docker_archive_entries(const json& manifests, const std::map<std::string, stdfs::path>& blobs) {
+  json archive = json::array();
+  for (const json& d : manifests) {
+    const std::string mt = d.value("mediaType", "");
+    if (mt != k_oci_manifest && mt != k_docker_manifest) {
+      continue;
+    }
+    auto hex = sha256_hex_of(d.value("digest", json()));
+    if (!hex || !blobs.contains(*hex)) {
+      return make_error(ErrorCode::kCorruption, "image manifest {} is not among the installed blobs",
+                        d.value("digest", json()).dump());
+    }
+    ASSIGN_OR_RETURN(std::string text, fs::read_text_file(blobs.at(*hex), k_max_index_bytes));
+    json m = json::parse(text, nullptr, false);
+    if (!m.is_object() || !m.contains("config") || !m["config"].is_object() || !m.contains("layers") ||
+        !m["layers"].is_array()) {
+      return make_error(ErrorCode::kCorruption, "image manifest {} is not an image manifest", *hex);
+    }
+    json entry = {{"Config", json()}, {"RepoTags", json::array()}, {"Layers", json::array()}};
+    std::vector<json> parts = {m["config"]};
+    parts.insert(parts.end(), m["layers"].begin(), m["layers"].end());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      auto blob = parts[i].is_object() ? sha256_hex_of(parts[i].value("digest", json())) : std::nullopt;
+      if (!blob || !blobs.contains(*blob)) {
+        return make_error(ErrorCode::kCorruption, "image manifest {} names a blob that was not installed", *hex);
+      }
+      if (i == 0) {
+        entry["Config"] = "blobs/sha256/" + *blob;
+      } else {
+        entry["Layers"].push_back("blobs/sha256/" + *blob);
+      }
+    }
+    if (d.contains("annotations") && d["annotations"].contains("org.opencontainers.image.ref.name")) {
+      const std::string ref = d["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+      if (is_tagged_ref(ref)) {
+        entry["RepoTags"].push_back(ref);
+      }
+    }
+    archive.push_back(std::move(entry));
+  }
+  return archive;
+}
+
+
+// A docker-archive tar (manifest.json + the blobs it names) at `tar`.
+Status write_docker_archive(const stdfs::path& tar, const json& entries, const std::map<std::string, stdfs::path>& blobs) {
+  struct archive* a = archive_write_new();
+  auto fail = [&](std::string_view what) {
+    std::string msg = archive_error_string(a) ? archive_error_string(a) : fs::errno_text(errno);
+    archive_write_free(a);
+    return make_error(ErrorCode::kIOError, "{}: {}: {}", tar.string(), what, msg);
+  };
+  if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_open_filename(a, tar.c_str()) != ARCHIVE_OK) {
+    return fail("cannot create");
+  }
+  auto add = [&](const std::string& name, std::uint64_t size, const std::function<Status(struct archive*)>& body) -> Status {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(size));
+    const int rc = archive_write_header(a, e);
+    archive_entry_free(e);
+    if (rc != ARCHIVE_OK) {
+      return make_error(ErrorCode::kIOError, "{}: writing {}: {}", tar.string(), name,
+                        archive_error_string(a) ? archive_error_string(a) : "?");
+    }
+    return body(a);
+  };
+  const std::string manifest = entries.dump();
+  Status st = add("manifest.json", manifest.size(), [&](struct archive* w) -> Status {
+    if (archive_write_data(w, manifest.data(), manifest.size()) != static_cast<la_ssize_t>(manifest.size())) {
+      return make_error(ErrorCode::kIOError, "{}: writing manifest.json", tar.string());
+    }
+    return ok_status();
+  });
+  std::set<std::string> written;
+  for (const json& entry : entries) {
+    std::vector<std::string> names = {entry["Config"].get<std::string>()};
+    for (const json& l : entry["Layers"]) {
+      names.push_back(l.get<std::string>());
+    }
+    for (const std::string& name : names) {
+      if (!st || !written.insert(name).second) {
+        continue;
+      }
+      const stdfs::path& src = blobs.at(name.substr(13));  // "blobs/sha256/" + hex, checked when listed
+      auto file = fs::File::open_read(src);
+      if (!file) {
+        st = std::unexpected(file.error());
+        break;
+      }
+      std::error_code ec;
+      const std::uint64_t size = stdfs::file_size(src, ec);
+      st = add(name, size, [&](struct archive* w) -> Status {
+        Bytes buffer(1 << 20);
+        std::uint64_t left = size;
+        while (left > 0) {
+          ASSIGN_OR_RETURN(std::size_t n, file->read_some(buffer));
+          if (n == 0) {
+            return make_error(ErrorCode::kIOError, "{}: shorter than {} bytes", src.string(), size);
+          }
+          n = static_cast<std::size_t>(std::min<std::uint64_t>(n, left));
+          if (archive_write_data(w, buffer.data(), n) != static_cast<la_ssize_t>(n)) {
+            return make_error(ErrorCode::kIOError, "{}: writing {}: {}", tar.string(), name,
+                              archive_error_string(w) ? archive_error_string(w) : "?");
+          }
+          left -= n;
+        }
+        return ok_status();
+      });
+    }
+  }
+  if (!st) {
+    archive_write_free(a);
+    return st;
+  }
+  if (archive_write_close(a) != ARCHIVE_OK) {
+    return fail("closing");
+  }
+  archive_write_free(a);
+  return ok_status();
+}
+}  // namespace
+
+Status sync_images(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
+  std::map<std::string, stdfs::path> blobs;
+  json manifests = json::array();
+  std::set<std::string> seen;  // ref name (or digest) already listed
+  for (const Installed& v : installed) {
+    if (!v.active) {
+      continue;
+    }
+    bool has_images = false;
+    for (const FileRecord& f : v.files) {
+      if (f.path.starts_with("images/blobs/sha256/")) {
+        blobs.emplace(f.path.substr(20), v.dir / f.path);
+      }
+      has_images = has_images || f.path == "images/index.json";
+    }
+    if (!has_images) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string text, fs::read_text_file(v.dir / "images/index.json", k_max_index_bytes));
+    json index = json::parse(text, nullptr, false);
+    if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+      return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", (v.dir / "images/index.json").string());
+    }
+    for (const json& d : index["manifests"]) {
+      const std::string digest = d.value("digest", "");
+      std::string key = digest;
+      if (d.contains("annotations") && d["annotations"].contains("org.opencontainers.image.ref.name")) {
+        key = d["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+      }
+      if (!digest.starts_with("sha256:") || !blobs.contains(digest.substr(7))) {
+        return make_error(ErrorCode::kCorruption, "{}: image '{}' names a blob that was not installed ({})",
+                          (v.dir / "images/index.json").string(), key, digest);
+      }
+      if (seen.insert(key).second) {
+        manifests.push_back(d);
+      } else {
+        sum.notes.push_back(fmt::format("ROOT/images: {} is shipped by more than one active deployment; the first "
+                                        "listed wins",
+                                        key));
+      }
+    }
+  }
+  const stdfs::path dir = site.root() / "images";
+  if (manifests.empty()) {
+    return remove_path(dir);
+  }
+  TRY(make_dirs(dir / "blobs" / "sha256"));
+  for (const auto& [hex, src] : blobs) {
+    TRY(link_file(src, dir / "blobs" / "sha256" / hex));
+  }
+  // docker-archive's manifest.json beside the OCI layout: docker load and
+  // podman load read it; skopeo reads either.
+  ASSIGN_OR_RETURN(json archive, docker_archive_entries(manifests, blobs));
+  json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
+  TRY(write_text(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  TRY(write_text(dir / "index.json", index.dump()));
+  TRY(write_text(dir / "manifest.json", archive.dump()));
+  std::set<std::string> keep;
+  for (const auto& [hex, src] : blobs) {
+    keep.insert(hex);
+  }
+  TRY(prune_dir(dir / "blobs" / "sha256", keep));
+  TRY(prune_dir(dir, {"oci-layout", "index.json", "manifest.json", "blobs"}));
+  sum.images = manifests.size();
+  return fs::fsync_dir(dir);
+}
+
+}  // namespace airlock::installer::targets_internal
+
+namespace airlock::installer {
+
+using namespace targets_internal;
+
+Status load_images(Site& site, const std::string& name, const std::string& version, const std::string& runtime,
+                   const std::function<void(const std::string&)>& say) {
+  const stdfs::path dir = site.version_dir(name, version);
+  std::map<std::string, stdfs::path> blobs;
+  bool has_index = false;
+  ASSIGN_OR_RETURN(auto files, site.ledger().files(name, version));
+  for (const FileRecord& f : files) {
+    if (f.path.starts_with("images/blobs/sha256/")) {
+      blobs.emplace(f.path.substr(20), dir / f.path);
+    }
+    has_index = has_index || f.path == "images/index.json";
+  }
+  if (!has_index) {
+    say(fmt::format("--load {}: {} {} ships no images; nothing to load", runtime, name, version));
+    return ok_status();
+  }
+  if (!program_on_path(runtime)) {
+    return make_error(ErrorCode::kNotFound, "--load {}: {} is not installed on this machine", runtime, runtime);
+  }
+  ASSIGN_OR_RETURN(std::string text, fs::read_text_file(dir / "images/index.json", k_max_index_bytes));
+  json index = json::parse(text, nullptr, false);
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", (dir / "images/index.json").string());
+  }
+  ASSIGN_OR_RETURN(json entries, docker_archive_entries(index["manifests"], blobs));
+  TRY(make_dirs(site.staging_dir()));
+  const stdfs::path tar = site.staging_dir() / fmt::format("load-{}-{}.tar", name, version);
+  Status st = write_docker_archive(tar, entries, blobs);
+  if (st) {
+    say(fmt::format("--load {}: {} load -i {} ({} image(s))", runtime, runtime, tar.string(), entries.size()));
+    ProcessOptions po;
+    po.capture_output = true;
+    auto r = run_process({runtime, "load", "-i", tar.string()}, po);
+    if (!r) {
+      st = std::unexpected(r.error());
+    } else if (!r->ok()) {
+      st = make_error(ErrorCode::kIOError, "--load {}: '{} load' failed with {}: {}", runtime, runtime, r->describe(),
+                      text::trim(r->output));
+    } else {
+      for (const json& e : entries) {
+        for (const json& tag : e["RepoTags"]) {
+          say(fmt::format("--load {}: loaded {}", runtime, tag.get<std::string>()));
+        }
+      }
+    }
+  }
+  (void)remove_path(tar);
+  return st;
+}
+
+}  // namespace airlock::installer
