@@ -210,7 +210,16 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
   TRY(write_text(dir / "Packages", packages));
   TRY(fs::write_file_atomic(dir / "Packages.gz", as_bytes(packages_gz), 0644));
   TRY(fs::write_file_atomic(dir / "Release", as_bytes(release), 0644));
-  ASSIGN_OR_RETURN(sum.apt_signed, sign_release(site, dir));
+  auto signed_ok = sign_release(site, dir);
+  if (!signed_ok) {
+    // Left unsigned rather than failing every command (recover() would retry
+    // this on each): clients with signed-by refuse it, so nothing is trusted
+    // that should not be. Stale signatures of an older Release go.
+    TRY(remove_path(dir / "InRelease"));
+    TRY(remove_path(dir / "Release.gpg"));
+    sum.notes.push_back(fmt::format("ROOT/apt is unsigned: {}", signed_ok.error().message()));
+  }
+  sum.apt_signed = signed_ok.value_or(false);
   std::set<std::string> keep = {"Packages", "Packages.gz", "Release", "InRelease", "Release.gpg"};
   for (const auto& [file, d] : debs) {
     keep.insert(file);

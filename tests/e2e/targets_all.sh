@@ -173,6 +173,17 @@ apt_try "deb [signed-by=$T/other.gpg] file:$R/apt ./" && fail "apt accepted ROOT
 grep -q "NO_PUBKEY\|not signed\|is not signed\|signatures couldn't be verified" "$T/apt/update.log" ||
   { cat "$T/apt/update.log"; fail "apt's refusal does not name the signature"; }
 
+# A key home gpg cannot sign with: the repo is left unsigned (no stale
+# InRelease), `targets` says why, and signed-by clients refuse it.
+mv "$R/keys/apt" "$T/apt-key-home" && mkdir -m 700 "$R/keys/apt"
+"$INSTALLER" targets > targets.out || fail "targets with an unusable key"
+grep -q "note: ROOT/apt is unsigned: signing ROOT/apt/InRelease with the key in $R/keys/apt: gpg exit status" targets.out ||
+  { cat targets.out; fail "no note on the failed signing"; }
+[ ! -e "$R/apt/InRelease" ] && [ ! -e "$R/apt/Release.gpg" ] || fail "stale signatures left after a failed signing"
+apt_try "deb [signed-by=$T/site-apt.gpg] file:$R/apt ./" && fail "apt accepted the unsigned ROOT/apt with signed-by"
+apt_try "deb [trusted=yes] file:$R/apt ./" || { cat "$T/apt/update.log"; fail "the unsigned ROOT/apt after a failed signing"; }
+"$INSTALLER" list >/dev/null || fail "a failed signing blocks other commands"
+
 # ---- ROOT/wheels
 python3 -m pip download -q --no-index --find-links "$R/wheels" -d "$T/pipdl" --require-hashes -r "$T/requirements.txt" \
   --only-binary=:all: --platform manylinux_2_17_x86_64 --python-version 3.11 --implementation cp \
