@@ -1,7 +1,5 @@
 #include "bundler/lock.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "core/base/text.h"
 #include "core/fs/file.h"
@@ -106,17 +104,8 @@ Result<Lock> lock_from_json(const json& j, const stdfs::path& lock_dir, std::str
 }
 
 Result<Lock> read_lock(const stdfs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(ErrorCode::kNotFound, "{}: cannot read the lock", path.string());
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) {
-    return make_error(ErrorCode::kInvalidArgument, "{}: not valid JSON", path.string());
-  }
-  return lock_from_json(j, stdfs::absolute(path).parent_path(), path.string());
+  ASSIGN_OR_RETURN(InputText in, read_input(path));
+  return lock_from_input(in);
 }
 
 Status write_lock(const Lock& lock, const stdfs::path& path) {
@@ -147,18 +136,62 @@ json sources_for_payload(const Lock& lock) {
   return out;
 }
 
-bool looks_like_lock(const stdfs::path& path) {
-  if (path.extension() == ".json") {
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  char c = 0;
-  while (in.get(c)) {
+namespace {
+
+bool text_looks_like_lock(std::string_view text) {
+  for (char c : text) {
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
       return c == '{';
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool looks_like_lock(const stdfs::path& path) {
+  if (path.extension() == ".json") {
+    return true;
+  }
+  auto in = read_input(path);
+  return in && in->is_lock;
+}
+
+Result<InputText> read_input(const stdfs::path& path, std::uint64_t max_bytes) {
+  // Sequential reads until EOF, never a size from fstat and pread: that is
+  // what works for a pipe as well as for a file.
+  ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(path));
+  InputText in;
+  in.path = path;
+  Bytes buffer(64 * 1024);
+  for (;;) {
+    ASSIGN_OR_RETURN(std::size_t n, file.read_some(buffer));
+    if (n == 0) {
+      break;
+    }
+    if (in.text.size() + n > max_bytes) {
+      return make_error(ErrorCode::kInvalidArgument, "{}: too large (more than {} bytes)", path.string(), max_bytes);
+    }
+    in.text.append(reinterpret_cast<const char*>(buffer.data()), n);
+  }
+  in.is_lock = path.extension() == ".json" || text_looks_like_lock(in.text);
+  std::error_code ec;
+  if (stdfs::is_regular_file(path, ec)) {
+    in.base_dir = path.parent_path();
+  } else {
+    in.base_dir = stdfs::current_path(ec);
+  }
+  return in;
+}
+
+Result<Lock> lock_from_input(const InputText& in) {
+  json j = json::parse(in.text, nullptr, false);
+  if (j.is_discarded()) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: not valid JSON", in.path.string());
+  }
+  std::error_code ec;
+  const stdfs::path dir = in.base_dir.empty() ? stdfs::current_path(ec) : stdfs::absolute(in.base_dir, ec);
+  return lock_from_json(j, dir, in.path.string());
 }
 
 }  // namespace airlock::bundler

@@ -63,4 +63,20 @@ nlohmann::json sources_for_payload(const Lock& lock);
 // True when the file looks like a lock (JSON) rather than a manifest (TOML).
 bool looks_like_lock(const std::filesystem::path& path);
 
+// A manifest or lock as given on the command line, read exactly once: a pipe
+// (`/dev/stdin`, `<(...)`) can be read only once, so deciding what it is and
+// parsing it must share these bytes. Relative paths inside are resolved
+// against base_dir: the file's folder, or the working directory for a pipe.
+struct InputText {
+  std::filesystem::path path;
+  std::string text;
+  bool is_lock = false;
+  std::filesystem::path base_dir;
+};
+// kNotFound naming the path when it cannot be opened; kInvalidArgument when
+// it is larger than max_bytes.
+Result<InputText> read_input(const std::filesystem::path& path, std::uint64_t max_bytes = 64u << 20);
+// The lock or manifest in `in`, parsed (a manifest is not resolved here).
+Result<Lock> lock_from_input(const InputText& in);
+
 }  // namespace airlock::bundler

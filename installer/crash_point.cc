@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#ifdef AIRLOCK_TEST_HOOKS
 namespace airlock::installer {
 
 void crash_point(std::string_view step) {
@@ -15,3 +16,4 @@ void crash_point(std::string_view step) {
 }
 
 }  // namespace airlock::installer
+#endif  // AIRLOCK_TEST_HOOKS

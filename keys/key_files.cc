@@ -68,8 +68,22 @@ Result<PublicKey> generate_signing_key(const stdfs::path& prefix) {
     return make_error(ErrorCode::kInvalidArgument, "{}: key files already exist; refusing to overwrite",
                       prefix.string());
   }
+  // `--out keys/publisher` in a fresh checkout: the folders are made, owner-only
+  // (they will hold a secret key).
+  const stdfs::path parent = key_path.parent_path();
+  if (!parent.empty() && !stdfs::is_directory(parent, ec)) {
+    stdfs::create_directories(parent, ec);
+    if (ec) {
+      return make_error(ErrorCode::kIOError, "{}: cannot create the folder for the key files: {}", parent.string(),
+                        ec.message());
+    }
+    stdfs::permissions(parent, stdfs::perms::owner_all, ec);
+  }
   TRY(write_new(key_path, key_line(k_sign_secret, secret), 0600));
-  TRY(write_new(pub_path, key_line(k_sign_public, pub), 0644));
+  if (Status st = write_new(pub_path, key_line(k_sign_public, pub), 0644); !st) {
+    stdfs::remove(key_path, ec);  // no half pair left behind
+    return std::unexpected(st.error());
+  }
   return PublicKey{key_id(pub), pub};
 }
 

@@ -15,14 +15,14 @@ packaging/install-deps.sh
 jobs="$(nproc)"
 
 echo "== 1/3 build and test (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
 if [ "${SANITIZE:-1}" != 0 ]; then
   echo "== 2/3 the same tests under ASan + UBSan (build-fuzz/, clang)"
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
-    -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON >/dev/null
+    -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
   cmake --build build-fuzz -j"$jobs"
   (cd build-fuzz && ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
     ctest --output-on-failure -j"$jobs" --timeout 900)

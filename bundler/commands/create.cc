@@ -2,10 +2,13 @@
 #include <chrono>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
 #include "bundler/plan.h"
 #include "core/cli/sizes.h"
+#include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
 #include "core/fs/file.h"
 #include "core/manifest/manifest.h"
@@ -114,9 +117,9 @@ Status create(const CreateOptions& o, Context& ctx) {
     return make_error(ErrorCode::kUsage,
                       "choose exactly one of --to SITE.pub (repeatable), --passphrase-file FILE or --no-encrypt");
   }
-  auto parsed_size = cli::parse_size(o.volume_size);
+  auto parsed_size = cli::parse_size(o.volume_size);  // checked when parsed: a usage error, exit 2
   if (!parsed_size) {
-    return std::unexpected(Error(parsed_size.error()).with_context("--volume-size"));
+    return std::unexpected(Error(ErrorCode::kUsage, parsed_size.error().message()).with_context("--volume-size"));
   }
   std::uint64_t volume_size = *parsed_size;
   std::vector<format::Signer> signers;
@@ -161,18 +164,45 @@ Status create(const CreateOptions& o, Context& ctx) {
   // Build everything in a private directory; move it into place only when complete.
   stdfs::path out_dir = o.out_dir;
   std::error_code ec;
+  // The folders this command makes: on failure they go again (when empty), so
+  // a failed create leaves no trace in -o.
+  std::vector<stdfs::path> made_dirs;
+  for (stdfs::path p = stdfs::absolute(out_dir, ec).lexically_normal(); !p.empty() && !stdfs::exists(p, ec);
+       p = p.parent_path()) {
+    made_dirs.push_back(p);
+    if (p == p.parent_path()) {
+      break;
+    }
+  }
+  std::string base = m.name + "-" + m.version;
+  TRY(check_output_free(out_dir, base));
   stdfs::create_directories(out_dir, ec);
   if (ec) {
     return make_error(ErrorCode::kIOError, "{}: cannot create: {}", out_dir.string(), ec.message());
   }
-  std::string base = m.name + "-" + m.version;
-  TRY(check_output_free(out_dir, base));
   stdfs::path tmp = out_dir / (".airlock-tmp-" + header.bundle_id);
   stdfs::create_directory(tmp, ec);
   if (ec) {
+    for (const stdfs::path& d : made_dirs) {
+      (void)::rmdir(d.c_str());
+    }
     return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tmp.string(), ec.message());
   }
-  auto cleanup = [&] { (void)fs::remove_tree(tmp); };
+  std::vector<stdfs::path> moved;  // volumes already in out_dir
+  bool complete = false;
+  auto cleanup = [&] {
+    (void)fs::remove_tree(tmp);
+    if (complete) {
+      return;
+    }
+    std::error_code rec;
+    for (const stdfs::path& p : moved) {
+      stdfs::remove(p, rec);
+    }
+    for (const stdfs::path& d : made_dirs) {  // deepest first; only empty ones go
+      (void)::rmdir(d.c_str());
+    }
+  };
 
   format::WriteOptions wo;
   wo.dir = tmp;
@@ -214,6 +244,8 @@ Status create(const CreateOptions& o, Context& ctx) {
       stdfs::rename(tmp / v.name, out_dir / v.name, ec);
       if (ec) {
         st = make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", v.name, ec.message());
+      } else {
+        moved.push_back(out_dir / v.name);
       }
     }
   }
@@ -224,6 +256,7 @@ Status create(const CreateOptions& o, Context& ctx) {
       st = make_error(ErrorCode::kIOError, "{}.airlock: cannot move into place: {}", base, ec.message());
     }
   }
+  complete = static_cast<bool>(st);
   cleanup();
   TRY(st);
   TRY(fs::fsync_dir(out_dir));
@@ -262,8 +295,21 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--passphrase-file", o->passphrase_file, "encrypt under a passphrase (Argon2id) read from this file");
   cmd->add_flag("--no-encrypt", o->no_encrypt, "store frames unencrypted (still signed and hashed)");
   cmd->add_option("--volume-size", o->volume_size,
-                  "largest volume: bytes with K/M/G/T suffix, or fat32, dvd, dvd-dl, bd25, bd50")
-      ->capture_default_str();
+                  "largest volume: bytes, K/M/G/T (powers of 1024: 700M, 4.5G) or KB/MB/GB/TB (powers of 1000, "
+                  "as discs are labelled: 4.7GB), or a preset: fat32 (4 GiB - 1), dvd, dvd-dl, bd25, bd50")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            auto size = cli::parse_size(text);
+            if (!size) {
+              return size.error().message();
+            }
+            if (*size < format::k_min_volume_size) {
+              return fmt::format("{} bytes is below the smallest volume, {} (4M)", *size, format::k_min_volume_size);
+            }
+            return {};
+          },
+          "SIZE"));
   cmd->add_option("--sequence", o->sequence, "anti-replay sequence number (default: seconds since the epoch)");
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");

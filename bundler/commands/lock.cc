@@ -16,11 +16,12 @@ struct LockOptions {
 };
 
 Status lock_command(const LockOptions& o, Context& ctx) {
-  if (looks_like_lock(o.manifest)) {
+  ASSIGN_OR_RETURN(InputText in, read_input(o.manifest));  // once: it may be a pipe
+  if (in.is_lock) {
     return make_error(ErrorCode::kUsage, "{}: this is already a lock; 'lock' takes a manifest (TOML)", o.manifest);
   }
   ASSIGN_OR_RETURN(SourceSession s, open_sources(o.sources, ctx));
-  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest(o.manifest));
+  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest_text(in.text, in.path, in.base_dir));
   ASSIGN_OR_RETURN(Lock lock, resolve_manifest(m, s.ctx, true));
   TRY(write_lock(lock, o.out));
   std::size_t files = 0;

@@ -23,9 +23,11 @@ Result<SourceSession> open_sources(const SourceOptions& o, Context& ctx) {
   s.cache = std::make_unique<net::Cache>(std::move(cache));
   s.ctx.cache = s.cache.get();
   s.ctx.net.retries = o.retries;
+#ifdef AIRLOCK_TEST_HOOKS
   if (const char* ms = std::getenv("AIRLOCK_TEST_BACKOFF_MS"); ms != nullptr) {
     s.ctx.net.backoff_ms = std::atoi(ms);  // tests: retries without the real waits
   }
+#endif
   s.ctx.note = [&ctx](const std::string& line) { ctx.printer.note("{}", line); };
   if (!o.target_status.empty()) {
     std::error_code ec;
@@ -41,14 +43,14 @@ Result<SourceSession> open_sources(const SourceOptions& o, Context& ctx) {
 }
 
 Result<Lock> load_or_resolve(const std::string& path, SourceSession& s, bool hash_local, bool* from_lock) {
-  const bool is_lock = looks_like_lock(path);
+  ASSIGN_OR_RETURN(InputText in, read_input(path));
   if (from_lock != nullptr) {
-    *from_lock = is_lock;
+    *from_lock = in.is_lock;
   }
-  if (is_lock) {
-    return read_lock(path);
+  if (in.is_lock) {
+    return lock_from_input(in);
   }
-  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest(path));
+  ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest_text(in.text, in.path, in.base_dir));
   return resolve_manifest(m, s.ctx, hash_local);
 }
 

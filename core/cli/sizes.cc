@@ -5,6 +5,16 @@
 
 namespace airlock::cli {
 
+namespace {
+
+std::unexpected<Error> bad_size(std::string_view text) {
+  return std::unexpected(Error(
+      ErrorCode::kInvalidArgument,
+      fmt::format("bad size '{}' (use e.g. 700M, 4.5G, 4.7GB, or a preset: fat32, dvd, dvd-dl, bd25, bd50)", text)));
+}
+
+}  // namespace
+
 Result<std::uint64_t> parse_size(std::string_view text) {
   std::string t;
   for (char c : text) {
@@ -15,34 +25,62 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   if (t == "dvd-dl") return 8'543'666'176ull;
   if (t == "bd25") return 25'025'314'816ull;
   if (t == "bd50") return 50'050'629'632ull;
+  // DIGITS [. DIGITS] [SUFFIX], computed exactly in 128 bits: the whole part
+  // times the unit, plus the fraction times the unit, rounded down.
   std::size_t i = 0;
-  std::uint64_t n = 0;
+  unsigned __int128 whole = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
-    if (n > (1ull << 50)) {
+    whole = whole * 10 + static_cast<unsigned>(t[i] - '0');
+    if (whole > (unsigned __int128)UINT64_MAX) {
       return make_error(ErrorCode::kInvalidArgument, "size '{}' is too large", text);
     }
-    n = n * 10 + static_cast<std::uint64_t>(t[i] - '0');
     ++i;
   }
-  std::string suffix = t.substr(i);
   if (i == 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "bad size '{}' (use e.g. 700M, 4G, or a preset: fat32, dvd, dvd-dl, bd25, bd50)", text);
+    return bad_size(text);
   }
+  unsigned __int128 frac = 0;
+  unsigned __int128 frac_scale = 1;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    const std::size_t start = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
+      if (i - start >= 18) {
+        return bad_size(text);  // more precision than any byte count needs
+      }
+      frac = frac * 10 + static_cast<unsigned>(t[i] - '0');
+      frac_scale *= 10;
+      ++i;
+    }
+    if (i == start) {
+      return bad_size(text);
+    }
+  }
+  const std::string suffix = t.substr(i);
   std::uint64_t unit = 0;
+  // Binary (K, M, G, T, KiB...) as sizes in this tool always were; decimal
+  // for the SI spellings (KB, MB, GB, TB), which is how discs are labelled:
+  // "4.7GB" is a DVD's 4.7 billion bytes, not 4.7 GiB (which would not fit).
   if (suffix.empty() || suffix == "b") unit = 1;
-  else if (suffix == "k" || suffix == "kb" || suffix == "kib") unit = 1ull << 10;
-  else if (suffix == "m" || suffix == "mb" || suffix == "mib") unit = 1ull << 20;
-  else if (suffix == "g" || suffix == "gb" || suffix == "gib") unit = 1ull << 30;
-  else if (suffix == "t" || suffix == "tb" || suffix == "tib") unit = 1ull << 40;
+  else if (suffix == "k" || suffix == "kib") unit = 1ull << 10;
+  else if (suffix == "m" || suffix == "mib") unit = 1ull << 20;
+  else if (suffix == "g" || suffix == "gib") unit = 1ull << 30;
+  else if (suffix == "t" || suffix == "tib") unit = 1ull << 40;
+  else if (suffix == "kb") unit = 1'000ull;
+  else if (suffix == "mb") unit = 1'000'000ull;
+  else if (suffix == "gb") unit = 1'000'000'000ull;
+  else if (suffix == "tb") unit = 1'000'000'000'000ull;
   else {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "bad size '{}' (use e.g. 700M, 4G, or a preset: fat32, dvd, dvd-dl, bd25, bd50)", text);
+    return bad_size(text);
   }
-  if (unit != 0 && n > UINT64_MAX / unit) {
+  if (unit == 1 && frac != 0) {
+    return make_error(ErrorCode::kInvalidArgument, "bad size '{}': a byte count is a whole number", text);
+  }
+  const unsigned __int128 bytes = whole * unit + frac * unit / frac_scale;
+  if (bytes > (unsigned __int128)UINT64_MAX) {
     return make_error(ErrorCode::kInvalidArgument, "size '{}' is too large", text);
   }
-  return n * unit;
+  return static_cast<std::uint64_t>(bytes);
 }
 
 }  // namespace airlock::cli

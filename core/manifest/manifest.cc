@@ -89,14 +89,18 @@ namespace {
 
 class Context {
  public:
-  explicit Context(const stdfs::path& path) : m_path(path) {}
+  Context(const stdfs::path& path, const stdfs::path& base_dir) : m_path(path), m_base_dir(base_dir) {}
   std::unexpected<Error> fail(std::string_view where, std::string_view what) const {
     return std::unexpected(Error(ErrorCode::kInvalidArgument, fmt::format("{}: {}: {}", m_path.string(), where, what)));
   }
   const stdfs::path& path() const { return m_path; }
+  // Where relative sources are found: the manifest's folder, or the working
+  // directory for a manifest read from a pipe.
+  const stdfs::path& base_dir() const { return m_base_dir; }
 
  private:
   stdfs::path m_path;
+  stdfs::path m_base_dir;
 };
 
 Status check_keys(const Context& ctx, const toml::table& table, std::string_view where,
@@ -171,7 +175,7 @@ Result<ModelSpec> parse_model(const Context& ctx, const toml::table& t) {
   }
   stdfs::path p = m.source;
   if (p.is_relative()) {
-    p = ctx.path().parent_path() / p;
+    p = ctx.base_dir() / p;
   }
   std::error_code ec;
   if (!stdfs::is_directory(p, ec)) {
@@ -233,7 +237,7 @@ Result<bool> get_bool(const Context& ctx, const toml::table& t, std::string_view
 }
 
 stdfs::path resolve_local(const Context& ctx, const std::string& p) {
-  return stdfs::path(p).is_relative() ? ctx.path().parent_path() / p : stdfs::path(p);
+  return stdfs::path(p).is_relative() ? ctx.base_dir() / p : stdfs::path(p);
 }
 
 Status check_url(const Context& ctx, std::string_view where, std::string_view key, std::string_view url) {
@@ -396,7 +400,7 @@ Result<FilesSpec> parse_files(const Context& ctx, const toml::table& t, std::siz
                                          : reserved == "debs" ? "[[deb]]" : "[[wheels]]"));
     }
   }
-  f.source = stdfs::path(source).is_relative() ? ctx.path().parent_path() / source : stdfs::path(source);
+  f.source = stdfs::path(source).is_relative() ? ctx.base_dir() / source : stdfs::path(source);
   std::error_code ec;
   if (!stdfs::exists(f.source, ec)) {
     return std::unexpected(Error(ErrorCode::kNotFound,
@@ -408,7 +412,11 @@ Result<FilesSpec> parse_files(const Context& ctx, const toml::table& t, std::siz
 }  // namespace
 
 Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& path) {
-  Context ctx(path);
+  return parse_manifest_text(text, path, path.parent_path());
+}
+
+Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& path, const stdfs::path& base_dir) {
+  Context ctx(path, base_dir);
   toml::table root;
   try {
     root = toml::parse(text, path.string());

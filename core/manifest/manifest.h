@@ -73,6 +73,9 @@ struct Manifest {
 // Parses and validates; errors name the manifest file, the table and the key.
 Result<Manifest> parse_manifest(const std::filesystem::path& path);
 Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& path);
+// As above, with relative sources found under base_dir (not path's folder).
+Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& path,
+                                     const std::filesystem::path& base_dir);
 
 bool is_valid_name(std::string_view name);     // [a-z0-9._-]+, not "." or ".."
 bool is_valid_version(std::string_view v);     // [A-Za-z0-9._+-]+, not "." or ".."

@@ -42,12 +42,12 @@ make_manifest v2.toml demo 2.0.0 m
 keys="$(sha256sum pub.key pub.pub)"
 expect_fail 1 "exist" "$BUNDLER" keygen --out "$T/pub"
 [ "$keys" = "$(sha256sum pub.key pub.pub)" ] || fail "keygen overwrote a key"
-for vs in 12Q 3M 100 4194303; do
-  expect_fail 1 "$vs|4194304|4M" "$BUNDLER" create v1.toml -o bad --sign pub.key --no-encrypt --volume-size "$vs"
-  [ ! -e bad ] || [ -z "$(ls -A bad)" ] || fail "--volume-size $vs left files"
+for vs in 12Q 3M 100 4194303 1.5 4.7XB 4,7G .5G; do
+  expect_fail 2 "volume-size.*($vs|4194304|4M)" "$BUNDLER" create v1.toml -o bad --sign pub.key --no-encrypt --volume-size "$vs"
+  [ ! -e bad ] || fail "--volume-size $vs left $(ls -A bad | head -1) behind (or an empty -o directory)"
 done
 seq=1
-for vs in dvd bd25 fat32 8M; do bundle v1.toml "b-$vs" $((seq++)) --volume-size "$vs"; done
+for vs in dvd bd25 fat32 8M 4.7GB 4.5G 25GB 0.5G; do bundle v1.toml "b-$vs" $((seq++)) --volume-size "$vs"; done
 [ "$(ls b-8M/*.tar | wc -l)" -ge 2 ] || fail "8M volumes: expected several for a 12M model"
 for v in b-8M/*.tar; do [ "$(stat -c %s "$v")" -le $((8 << 20)) ] || fail "$v > 8M"; done
 [ "$(ls b-fat32/*.tar | wc -l)" = 1 ] || fail "fat32: expected one volume"

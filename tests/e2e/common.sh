@@ -26,6 +26,16 @@ export AIRLOCK_CACHE="$T/cache"  # never the user's ~/.cache/airlock
 export NO_COLOR=1
 
 fail() { echo "assertion failed: $*" >&2; exit 1; }
+
+# The test-only hooks (AIRLOCK_TEST_CRASH_AT, AIRLOCK_TEST_BACKOFF_MS) are in
+# the programs only when they were built with -DAIRLOCK_TEST_HOOKS=ON, as
+# scripts/test.sh builds them; release builds read no such variable.
+have_test_hooks() { grep -qa AIRLOCK_TEST_CRASH_AT "$INSTALLER"; }
+require_test_hooks() {
+  have_test_hooks && return 0
+  echo "skip: $(basename "$0" .sh): needs a build configured with -DAIRLOCK_TEST_HOOKS=ON"
+  exit 77
+}
 pass() { echo "ok: $(basename "$0" .sh): $*"; }
 
 # make_model DIR SIZE SEED [more generator args]

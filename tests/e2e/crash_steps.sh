@@ -6,6 +6,7 @@
 # staging is empty, refs/main in ROOT/hf names the active version's snapshot,
 # and re-running the install completes (or is a no-op) with v2 active.
 source "$(dirname "$0")/common.sh"
+require_test_hooks
 steps=(staged streamed verified moved committed activated targets)
 setup_roots "${steps[@]}"
 export AIRLOCK_ROOT="$T/staged"

@@ -8,7 +8,7 @@
 
 namespace airlock::cli {
 
-TEST_CASE("sizes: suffixes are powers of 1024, presets are exact", "[cli]") {
+TEST_CASE("sizes: K/M/G/T are powers of 1024, KB/MB/GB/TB of 1000, presets are exact", "[cli]") {
   struct Case {
     std::string text;
     std::uint64_t bytes;
@@ -16,13 +16,22 @@ TEST_CASE("sizes: suffixes are powers of 1024, presets are exact", "[cli]") {
   const std::vector<Case> cases = {
       {"8M", 8ull << 20},
       {"4G", 4ull << 30},
-      {"700MB", 700ull << 20},
+      {"700MB", 700'000'000ull},
       {"700MiB", 700ull << 20},
       {"123", 123},
       {"123b", 123},
       {"0", 0},
       {"1K", 1024},
-      {"16kb", 16ull << 10},
+      {"16kb", 16'000ull},
+      {"16KiB", 16ull << 10},
+      {"4.7GB", 4'700'000'000ull},
+      {"4.7gb", 4'700'000'000ull},
+      {"25GB", 25'000'000'000ull},
+      {"4.5G", (9ull << 30) / 2},
+      {"4.7G", 5046586572ull},  // 4.7 * 2^30 = 5046586572.8, rounded down
+      {"0.5M", 512ull << 10},
+      {"1.0T", 1ull << 40},
+      {"2TB", 2'000'000'000'000ull},
       {"2T", 2ull << 40},
       {"8m", 8ull << 20},
       {"4gib", 4ull << 30},
@@ -43,8 +52,9 @@ TEST_CASE("sizes: suffixes are powers of 1024, presets are exact", "[cli]") {
 }
 
 TEST_CASE("sizes: malformed sizes are kInvalidArgument", "[cli]") {
-  for (std::string bad : {"", "12Q", "M", "-1", "+1", "1.5G", "4 G", " 4G", "4G ", "G4", "0x10", "4GG", "4MBs", "dvd5",
-                          "fat16", "99999999999999999999"}) {
+  for (std::string bad : {"", "12Q", "M", "-1", "+1", "1.5", "1.5b", ".5G", "1.G", "1..5G", "1.5.5G", "4,7G", "4 G",
+                          " 4G", "4G ", "G4", "0x10", "4GG", "4MBs", "dvd5", "fat16", "99999999999999999999",
+                          "1.0000000000000000001G"}) {
     INFO("'" << bad << "'");
     auto r = parse_size(bad);
     REQUIRE_FALSE(r.has_value());
