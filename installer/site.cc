@@ -87,6 +87,27 @@ Status check_root_is_private(const stdfs::path& root) {
   return ok_status();
 }
 
+// What is in dir, as ROOT-relative names of its files, links and empty
+// folders (so a refusal names keys/site.key, not just keys/), never through a link.
+Status list_leaves(const fs::Dir& dir, const std::string& prefix, std::vector<std::string>& out) {
+  ASSIGN_OR_RETURN(auto entries, dir.list());
+  if (entries.empty() && !prefix.empty()) {
+    out.push_back(prefix);
+  }
+  for (const fs::DirEntry& e : entries) {
+    if (prefix.empty() && e.name == "lost+found") {
+      continue;  // a fresh file system's own
+    }
+    if (e.type != fs::EntryType::kDirectory || out.size() > 64) {
+      out.push_back(prefix + e.name);
+      continue;
+    }
+    ASSIGN_OR_RETURN(fs::Dir sub, dir.open_sub(e.name));
+    TRY(list_leaves(sub, prefix + e.name + "/", out));
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Site>> Site::open(const stdfs::path& root) {
@@ -114,25 +135,8 @@ Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root) {
     fs::confine_below(root);
     TRY(fs::check_private(root, fs::EntryType::kDirectory));
     ASSIGN_OR_RETURN(fs::Dir dir, fs::Dir::open(root));
-    ASSIGN_OR_RETURN(auto entries, dir.list());
     std::vector<std::string> found;
-    for (const fs::DirEntry& e : entries) {
-      if (e.name == "lost+found") {
-        continue;  // a fresh file system's own
-      }
-      std::vector<fs::DirEntry> inner;
-      if (e.type == fs::EntryType::kDirectory) {
-        if (auto sub = dir.open_sub(e.name)) {
-          inner = sub->list().value_or(std::vector<fs::DirEntry>{});
-        }
-      }
-      if (inner.empty()) {
-        found.push_back(e.name + (e.type == fs::EntryType::kDirectory ? "/" : ""));
-      }
-      for (const fs::DirEntry& i : inner) {
-        found.push_back(e.name + "/" + i.name + (i.type == fs::EntryType::kDirectory ? "/" : ""));
-      }
-    }
+    TRY(list_leaves(dir, "", found));
     if (!found.empty()) {
       std::sort(found.begin(), found.end());
       const std::size_t shown = std::min<std::size_t>(found.size(), 8);
