@@ -175,18 +175,21 @@ Result<Dir> walk(const stdfs::path& dir, bool create, std::uint32_t mode) {
   const stdfs::path abs = normal_path(dir);
   const stdfs::path root = root_of(abs);
   if (root.empty()) {
+    // Not ours: the path as given (a lexical ".." is not the kernel's when
+    // the working directory was reached through a link).
+    const stdfs::path given = dir.empty() ? stdfs::path(".") : dir;
     if (create) {
       std::error_code ec;
-      stdfs::create_directories(abs, ec);
+      stdfs::create_directories(given, ec);
       if (ec) {
-        return make_error(ErrorCode::kIOError, "{}: cannot create: {}", abs.string(), ec.message());
+        return make_error(ErrorCode::kIOError, "{}: cannot create: {}", given.string(), ec.message());
       }
     }
-    const int fd = ::open(abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int fd = ::open(given.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      return os_error(abs, "cannot open directory", errno);
+      return os_error(given, "cannot open directory", errno);
     }
-    return Dir(fd, abs);
+    return Dir(fd, given);
   }
   // The root as given (the operator's choice, maybe a link); below it, no link is followed.
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -302,12 +305,15 @@ Status Dir::remove(const std::string& name) const {
 }
 
 Result<ParentAndName> open_parent(const stdfs::path& path) {
-  const stdfs::path abs = normal_path(path);
-  const std::string name = abs.filename().string();
+  stdfs::path given = path;
+  if (!given.has_filename() && given.has_parent_path()) {
+    given = given.parent_path();  // "dir/" names dir
+  }
+  const std::string name = given.filename().string();
   if (bad_name(name)) {
     return make_error(ErrorCode::kInvalidArgument, "{}: not a path to a file or directory entry", path.string());
   }
-  ASSIGN_OR_RETURN(Dir dir, walk(abs.parent_path(), false, 0));
+  ASSIGN_OR_RETURN(Dir dir, walk(given.parent_path(), false, 0));
   return ParentAndName{std::move(dir), name};
 }
 
@@ -398,24 +404,17 @@ std::string user_name(uid_t uid) {
 Status check_private(const stdfs::path& path, EntryType type, bool secret) {
   struct stat st {};
   const stdfs::path abs = normal_path(path);
-  if (is_root(abs) || root_of(abs).empty()) {
-    // The root itself, or a path outside every root: the operator's choice of
-    // path, links included; what it leads to is checked.
-    auto l = lstat_entry(abs);
-    if (!l) {
-      return std::unexpected(l.error());
-    }
-    if (S_ISLNK(l->st_mode) && !is_root(abs)) {
-      return symlink_refused(path, stdfs::read_symlink(abs).string());
-    }
-    if (::stat(abs.c_str(), &st) != 0) {
+  if (is_root(abs)) {
+    // The root itself is the operator's choice of path, a link included:
+    // what it leads to is checked.
+    if (::stat(path.c_str(), &st) != 0) {
       return os_error(path, "cannot stat", errno);
     }
   } else {
-    ASSIGN_OR_RETURN(st, lstat_entry(abs));
+    ASSIGN_OR_RETURN(st, lstat_entry(path));
     if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
-      return symlink_refused(path, stdfs::read_symlink(abs, ec).string());
+      return symlink_refused(path, stdfs::read_symlink(path, ec).string());
     }
   }
   const bool want_dir = type == EntryType::kDirectory;
