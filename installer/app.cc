@@ -1,6 +1,7 @@
 #include "installer/app.h"
 
 #include <ctime>
+#include <sys/stat.h>
 
 #include "core/cli/run_app.h"
 #include "installer/commands/commands.h"
@@ -26,6 +27,9 @@ void Context::run(const std::function<Status()>& body) {
 }
 
 int run(int argc, char** argv) {
+  // Our own umask, not the caller's: what the installer creates under ROOT is
+  // never group/other-writable (key files and keys/ get 077 where they are made).
+  ::umask(022);
   Context ctx;
   CLI::App app{
       "airlock-installer: verify, install, audit and roll back Airlock bundles on an isolated site.\n"

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "installer/activation.h"
 #include "installer/crash_point.h"
@@ -66,10 +67,7 @@ Status seal_tree(const stdfs::path& tree, const format::Payload& payload, const 
     if (linked[i]) {
       continue;  // shares the old inode, already read-only
     }
-    stdfs::path p = tree / payload.files[i].path;
-    if (::chmod(p.c_str(), payload.files[i].mode & 0555) != 0) {
-      return make_error(ErrorCode::kIOError, "{}: chmod failed: {}", p.string(), fs::errno_text(errno));
-    }
+    TRY(fs::chmod_entry(tree / payload.files[i].path, payload.files[i].mode & 0555));  // never through a link
   }
   std::vector<stdfs::path> dirs;
   std::error_code ec;
@@ -82,7 +80,7 @@ Status seal_tree(const stdfs::path& tree, const format::Payload& payload, const 
   std::sort(dirs.begin(), dirs.end(), [](const stdfs::path& a, const stdfs::path& b) { return a.string().size() > b.string().size(); });
   for (const stdfs::path& d : dirs) {
     TRY(fs::fsync_dir(d));
-    ::chmod(d.c_str(), 0555);
+    TRY(fs::chmod_entry(d, 0555));
   }
   return ok_status();
 }
@@ -100,12 +98,10 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
 
   stdfs::path stage = site.staging_dir() / h.bundle_id;
   stdfs::path tree = stage / "tree";
+  // Staging, the hardlinks and the move into deployments/ go through
+  // core/fs/dir.h: no directory below ROOT is reached through a link.
   TRY(fs::remove_tree(stage));
-  std::error_code ec;
-  stdfs::create_directories(tree, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tree.string(), ec.message());
-  }
+  TRY(fs::make_dirs(tree, 0755));
   std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
   ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
   Stager stager(payload, tree, linked);
@@ -129,11 +125,8 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     }
     stdfs::path from = site.version_dir(h.name, *active) / payload.files[i].path;
     stdfs::path to = tree / payload.files[i].path;
-    stdfs::create_directories(to.parent_path(), ec);
-    if (::link(from.c_str(), to.c_str()) != 0) {
-      return make_error(ErrorCode::kIOError, "{}: cannot hardlink from {}: {}", to.string(), from.string(),
-                        fs::errno_text(errno));
-    }
+    TRY(fs::make_dirs(to.parent_path(), 0755));
+    TRY(fs::hardlink(from, to));
     ++out.linked;
   }
   TRY(seal_tree(tree, payload, linked));
@@ -141,13 +134,12 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
 
   // staged + verified -> installed: move into place, then commit.
   stdfs::path dest = site.version_dir(h.name, h.version);
-  stdfs::create_directories(dest.parent_path(), ec);
-  if (stdfs::exists(dest, ec)) {
-    TRY(fs::remove_tree(dest));  // an uncommitted leftover (recover() normally removes it)
-  }
-  ::chmod(stage.c_str(), 0700);
-  if (::rename(tree.c_str(), dest.c_str()) != 0) {
-    return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), fs::errno_text(errno));
+  TRY(fs::make_dirs(dest.parent_path(), 0755));
+  TRY(fs::remove_tree(dest));  // an uncommitted leftover, if any (recover() normally removes it)
+  TRY(fs::chmod_entry(stage, 0700));
+  Status moved = fs::rename_entry(tree, dest);
+  if (!moved) {
+    return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), moved.error().message());
   }
   TRY(fs::fsync_dir(dest.parent_path()));
   finalize.reset();

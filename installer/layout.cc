@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "core/fs/dir.h"
 #include "core/fs/file.h"
 
 namespace airlock::installer::layout {
@@ -18,58 +19,68 @@ constexpr std::uint64_t k_max_compared_bytes = 64 << 20;
 
 }  // namespace
 
-Status make_dirs(const stdfs::path& dir) {
-  std::error_code ec;
-  stdfs::create_directories(dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", dir.string(), ec.message());
+// Every path here is below ROOT: the helpers of core/fs/dir.h open each
+// directory component without following links, so a symlink planted at
+// ROOT/hf, ROOT/images/blobs or anywhere below makes the rebuild fail naming
+// it, instead of writing or deleting where it points.
+Status make_dirs(const stdfs::path& dir) { return fs::make_dirs(dir, 0755); }
+
+Status remove_path(const stdfs::path& p) { return fs::remove_tree(p); }
+
+namespace {
+
+// A copy of src (already lstat'ed as a regular file: `want`) at tmp, 0444.
+Status copy_file(const stdfs::path& src, const struct stat& want, const stdfs::path& tmp) {
+  ASSIGN_OR_RETURN(fs::File in, fs::File::open_read(src));
+  struct stat got {};
+  if (::fstat(in.fd(), &got) != 0 || got.st_ino != want.st_ino || got.st_dev != want.st_dev) {
+    return make_error(ErrorCode::kIOError, "{}: changed while being copied; run 'airlock-installer check'",
+                      src.string());
   }
-  return ok_status();
+  ASSIGN_OR_RETURN(fs::File out, fs::File::create_new(tmp, 0444));
+  Bytes buffer(1 << 20);
+  for (;;) {
+    ASSIGN_OR_RETURN(std::size_t n, in.read_some(buffer));
+    if (n == 0) {
+      break;
+    }
+    TRY(out.write_all(ByteSpan(buffer.data(), n)));
+  }
+  return out.close();
 }
 
-Status remove_path(const stdfs::path& p) {
-  std::error_code ec;
-  auto st = stdfs::symlink_status(p, ec);
-  if (ec || !stdfs::exists(st)) {
-    return ok_status();
-  }
-  if (stdfs::is_directory(st)) {
-    return fs::remove_tree(p);
-  }
-  if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
-    return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", p.string(), fs::errno_text(errno));
-  }
-  return ok_status();
-}
+}  // namespace
 
 Status link_file(const stdfs::path& src, const stdfs::path& dst) {
-  struct stat a {}, b {};
-  if (::stat(src.c_str(), &a) != 0) {
-    return make_error(ErrorCode::kNotFound, "{}: {} (run 'airlock-installer check')", src.string(),
-                      fs::errno_text(errno));
+  auto a = fs::lstat_entry(src);
+  if (!a) {
+    return make_error(a.error().code(), "{} (run 'airlock-installer check')", a.error().message());
   }
-  if (::lstat(dst.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+  if (!S_ISREG(a->st_mode)) {
+    return make_error(ErrorCode::kCorruption, "{}: not a regular file any more (run 'airlock-installer check')",
+                      src.string());
+  }
+  if (auto b = fs::lstat_entry(dst); b && a->st_ino == b->st_ino && a->st_dev == b->st_dev) {
     return ok_status();
   }
   stdfs::path tmp = dst;
   tmp += ".tmp-link";
-  (void)::unlink(tmp.c_str());
-  if (::link(src.c_str(), tmp.c_str()) != 0) {
-    if (errno != EXDEV && errno != EPERM) {
-      return make_error(ErrorCode::kIOError, "{}: cannot hardlink from {}: {}", dst.string(), src.string(),
-                        fs::errno_text(errno));
+  TRY(fs::remove_entry(tmp));
+  Status linked = fs::hardlink(src, tmp);
+  if (!linked) {
+    if (linked.error().code() != ErrorCode::kUnsupported) {
+      return linked;
     }
-    std::error_code ec;
-    stdfs::copy_file(src, tmp, stdfs::copy_options::overwrite_existing, ec);
-    if (ec) {
-      return make_error(ErrorCode::kIOError, "{}: cannot copy from {}: {}", dst.string(), src.string(), ec.message());
+    Status copied = copy_file(src, *a, tmp);  // another file system: a copy
+    if (!copied) {
+      (void)fs::remove_entry(tmp);
+      return copied;
     }
-    ::chmod(tmp.c_str(), 0444);
   }
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
-    const int err = errno;
-    (void)::unlink(tmp.c_str());
-    return make_error(ErrorCode::kIOError, "{}: cannot rename into place: {}", dst.string(), fs::errno_text(err));
+  Status moved = fs::rename_entry(tmp, dst);
+  if (!moved) {
+    (void)fs::remove_entry(tmp);
+    return make_error(ErrorCode::kIOError, "{}: cannot rename into place: {}", dst.string(), moved.error().message());
   }
   return ok_status();
 }

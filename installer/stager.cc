@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/fs/dir.h"
+
 namespace airlock::installer {
 
 namespace stdfs = std::filesystem;
@@ -50,11 +52,7 @@ Status Stager::create_files() {
       continue;
     }
     stdfs::path p = path_of(f);
-    std::error_code ec;
-    stdfs::create_directories(p.parent_path(), ec);
-    if (ec) {
-      return make_error(ErrorCode::kIOError, "{}: cannot create directory: {}", p.parent_path().string(), ec.message());
-    }
+    TRY(fs::make_dirs(p.parent_path(), 0755));  // no link below ROOT is followed (core/fs/dir.h)
     ASSIGN_OR_RETURN(fs::File file, fs::File::create_new(p, 0600));
     TRY(file.allocate(m_payload.files[f].size));
   }

@@ -1,6 +1,8 @@
 #include "keys/key_files.h"
 
+#include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
@@ -42,8 +44,14 @@ Result<Bytes> read_key(const stdfs::path& path, std::string_view kind, std::size
   return parse_key_line(*text, kind, size, path.string());
 }
 
+// Exactly `mode` whatever the umask: secrets 0600 even under a loose one,
+// public keys 0644 even under the 077 that init makes keys/ with.
 Status write_new(const stdfs::path& path, const std::string& text, std::uint32_t mode) {
   ASSIGN_OR_RETURN(fs::File f, fs::File::create_new(path, mode));
+  if (::fchmod(f.fd(), static_cast<mode_t>(mode)) != 0) {
+    return make_error(ErrorCode::kIOError, "{}: cannot set mode {:o}: {}", path.string(), mode,
+                      fs::errno_text(errno));
+  }
   TRY(f.write_all(as_bytes(text)));
   TRY(f.sync());
   return f.close();

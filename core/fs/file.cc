@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/crypto/sodium.h"
+#include "core/fs/dir.h"
 
 namespace airlock::fs {
 
@@ -48,7 +49,8 @@ Result<File> File::open_read(const stdfs::path& path) {
 }
 
 Result<File> File::create_new(const stdfs::path& path, std::uint32_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  ASSIGN_OR_RETURN(ParentAndName p, open_parent(path));
+  int fd = ::openat(p.dir.fd(), p.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
     return io_error(path, "cannot create", errno);
   }
@@ -56,7 +58,8 @@ Result<File> File::create_new(const stdfs::path& path, std::uint32_t mode) {
 }
 
 Result<File> File::open_write(const stdfs::path& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  ASSIGN_OR_RETURN(ParentAndName p, open_parent(path));
+  int fd = ::openat(p.dir.fd(), p.name.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     return io_error(path, "cannot open for writing", errno);
   }
@@ -211,62 +214,64 @@ std::string temp_suffix() {
 }  // namespace
 
 Status write_file_atomic(const stdfs::path& path, ByteSpan data, std::uint32_t mode) {
-  stdfs::path tmp = path;
-  tmp += temp_suffix();
+  ASSIGN_OR_RETURN(ParentAndName p, open_parent(path));
+  const std::string tmp = p.name + temp_suffix();
+  stdfs::path tmp_path = path;
+  tmp_path += tmp.substr(p.name.size());
   {
-    ASSIGN_OR_RETURN(File file, File::create_new(tmp, mode));
+    const int fd = ::openat(p.dir.fd(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+      return io_error(tmp_path, "cannot create", errno);
+    }
+    File file(fd, tmp_path);
     Status st = file.write_all(data);
     if (st) {
       st = file.sync();
     }
     if (!st) {
-      ::unlink(tmp.c_str());
+      ::unlinkat(p.dir.fd(), tmp.c_str(), 0);
       return st;
     }
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::renameat(p.dir.fd(), tmp.c_str(), p.dir.fd(), p.name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(p.dir.fd(), tmp.c_str(), 0);
     return io_error(path, "rename failed", err);
   }
-  stdfs::path parent = path.parent_path().empty() ? stdfs::path(".") : path.parent_path();
-  return fsync_dir(parent);
+  if (::fsync(p.dir.fd()) != 0) {
+    return io_error(p.dir.path(), "fsync failed", errno);
+  }
+  return ok_status();
 }
 
 Status replace_symlink(const stdfs::path& link, const std::string& target) {
-  stdfs::path tmp = link;
-  tmp += temp_suffix();
-  if (::symlink(target.c_str(), tmp.c_str()) != 0) {
-    return io_error(tmp, "cannot create symlink", errno);
+  ASSIGN_OR_RETURN(ParentAndName p, open_parent(link));
+  const std::string tmp = p.name + temp_suffix();
+  stdfs::path tmp_path = link;
+  tmp_path += tmp.substr(p.name.size());
+  if (::symlinkat(target.c_str(), p.dir.fd(), tmp.c_str()) != 0) {
+    return io_error(tmp_path, "cannot create symlink", errno);
   }
-  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+  if (::renameat(p.dir.fd(), tmp.c_str(), p.dir.fd(), p.name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(p.dir.fd(), tmp.c_str(), 0);
     return io_error(link, "rename failed", err);
   }
-  return fsync_dir(link.parent_path());
+  if (::fsync(p.dir.fd()) != 0) {
+    return io_error(p.dir.path(), "fsync failed", errno);
+  }
+  return ok_status();
 }
 
 Status remove_tree(const stdfs::path& path) {
-  std::error_code ec;
-  if (!stdfs::exists(stdfs::symlink_status(path, ec))) {
-    return ok_status();
-  }
-  // Installed trees are read-only; make directories writable so entries can go.
-  if (stdfs::is_directory(stdfs::symlink_status(path, ec))) {
-    ::chmod(path.c_str(), 0700);
-    for (auto it = stdfs::recursive_directory_iterator(path, ec); !ec && it != stdfs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (it->is_directory(ec) && !it->is_symlink(ec)) {
-        ::chmod(it->path().c_str(), 0700);
-      }
+  auto p = open_parent(path);
+  if (!p) {
+    if (p.error().code() == ErrorCode::kNotFound) {
+      return ok_status();  // nothing there
     }
+    return std::unexpected(p.error());
   }
-  stdfs::remove_all(path, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot remove: {}", path.string(), ec.message());
-  }
-  return ok_status();
+  return p->dir.remove(p->name);
 }
 
 }  // namespace airlock::fs

@@ -64,12 +64,17 @@ class File {
 Result<Bytes> read_file(const stdfs::path& path, std::uint64_t max_size);
 Result<std::string> read_text_file(const stdfs::path& path, std::uint64_t max_size);
 
+// Path-based creators and removers reach the parent directory through the
+// no-follow walk of core/fs/dir.h: below a confinement root (the installer's
+// ROOT) no symlinked directory is ever followed, and the last component never is.
+
 // Writes `data` to path atomically: path.tmp-XXXX, fsync, rename, fsync dir.
 Status write_file_atomic(const stdfs::path& path, ByteSpan data, std::uint32_t mode = 0644);
 Status fsync_dir(const stdfs::path& dir);
 // Replaces `link` by a symlink to `target` atomically (symlink at a temp name, rename).
 Status replace_symlink(const stdfs::path& link, const std::string& target);
-// Removes a tree, making read-only directories writable first.
+// Removes a file, symlink or tree (a symlink is unlinked, never followed),
+// making read-only directories writable first; nothing there is fine.
 Status remove_tree(const stdfs::path& path);
 
 std::string errno_text(int err);

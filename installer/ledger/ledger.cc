@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -437,7 +438,9 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
     }
   }
   // Claim the name atomically; SQLite treats an empty file as an empty database.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // 0600: it holds every event, source and [activate] command; SQLite gives
+  // its -wal and -shm the database's mode.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     const int err = errno;
     const ErrorCode code = err == EEXIST   ? ErrorCode::kInvalidArgument
@@ -501,6 +504,18 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) 
   }
   if (!fs::is_regular_file(st)) {
     return make_error(ErrorCode::kCorruption, "ledger {} is not a regular file", path.string());
+  }
+
+  // Ledgers made before 0600 (and their -wal/-shm) are made private now.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::path p = path;
+    p += suffix;
+    struct stat pst {};
+    if (::lstat(p.c_str(), &pst) == 0 && S_ISREG(pst.st_mode) && (pst.st_mode & 077) != 0 &&
+        ::chmod(p.c_str(), pst.st_mode & 0700) != 0) {
+      return make_error(ErrorCode::kIOError, "ledger {}: cannot make it private (chmod 600): {}", p.string(),
+                        std::strerror(errno));
+    }
   }
 
   sqlite3* db = nullptr;
