@@ -160,7 +160,27 @@ Status rebuild_targets(Site& site, const std::function<void(const std::string&)>
 Status bring_up(Site& site, const std::string& name, const std::string& version,
                 const std::optional<std::string>& previous, bool roll_back,
                 const std::function<void(const std::string&)>& say, const std::string& load) {
-  TRY(rebuild_targets(site, say));
+  if (Status targets = rebuild_targets(site, say); !targets) {
+    // The version is committed and active; the targets are derived and the
+    // next command retries them. Its [activate] commands would read stale
+    // targets, so they do not run: that, and only that, is the failure.
+    const std::string why = targets_retry_text(targets.error());
+    (void)site.log("targets", name + "/" + version, "failed", why);
+    if (targets.error().code() == ErrorCode::kInterrupted) {
+      return targets;
+    }
+    ASSIGN_OR_RETURN(VersionMeta meta, site.ledger().version_meta(name, version));
+    auto plan = parse_activation(meta.activate);
+    if (plan && plan->empty() && load.empty()) {
+      say("warning: " + why);
+      return ok_status();
+    }
+    return make_error(ErrorCode::kActivationFailed,
+                      "{} {} is installed and active, but its activation did not run: {}; once the targets are "
+                      "rebuilt, run its [activate] commands by hand or re-activate it with 'airlock-installer "
+                      "rollback {}' and back",
+                      name, version, why, name);
+  }
   Status up = ok_status();
   if (!load.empty()) {
     up = load_images(site, name, version, load, say);
@@ -192,7 +212,9 @@ Status bring_up(Site& site, const std::string& name, const std::string& version,
                       fmt::format("automatic: {} failed activation: {}", version, reason));
     }));
     TRY(site.switch_current(name, *previous));
-    TRY(rebuild_targets(site, say));
+    if (Status targets = rebuild_targets(site, say); !targets) {
+      say("warning: " + targets_retry_text(targets.error()));
+    }
     say(fmt::format("activation of {} {} failed; rolled back to {}", name, version, *previous));
     Status again = activate_and_log(site, name, *previous, fmt::format("re-activated after {} failed", version), say);
     if (!again) {
@@ -209,7 +231,9 @@ Status bring_up(Site& site, const std::string& name, const std::string& version,
                     fmt::format("activation failed and there is no earlier version: {}", reason));
   }));
   TRY(site.clear_current(name));
-  TRY(rebuild_targets(site, say));
+  if (Status targets = rebuild_targets(site, say); !targets) {
+    say("warning: " + targets_retry_text(targets.error()));
+  }
   return make_error(ErrorCode::kActivationFailed,
                     "{}; there is no earlier version to roll back to, so no version of {} is active (the files stay "
                     "installed: 'airlock-installer rollback {} --to {}' retries)",

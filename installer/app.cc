@@ -15,6 +15,9 @@ Result<std::unique_ptr<Site>> Context::open_site() {
   for (const std::string& r : repaired) {
     printer.warn("recovered: {}", r);
   }
+  for (const std::string& r : site->recover_failures()) {
+    printer.warn("not recovered: {}", r);  // the command still runs: the ledger is the truth
+  }
   return site;
 }
 

@@ -182,7 +182,13 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   (void)fs::remove_tree(stage);
   out.previous = active;
   if (options.activate) {
-    TRY(site.switch_current(h.name, h.version));
+    if (Status st = site.switch_current(h.name, h.version); !st) {
+      // Committed: the ledger records it active and recover() retries the
+      // switch on the next command; its activation does not run now.
+      return make_error(st.error().code(), "{} {} is installed and recorded active, but switching {}/current to it "
+                        "failed: {}; the next airlock-installer command retries the switch",
+                        h.name, h.version, h.name, st.error().message());
+    }
     out.activated = true;
   }
   crash_point("activated");
@@ -231,9 +237,10 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   if (result->activated) {
     auto say = options.say ? options.say : [](const std::string&) {};
     TRY(bring_up(site, h.name, h.version, result->previous, options.roll_back_on_failure, say, options.load));
-  } else {
-    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));  // its HF snapshot, for a later rollback --to
-    (void)sum;
+  } else if (auto sum = sync_targets(site); !sum) {  // its HF snapshot, for a later rollback --to
+    if (options.say) {
+      options.say("warning: " + targets_retry_text(sum.error()));
+    }
   }
   return result;
 }

@@ -224,6 +224,7 @@ Status Site::clear_current(const std::string& name) {
 
 Result<std::vector<std::string>> Site::recover() {
   std::vector<std::string> repaired;
+  m_recover_failures.clear();
   std::error_code ec;
   // Every listing and removal below goes through core/fs/dir.h: directories
   // are opened without following links, a link is removed, never its target.
@@ -280,20 +281,33 @@ Result<std::vector<std::string>> Site::recover() {
     stdfs::path link = deployment_dir(d.name) / "current";
     auto target = stdfs::read_symlink(link, ec);
     if (ec || target.string() != *d.active_version) {
-      TRY(fs::make_dirs(deployment_dir(d.name), 0755));
-      TRY(switch_current(d.name, *d.active_version));
-      repaired.push_back(fmt::format("pointed {}/current at {} as the ledger records", d.name, *d.active_version));
+      Status st = fs::make_dirs(deployment_dir(d.name), 0755);
+      if (st) {
+        st = switch_current(d.name, *d.active_version);
+      }
+      if (!st) {
+        m_recover_failures.push_back(fmt::format("could not point {}/current at {} as the ledger records: {}; the "
+                                                 "next command retries",
+                                                 d.name, *d.active_version, st.error().message()));
+      } else {
+        repaired.push_back(fmt::format("pointed {}/current at {} as the ledger records", d.name, *d.active_version));
+      }
     }
   }
-  // 4. The install targets, when a command stopped between changing the
-  //    active version and rebuilding them.
+  // 4. The install targets, when a command stopped (or failed) between
+  //    changing the active version and rebuilding them.
   if (targets_dirty(*this)) {
-    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(*this));
-    (void)sum;
-    repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
+    if (auto sum = sync_targets(*this); !sum) {
+      m_recover_failures.push_back(targets_retry_text(sum.error()));
+    } else {
+      repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
+    }
   }
   for (const std::string& r : repaired) {
     TRY(log("recover", "site", "ok", r));
+  }
+  for (const std::string& r : m_recover_failures) {
+    (void)log("recover", "site", "failed", r);
   }
   return repaired;
 }

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/error.h"
 #include "core/format/bundle_reader.h"
@@ -67,14 +68,19 @@ class Site {
   Status clear_current(const std::string& name);
 
   // Brings the file system in line with the ledger (see header comment).
-  // Returns a line per thing it repaired.
+  // Returns a line per thing it repaired. A repair that fails after the
+  // ledger's commit (the `current` switch, the targets rebuild) does not
+  // fail it: the ledger is the truth and every command must still run, so
+  // the step is listed in recover_failures() and retried by the next command.
   Result<std::vector<std::string>> recover();
+  const std::vector<std::string>& recover_failures() const { return m_recover_failures; }
 
  private:
   Site(stdfs::path root, std::unique_ptr<Ledger> ledger) : m_root(std::move(root)), m_ledger(std::move(ledger)) {}
   stdfs::path m_root;
   std::unique_ptr<Ledger> m_ledger;
   int m_lock_fd = -1;
+  std::vector<std::string> m_recover_failures;
 };
 
 std::int64_t now_seconds();

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/crypto/sha256.h"
+#include "core/format/names.h"
 #include "core/fs/file.h"
 #include "installer/crash_point.h"
 #include "installer/layout.h"
@@ -16,18 +17,6 @@ namespace airlock::installer {
 namespace targets_internal {
 
 using namespace layout;
-
-const json* find_source(const json& sources, std::string_view kind) {
-  if (!sources.is_array()) {
-    return nullptr;
-  }
-  for (const json& s : sources) {
-    if (s.is_object() && s.value("kind", "") == kind) {
-      return &s;
-    }
-  }
-  return nullptr;
-}
 
 Status sync_wheels(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
   std::map<std::string, std::pair<stdfs::path, std::string>> wheels;  // name -> (src, sha256)
@@ -40,6 +29,11 @@ Status sync_wheels(const Site& site, const std::vector<Installed>& installed, Ta
         continue;
       }
       const std::string file = f.path.substr(7);
+      if (!format::names::is_target_file_name(file)) {  // an old ledger's: decode_payload refuses these now
+        sum.notes.push_back(fmt::format("{}/{}: {} cannot be an entry of ROOT/wheels; left out", v.name, v.version,
+                                        format::names::printable(f.path)));
+        continue;
+      }
       auto [it, fresh] = wheels.emplace(file, std::pair{v.dir / f.path, f.sha256});
       if (!fresh && it->second.second != f.sha256) {
         sum.notes.push_back(fmt::format("ROOT/wheels: {} differs between active deployments; the first is kept", file));
@@ -89,6 +83,13 @@ Status mark_targets_dirty(const Site& site) {
   return fs::write_file_atomic(dirty_marker(site), as_bytes("rebuild ROOT/hf, images, apt, wheels\n"), 0644);
 }
 
+std::string targets_retry_text(const Error& error) {
+  return fmt::format("rebuilding ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels failed: {}; ROOT/targets.dirty stays "
+                     "and the next airlock-installer command retries (fix the cause, or run 'airlock-installer "
+                     "targets')",
+                     error.message());
+}
+
 bool targets_dirty(const Site& site) {
   std::error_code ec;
   return stdfs::exists(dirty_marker(site), ec);
@@ -96,6 +97,7 @@ bool targets_dirty(const Site& site) {
 
 Result<TargetsSummary> sync_targets(Site& site) {
   TRY(mark_targets_dirty(site));
+  TargetsSummary sum;
   std::vector<Installed> installed;
   ASSIGN_OR_RETURN(auto deployments, site.ledger().deployments());
   for (const DeploymentRecord& d : deployments) {
@@ -104,18 +106,39 @@ Result<TargetsSummary> sync_targets(Site& site) {
       if (r.state != "installed") {
         continue;
       }
+      // A ledger written before the names and sources were checked where
+      // they are decoded may hold what no target can be built from: that
+      // version is left out with a note, never failing the rebuild.
+      if (!format::names::is_deployment_name(d.name) || !format::names::is_version(r.version)) {
+        sum.notes.push_back(fmt::format("{}/{}: the name or version cannot be a target entry; left out of the targets",
+                                        format::names::printable(d.name), format::names::printable(r.version)));
+        continue;
+      }
       Installed v;
       v.name = d.name;
       v.version = r.version;
       v.active = d.active_version == r.version;
       v.dir = site.version_dir(d.name, r.version);
       ASSIGN_OR_RETURN(VersionMeta meta, site.ledger().version_meta(d.name, r.version));
-      v.sources = json::parse(meta.sources, nullptr, false);
       ASSIGN_OR_RETURN(v.files, site.ledger().files(d.name, r.version));
+      std::map<std::string, format::ListedFile> listed;
+      for (const FileRecord& f : v.files) {
+        listed.emplace(f.path, format::ListedFile{f.size, f.sha256});
+      }
+      const json raw = json::parse(meta.sources, nullptr, false);
+      Result<std::vector<format::Source>> sources = make_error(ErrorCode::kCorruption, "sources is not JSON");
+      if (!raw.is_discarded()) {
+        sources = format::decode_sources(raw, listed);
+      }
+      if (!sources) {
+        sum.notes.push_back(fmt::format("{}/{}: its recorded sources are malformed ({}); left out of the targets",
+                                        d.name, r.version, sources.error().message()));
+        continue;
+      }
+      v.sources = std::move(*sources);
       installed.push_back(std::move(v));
     }
   }
-  TargetsSummary sum;
   TRY(sync_hf(site, installed, sum));
   crash_point("targets");  // tests: half rebuilt, the mark still set
   TRY(sync_images(site, installed, sum));

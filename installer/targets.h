@@ -44,8 +44,15 @@ struct TargetsSummary {
 Status mark_targets_dirty(const Site& site);
 bool targets_dirty(const Site& site);
 
-// Rebuilds all four targets from the ledger, then clears the mark.
+// Rebuilds all four targets from the ledger, then clears the mark. A
+// version whose recorded names or sources no target can be built from is
+// left out with a note, never an error; errors are the file system's.
 Result<TargetsSummary> sync_targets(Site& site);
+
+// After a committed change, a failed rebuild is no reason to fail what the
+// ledger already records: the targets are derived, the mark stays, and every
+// later command retries (Site::recover). This says so, with the cause.
+std::string targets_retry_text(const Error& error);
 
 // install --load RUNTIME: hands NAME/VERSION's images to podman or docker
 // as a docker-archive tar (`RUNTIME load -i`), written in staging and

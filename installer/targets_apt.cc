@@ -148,14 +148,11 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
     if (!v.active) {
       continue;
     }
-    std::map<std::string, const json*> shipped;
-    if (v.sources.is_array()) {
-      for (const json& s : v.sources) {
-        if (s.value("kind", "") != "deb" || !s.contains("files") || !s["files"].is_array()) {
-          continue;
-        }
-        for (const json& f : s["files"]) {  // pointers into v.sources, which outlives the map
-          shipped[f.value("path", "")] = &f;
+    std::map<std::string, const format::SourceFile*> shipped;  // pointers into v.sources, which outlives the map
+    for (const format::Source& s : v.sources) {
+      if (s.kind == "deb") {
+        for (const format::SourceFile& f : s.files) {
+          shipped[f.path] = &f;
         }
       }
     }
@@ -165,8 +162,8 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
         continue;
       }
       auto it = shipped.find(f.path);
-      const json* jf = it == shipped.end() ? nullptr : it->second;
-      if (jf == nullptr || !jf->contains("extra") || !(*jf)["extra"].contains("control")) {
+      const format::SourceFile* sf = it == shipped.end() ? nullptr : it->second;
+      if (sf == nullptr || sf->control.empty()) {
         ++unlisted;
         continue;
       }
@@ -177,9 +174,8 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
         }
         continue;
       }
-      const std::string control = (*jf)["extra"]["control"].get<std::string>();
-      debs[file] = Deb{v.dir / f.path, rewrite_stanza(control, file, f.size, f.sha256), f.sha256};
-      archs.insert((*jf)["extra"].value("architecture", "all"));
+      debs[file] = Deb{v.dir / f.path, rewrite_stanza(sf->control, file, f.size, f.sha256), f.sha256};
+      archs.insert(sf->architecture.empty() ? "all" : sf->architecture);
     }
     if (unlisted > 0) {
       sum.notes.push_back(fmt::format("{}/{}: {} .deb files carry no control data (bundle made before issue 5, or "

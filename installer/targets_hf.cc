@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/base/text.h"
+#include "core/format/names.h"
 #include "core/fs/file.h"
 #include "installer/layout.h"
 #include "installer/targets_internal.h"
@@ -33,33 +34,6 @@ struct HfRepo {
   std::string owner;                                     // deployment that set refs
 };
 
-bool valid_repo_part(std::string_view s) {
-  if (s.empty() || s.size() > 96 || s == "." || s == ".." || s.find("--") != std::string_view::npos) {
-    return false;
-  }
-  return std::all_of(s.begin(), s.end(), [](char c) { return text::is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-bool valid_repo(std::string_view repo) {
-  const std::size_t slash = repo.find('/');
-  if (slash == std::string_view::npos) {
-    return valid_repo_part(repo);
-  }
-  return valid_repo_part(repo.substr(0, slash)) && valid_repo_part(repo.substr(slash + 1));
-}
-
-bool valid_revision(std::string_view rev) {
-  if (rev.empty() || rev.size() > 200 || rev.front() == '/' || rev.back() == '/') {
-    return false;
-  }
-  for (char c : rev) {
-    if (!(text::is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '/')) {
-      return false;
-    }
-  }
-  return rev.find("..") == std::string_view::npos && rev.find("//") == std::string_view::npos;
-}
-
 std::string repo_folder(const std::string& repo) {
   std::string out = "models--";
   for (char c : repo) {
@@ -80,42 +54,18 @@ struct HfModel {
   std::vector<HfFile> files;
 };
 
-Result<std::optional<HfModel>> hf_model_of(const Installed& v, std::vector<std::string>& notes) {
+// The sources were decoded (core/format/sources.h): a Hub model's repo,
+// commit, revision and blob ids follow core/format/names.h, and its files
+// are files of the version.
+std::optional<HfModel> hf_model_of(const Installed& v) {
   HfModel m;
-  const json* src = find_source(v.sources, "model");
-  if (src != nullptr && src->contains("identity") && (*src)["identity"].contains("repo")) {
-    const json& id = (*src)["identity"];
-    m.repo = id.value("repo", "");
-    m.commit = id.value("commit", "");
-    m.revision = id.value("revision", "main");
-    if (!valid_repo(m.repo) || m.commit.size() != 40 || !text::is_lower_hex(m.commit)) {
-      notes.push_back(fmt::format("{}/{}: model identity '{}' @ '{}' is not a Hugging Face repo and commit; not in "
-                                  "ROOT/hf",
-                                  v.name, v.version, m.repo, m.commit));
-      return std::optional<HfModel>();
-    }
-    std::set<std::string> installed;  // the ledger's paths, checked when the payload was decoded
-    for (const FileRecord& r : v.files) {
-      installed.insert(r.path);
-    }
-    for (const json& f : src->value("files", json::array())) {
-      const std::string path = f.value("path", "");
-      if (!path.starts_with("model/")) {
-        continue;
-      }
-      if (!installed.contains(path)) {
-        return make_error(ErrorCode::kCorruption, "{}/{}: the model source lists '{}', which was not installed",
-                          v.name, v.version, path);
-      }
-      const json extra = f.value("extra", json::object());
-      const bool lfs = extra.value("lfs", false);
-      std::string blob = lfs ? f.value("sha256", "") : extra.value("blob", "");
-      const std::size_t want = lfs ? 64 : 40;
-      if (blob.size() != want || !text::is_lower_hex(blob)) {
-        return make_error(ErrorCode::kCorruption, "{}/{}: {} has no valid blob id ('{}')", v.name, v.version, path,
-                          blob);
-      }
-      m.files.push_back(HfFile{path.substr(6), std::move(blob), v.dir / path});
+  const format::Source* src = find_source(v.sources, "model");
+  if (src != nullptr && src->is_hub_model()) {
+    m.repo = src->identity.repo;
+    m.commit = src->identity.commit;
+    m.revision = src->identity.revision;
+    for (const format::SourceFile& f : src->files) {
+      m.files.push_back(HfFile{f.path.substr(6), f.blob, v.dir / f.path});
     }
   } else {
     // A local directory (or a bundle older than `sources`): a synthetic repo.
@@ -131,9 +81,9 @@ Result<std::optional<HfModel>> hf_model_of(const Installed& v, std::vector<std::
     m.commit = local_model_commit(listed);
   }
   if (m.files.empty()) {
-    return std::optional<HfModel>();
+    return std::nullopt;
   }
-  return std::optional<HfModel>(std::move(m));
+  return m;
 }
 
 // "../../blobs/<blob>" with one more ".." per directory of rel.
@@ -212,7 +162,7 @@ std::vector<std::string> files_below(const stdfs::path& dir) {
 Status sync_hf(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
   std::map<std::string, HfRepo> repos;  // by folder name
   for (const Installed& v : installed) {
-    ASSIGN_OR_RETURN(std::optional<HfModel> m, hf_model_of(v, sum.notes));
+    std::optional<HfModel> m = hf_model_of(v);
     if (!m) {
       continue;
     }
@@ -231,7 +181,7 @@ Status sync_hf(const Site& site, const std::vector<Installed>& installed, Target
       r.refs.clear();
       r.refs["main"] = m->commit;
       if (m->revision != "main" && m->revision != m->commit) {
-        if (valid_revision(m->revision)) {
+        if (format::names::is_hf_revision(m->revision)) {
           r.refs[m->revision] = m->commit;
         } else {
           sum.notes.push_back(fmt::format("{}/{}: revision '{}' cannot be a ref file; only refs/main is written",

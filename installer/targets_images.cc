@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/base/text.h"
+#include "core/format/names.h"
 #include "core/fs/file.h"
 #include "installer/layout.h"
 #include "installer/process.h"
@@ -45,6 +46,36 @@ std::optional<std::string> sha256_hex_of(const json& digest) {
     return std::nullopt;
   }
   return d.substr(7);
+}
+
+constexpr std::string_view k_ref_name = "org.opencontainers.image.ref.name";
+
+// The shipped images/index.json is a file of the bundle, not decoded with
+// the payload: each descriptor is type-checked here before anything reads
+// it (an object, a sha256 digest, a string mediaType, annotations an object
+// whose ref name is an image reference of core/format/names.h).
+Status check_descriptors(const json& index, const std::string& where) {
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
+    return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", where);
+  }
+  for (const json& d : index["manifests"]) {
+    if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string() ||
+        !format::names::is_sha256_digest(d["digest"].get_ref<const std::string&>()) ||
+        (d.contains("mediaType") && !d["mediaType"].is_string())) {
+      return make_error(ErrorCode::kCorruption, "{}: a manifest descriptor without a sha256 digest or mediaType",
+                        where);
+    }
+    if (!d.contains("annotations")) {
+      continue;
+    }
+    const json& a = d["annotations"];
+    if (!a.is_object() || (a.contains(k_ref_name) && (!a[k_ref_name].is_string() ||
+                                                       !format::names::is_image_ref(a[k_ref_name].get_ref<const std::string&>())))) {
+      return make_error(ErrorCode::kCorruption, "{}: image {} has an annotation '{}' that is not an image reference",
+                        where, d["digest"].get<std::string>(), k_ref_name);
+    }
+  }
+  return ok_status();
 }
 
 // docker-archive's manifest.json entries ({Config, RepoTags, Layers}) for the
@@ -82,8 +113,8 @@ Result<json> docker_archive_entries(const json& manifests, const std::map<std::s
         entry["Layers"].push_back("blobs/sha256/" + *blob);
       }
     }
-    if (d.contains("annotations") && d["annotations"].contains("org.opencontainers.image.ref.name")) {
-      const std::string ref = d["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+    if (d.contains("annotations") && d["annotations"].contains(k_ref_name)) {  // checked by check_descriptors
+      const std::string ref = d["annotations"][k_ref_name].get<std::string>();
       if (is_tagged_ref(ref)) {
         entry["RepoTags"].push_back(ref);
       }
@@ -183,30 +214,47 @@ Status sync_images(const Site& site, const std::vector<Installed>& installed, Ta
     if (!v.active) {
       continue;
     }
+    std::map<std::string, stdfs::path> own;  // this version's blobs
     bool has_images = false;
     for (const FileRecord& f : v.files) {
-      if (f.path.starts_with("images/blobs/sha256/")) {
-        blobs.emplace(f.path.substr(20), v.dir / f.path);
+      if (f.path.starts_with("images/blobs/sha256/") && text::is_lower_hex(std::string_view(f.path).substr(20), 64)) {
+        own.emplace(f.path.substr(20), v.dir / f.path);
       }
       has_images = has_images || f.path == "images/index.json";
     }
     if (!has_images) {
       continue;
     }
-    ASSIGN_OR_RETURN(std::string text, fs::read_text_file(v.dir / "images/index.json", k_max_index_bytes));
-    json index = json::parse(text, nullptr, false);
-    if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
-      return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", (v.dir / "images/index.json").string());
-    }
-    for (const json& d : index["manifests"]) {
-      const std::string digest = d.value("digest", "");
-      std::string key = digest;
-      if (d.contains("annotations") && d["annotations"].contains("org.opencontainers.image.ref.name")) {
-        key = d["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+    // One version's unusable image index is left out with a note; the
+    // other versions' images, and the other targets, are still built.
+    const stdfs::path index_path = v.dir / "images/index.json";
+    auto content = fs::read_text_file(index_path, k_max_index_bytes);
+    const json index = content ? json::parse(*content, nullptr, false) : json();
+    Status usable = content ? check_descriptors(index, index_path.string()) : Status(std::unexpected(content.error()));
+    if (usable) {
+      for (const json& d : index["manifests"]) {
+        if (!own.contains(d["digest"].get<std::string>().substr(7))) {
+          usable = make_error(ErrorCode::kCorruption, "{}: image {} names a blob that was not installed",
+                              index_path.string(), d["digest"].get<std::string>());
+          break;
+        }
       }
-      if (!digest.starts_with("sha256:") || !blobs.contains(digest.substr(7))) {
-        return make_error(ErrorCode::kCorruption, "{}: image '{}' names a blob that was not installed ({})",
-                          (v.dir / "images/index.json").string(), key, digest);
+    }
+    if (usable) {
+      if (auto entries = docker_archive_entries(index["manifests"], own); !entries) {
+        usable = std::unexpected(entries.error());
+      }
+    }
+    if (!usable) {
+      sum.notes.push_back(fmt::format("{}/{}: its images are left out of ROOT/images: {}", v.name, v.version,
+                                      usable.error().message()));
+      continue;
+    }
+    blobs.insert(own.begin(), own.end());
+    for (const json& d : index["manifests"]) {
+      std::string key = d["digest"].get<std::string>();
+      if (d.contains("annotations") && d["annotations"].contains(k_ref_name)) {
+        key = d["annotations"][k_ref_name].get<std::string>();
       }
       if (seen.insert(key).second) {
         manifests.push_back(d);
@@ -269,9 +317,7 @@ Status load_images(Site& site, const std::string& name, const std::string& versi
   }
   ASSIGN_OR_RETURN(std::string text, fs::read_text_file(dir / "images/index.json", k_max_index_bytes));
   json index = json::parse(text, nullptr, false);
-  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
-    return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", (dir / "images/index.json").string());
-  }
+  TRY(check_descriptors(index, (dir / "images/index.json").string()));
   ASSIGN_OR_RETURN(json entries, docker_archive_entries(index["manifests"], blobs));
   TRY(make_dirs(site.staging_dir()));
   const stdfs::path tar = site.staging_dir() / fmt::format("load-{}-{}.tar", name, version);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/format/sources.h"
 #include "installer/ledger/ledger.h"
 #include "installer/site.h"
 #include "installer/targets.h"
@@ -25,12 +26,11 @@ struct Installed {
   std::string version;
   bool active = false;
   stdfs::path dir;
-  json sources;  // array, or null before schema 2 / issue 5
+  std::vector<format::Source> sources;  // decoded from the ledger (empty before schema 2 / issue 5)
   std::vector<FileRecord> files;
 };
 
-// The first source of that kind in a payload's `sources`, or null.
-const json* find_source(const json& sources, std::string_view kind);
+using format::find_source;
 
 // ROOT/hf: a snapshot per installed version, refs from the active ones.
 Status sync_hf(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum);

@@ -233,6 +233,14 @@ Status create(const CreateOptions& o, Context& ctx) {
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
+  // The installer's reader is the judge: what it would refuse (a name or
+  // sources field outside core/format/names.h) is refused here, before signing.
+  if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size());
+      !readable) {
+    cleanup();
+    return make_error(ErrorCode::kInvalidArgument, "the installer would refuse this bundle: {}",
+                      readable.error().message());
+  }
   auto index = format::seal_index(header, written->payload, data_key, signers);
   if (!index) {
     cleanup();

@@ -1,8 +1,10 @@
 #include "core/format/payload.h"
 
 #include <cstring>
+#include <map>
 #include <set>
 
+#include "core/format/names.h"
 #include "core/manifest/manifest.h"
 
 namespace airlock::format {
@@ -126,8 +128,17 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
     e.sha256 = f["sha256"].get<std::string>();
     e.first_ref = f["first_ref"].get<std::uint64_t>();
     e.ref_count = f["ref_count"].get<std::uint64_t>();
-    if (!manifest::is_safe_relative_path(e.path)) {
-      return corrupt(fmt::format("file path '{}' is absolute, empty or contains '..'", e.path));
+    if (!manifest::is_safe_relative_path(e.path) || !names::has_no_control(e.path)) {
+      return corrupt(fmt::format("file path '{}' is absolute, empty, contains '..' or a control character",
+                                 names::printable(e.path)));
+    }
+    // Files the installer links into ROOT/apt and ROOT/wheels by name.
+    for (std::string_view dir : {"debs/", "wheels/"}) {
+      const std::string_view rest = std::string_view(e.path).substr(e.path.starts_with(dir) ? dir.size() : 0);
+      if (e.path.starts_with(dir) && rest.find('/') == std::string_view::npos && !names::is_target_file_name(rest)) {
+        return corrupt(fmt::format("file '{}' cannot be an entry of ROOT/{} (a name starting with '.')",
+                                   names::printable(e.path), dir.substr(0, dir.size() - 1)));
+      }
     }
     if (e.mode != 0644 && e.mode != 0755) {
       return corrupt(fmt::format("file '{}' has mode {:o}; only 644 and 755 are allowed", e.path, e.mode));
@@ -146,28 +157,18 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   }
   p.activate = meta.value("activate", json());
   p.sources = meta.value("sources", json());
-  if (!p.sources.is_null() && !p.sources.is_array()) {
-    return corrupt("'sources' is not an array");
+  // The installer lays out tool-specific targets from `sources`: decoded
+  // here, every field's type checked and every file it names one of the
+  // (checked) files above, so nothing later reads the raw JSON.
+  std::map<std::string, ListedFile> listed;
+  for (const FileEntry& f : p.files) {
+    listed.emplace(f.path, ListedFile{f.size, f.sha256});
   }
-  // The installer lays out tool-specific targets from `sources`: every file
-  // it names must be one of the (checked) files above.
-  if (p.sources.is_array()) {
-    for (const json& src : p.sources) {
-      if (!src.is_object() || !src.contains("kind") || !src["kind"].is_string() ||
-          (src.contains("files") && !src["files"].is_array())) {
-        return corrupt("malformed entry in 'sources'");
-      }
-      for (const json& f : src.value("files", json::array())) {
-        if (!f.is_object() || !f.contains("path") || !f["path"].is_string()) {
-          return corrupt(fmt::format("a '{}' source lists a file without a path", src["kind"].get<std::string>()));
-        }
-        if (!paths.contains(f["path"].get<std::string>())) {
-          return corrupt(fmt::format("the '{}' source lists '{}', which is not a file of the bundle",
-                                     src["kind"].get<std::string>(), f["path"].get<std::string>()));
-        }
-      }
-    }
+  auto decoded = decode_sources(p.sources, listed);
+  if (!decoded) {
+    return corrupt(decoded.error().message());
   }
+  p.typed_sources = std::move(*decoded);
   return ok_status();
 }
 

@@ -15,6 +15,7 @@
 #include "core/chunk/fastcdc.h"
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
+#include "core/format/sources.h"
 
 namespace airlock::format {
 
@@ -51,7 +52,8 @@ struct Payload {
   std::vector<std::uint32_t> refs;  // chunk indices, files' lists back to back
   std::vector<PackEntry> packs;
   nlohmann::json activate;          // null or the manifest's [activate] table
-  nlohmann::json sources;           // null or the lock's sources: identities and files (docs/FORMAT.md)
+  nlohmann::json sources;           // null or the lock's sources: identities and files (docs/FORMAT.md), as signed
+  std::vector<Source> typed_sources;  // decode_payload's typed reading of `sources` (sources.h); not encoded
 
   std::uint64_t total_file_bytes() const;
 };
@@ -59,7 +61,8 @@ struct Payload {
 Bytes encode_payload(const Payload& payload);
 // Parses and validates everything that can be checked without the volumes:
 // paths are safe and unique, refs point at chunks, each file's size equals
-// the sum of its chunks, chunks lie inside their packs, packs inside volumes.
+// the sum of its chunks, chunks lie inside their packs, packs inside volumes,
+// `sources` decodes (sources.h) and names only those files.
 Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count);
 
 }  // namespace airlock::format

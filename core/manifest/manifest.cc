@@ -1,5 +1,6 @@
 #include "core/manifest/manifest.h"
 
+#include "core/format/names.h"
 #include "core/manifest/command.h"
 
 #include <set>
@@ -12,32 +13,10 @@ namespace airlock::manifest {
 
 namespace stdfs = std::filesystem;
 
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 128 || name == "." || name == "..") {
-    return false;
-  }
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
+// One set of rules for names that become layout entries: core/format/names.h.
+bool is_valid_name(std::string_view name) { return format::names::is_deployment_name(name); }
 
-bool is_valid_version(std::string_view v) {
-  if (v.empty() || v.size() > 128 || v == "." || v == "..") {
-    return false;
-  }
-  for (char c : v) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-' || c == '+';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
+bool is_valid_version(std::string_view v) { return format::names::is_version(v); }
 
 bool is_safe_relative_path(std::string_view path) {
   if (path.empty() || path.size() > 4096 || path.front() == '/') {
@@ -434,10 +413,10 @@ Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& p
   ASSIGN_OR_RETURN(m.name, get_string(ctx, *dep, "[deployment]", "name", true));
   ASSIGN_OR_RETURN(m.version, get_string(ctx, *dep, "[deployment]", "version", true));
   if (!is_valid_name(m.name)) {
-    return ctx.fail("[deployment] name", fmt::format("'{}' is not a valid name (use [a-z0-9._-]+)", m.name));
+    return ctx.fail("[deployment] name", fmt::format("'{}' is not a valid name (use [a-z0-9._-]+, not starting with '.', without '.tmp-')", m.name));
   }
   if (!is_valid_version(m.version)) {
-    return ctx.fail("[deployment] version", fmt::format("'{}' is not a valid version (use [A-Za-z0-9._+-]+)", m.version));
+    return ctx.fail("[deployment] version", fmt::format("'{}' is not a valid version (use [A-Za-z0-9._+-]+, not starting with '.', without '.tmp-', not 'current': the installer keeps those names beside the versions)", m.version));
   }
   if (const toml::node* model = root.get("model")) {
     if (!model->is_table()) {

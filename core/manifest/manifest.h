@@ -77,8 +77,10 @@ Result<Manifest> parse_manifest_text(std::string_view text, const std::filesyste
 Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& path,
                                      const std::filesystem::path& base_dir);
 
-bool is_valid_name(std::string_view name);     // [a-z0-9._-]+, not "." or ".."
-bool is_valid_version(std::string_view v);     // [A-Za-z0-9._+-]+, not "." or ".."
+// core/format/names.h: [a-z0-9._-]+ / [A-Za-z0-9._+-]+, never a layout entry
+// ("." "..", a leading '.', ".tmp-", and for versions "current").
+bool is_valid_name(std::string_view name);
+bool is_valid_version(std::string_view v);
 // A relative path with no empty, "." or ".." components and no NUL.
 bool is_safe_relative_path(std::string_view path);
 // "30s", "15m", "12h", "90d", "2w" or plain seconds.

@@ -10,7 +10,7 @@ namespace airlock::installer {
 
 namespace {
 
-Status gc(Site& site, std::size_t keep) {
+Status gc(Site& site, std::size_t keep, cli::Printer& printer) {
   ASSIGN_OR_RETURN(auto deps, site.ledger().deployments());
   std::size_t removed = 0;
   for (const DeploymentRecord& d : deps) {
@@ -43,8 +43,9 @@ Status gc(Site& site, std::size_t keep) {
     }
   }
   if (removed > 0) {
-    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));
-    (void)sum;
+    if (auto sum = sync_targets(site); !sum) {
+      printer.warn("{}", targets_retry_text(sum.error()));  // the versions are gone all the same
+    }
   }
   fmt::print("gc: {} version(s) removed\n", removed);
   return ok_status();
@@ -60,7 +61,7 @@ void add_gc_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, keep] {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, ctx.open_site());
-      return gc(*site, *keep);
+      return gc(*site, *keep, ctx.printer);
     });
   });
 }

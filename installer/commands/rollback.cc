@@ -48,8 +48,9 @@ Status rollback(Site& site, Context& ctx, const std::string& name, const std::st
   TRY(site.switch_current(name, target));
   fmt::print("{}: active version is now {} (was {})\n", name, target, active.value_or("none"));
   if (no_run) {
-    ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));
-    (void)sum;
+    if (auto sum = sync_targets(site); !sum) {
+      ctx.printer.warn("{}", targets_retry_text(sum.error()));  // switched all the same: the ledger is the truth
+    }
     return ok_status();
   }
   // Its [activate] commands run again; a failure is reported, not undone:

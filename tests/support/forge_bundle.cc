@@ -17,6 +17,7 @@
 //   --wrapped-key-bytes N  the first recipient stanza's wrapped key is N bytes
 //   --tool-bytes N      the header's "tool" string is N bytes (header size cap)
 //   --sources JSON      the payload's `sources` becomes JSON
+//   --version V         the deployment version (header and payload) becomes V
 // The index is rewritten in place; the volumes are left as they are.
 #include <cstdio>
 #include <string>
@@ -35,7 +36,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: airlock-test-forge BUNDLE --site-key DIR --sign KEY (--path I=NEW | --mode I=OCTAL | "
-               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON)\n");
+               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON | --version V)\n");
   return 2;
 }
 
@@ -99,6 +100,9 @@ Status run(int argc, char** argv) {
     header.tool.assign(std::stoul(value), 't');
   } else if (edit == "--sources") {
     payload.sources = nlohmann::json::parse(value);
+  } else if (edit == "--version") {
+    header.version = value;
+    payload.version = value;
   } else {
     return make_error(ErrorCode::kUsage, "unknown edit {}", edit);
   }
