@@ -9,7 +9,9 @@
 // Steps, in order: staged (files created and reserved), streamed (every chunk
 // written and hashed), verified (synced, hardlinked, read-only), moved
 // (renamed into deployments/, not yet in the ledger), committed (ledger
-// transaction done, `current` not yet switched), activated (all done).
+// transaction done, `current` not yet switched), activated (all done),
+// rotation (a bundle with a key rotation: committed and activated, the
+// rotation recorded as pending but not yet applied).
 
 #include <string_view>
 
