@@ -9,7 +9,9 @@
 // Steps, in order: staged (files created and reserved), streamed (every chunk
 // written and hashed), verified (synced, hardlinked, read-only), moved
 // (renamed into deployments/, not yet in the ledger), committed (ledger
-// transaction done, `current` not yet switched), activated (all done).
+// transaction done, `current` not yet switched), activated (all done),
+// rotation (a bundle with a key rotation: committed and activated, the
+// rotation recorded as pending but not yet applied).
 //
 // Compiled in only with -DAIRLOCK_TEST_HOOKS=ON (scripts/test.sh); in any
 // other build it is an empty inline function and the variable is not read.

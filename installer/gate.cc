@@ -28,7 +28,25 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
   ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
   ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
   a.signers = check.signers;
-  if (h.trust) {
+  ASSIGN_OR_RETURN(auto existing, site.ledger().find_bundle(h.bundle_id));
+  if (existing && existing->state == "installed") {
+    // The same bundle means the same index bytes, not only the same id: an
+    // index re-signed or edited under an installed bundle's id is not that
+    // bundle. (Versions recorded before ledger schema 3 have no hash; a
+    // re-insert of those applies nothing either.)
+    if (!existing->index_sha256.empty() && existing->index_sha256 != a.opened.index_sha256) {
+      return make_error(ErrorCode::kReplayed,
+                        "{}: replay refused: bundle {} is installed here as {} {} from an index with SHA-256 {}, but this index "
+                        "hashes to {}: the same bundle id with different bytes (re-signed or altered) is refused; "
+                        "a change needs a new bundle with a higher sequence",
+                        index_name, h.bundle_id, existing->deployment, existing->version, existing->index_sha256,
+                        a.opened.index_sha256);
+    }
+    a.already_installed = true;
+  }
+  // An installed bundle's rotation was applied (or superseded) once and is
+  // never applied again, so only a bundle still to install is checked for it.
+  if (h.trust && !a.already_installed) {
     // A site with root keys wants a threshold of them on every rotation, on
     // top of the publisher signatures checked above.
     ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> roots, site.root_store().list());
@@ -71,10 +89,7 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                       h.name, h.version, now - *h.expires, *h.expires);
   }
 
-  ASSIGN_OR_RETURN(auto existing, site.ledger().find_bundle(h.bundle_id));
-  if (existing && existing->state == "installed") {
-    a.already_installed = true;
-  } else {
+  if (!a.already_installed) {
     ASSIGN_OR_RETURN(std::uint64_t highest, site.ledger().highest_sequence(h.name));
     if (h.sequence <= highest) {
       return make_error(ErrorCode::kReplayed,

@@ -18,7 +18,7 @@ struct Admitted {
   format::Payload payload;
   std::optional<crypto::AeadKey> key;
   std::vector<std::string> signers;
-  bool already_installed = false;  // this exact bundle id is in the ledger
+  bool already_installed = false;  // this bundle id, with these index bytes, is installed
 };
 
 struct GateOptions {

@@ -154,6 +154,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   rec.created_at = h.created;
   rec.installed_at = now_seconds();
   rec.total_bytes = out.bytes;
+  rec.index_sha256 = a.opened.index_sha256;
   std::vector<FileRecord> files;
   for (const format::FileEntry& f : payload.files) {
     files.push_back(FileRecord{f.path, f.size, f.sha256, f.mode});
@@ -165,6 +166,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   Status committed = site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().record_version(rec, files));
     TRY(site.ledger().set_version_meta(h.name, h.version, VersionMeta{payload.sources.dump(), payload.activate.dump()}));
+    TRY(record_pending_rotation(site, h, a.opened.index_sha256));  // applied once, after the commit
     TRY(site.log("install", target, "ok",
                  fmt::format("bundle {} sequence {}, {} files, {} bytes, {} hardlinked, signed by {}", h.bundle_id,
                              h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
@@ -217,9 +219,11 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
     out.version = h.version;
     out.bundle_id = h.bundle_id;
     out.already_installed = true;
-    // A key rotation a crash cut short is completed now (a no-op otherwise).
+    // Nothing is applied again: a rotation it carried was settled once (a
+    // crash before that is completed by recover(), which already ran).
     if (h.trust) {
-      TRY(apply_trust_change(site, *h.trust, h.name + "/" + h.version));
+      ASSIGN_OR_RETURN(std::optional<RotationRecord> rotation, site.ledger().find_rotation(h.bundle_id));
+      out.rotation_state = rotation ? rotation->state : std::string("not recorded (installed before ledger schema 3)");
     }
     return out;
   }
@@ -231,8 +235,15 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
     return result;
   }
   if (h.trust) {
-    TRY(apply_trust_change(site, *h.trust, h.name + "/" + h.version));
-    result->trust_changed = true;
+    crash_point("rotation");
+    ASSIGN_OR_RETURN(std::optional<RotationRecord> pending, site.ledger().find_rotation(h.bundle_id));
+    if (pending && pending->state == "pending") {
+      ASSIGN_OR_RETURN(Settled settled, settle_rotation(site, *pending));
+      result->trust_changed = settled.applied;
+      if (!settled.applied && options.say) {
+        options.say(settled.line);
+      }
+    }
   }
   if (result->activated) {
     auto say = options.say ? options.say : [](const std::string&) {};

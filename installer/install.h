@@ -45,6 +45,9 @@ struct InstallOutcome {
   bool already_installed = false;
   bool activated = false;
   bool trust_changed = false;  // the bundle carried a key rotation, now applied
+  // already_installed and the bundle carries a key rotation: how the ledger
+  // settled it once ("applied", "superseded"); it is never applied again.
+  std::optional<std::string> rotation_state;
   std::optional<std::string> previous;  // the version active before
   std::size_t files = 0;
   std::size_t linked = 0;  // hardlinked from the previous version

@@ -13,6 +13,7 @@
 
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
+#include "installer/rotation.h"
 #include "installer/targets.h"
 #include "keys/key_files.h"
 
@@ -303,6 +304,10 @@ Result<std::vector<std::string>> Site::recover() {
       repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
     }
   }
+  // 5. Key rotations committed with their version but not yet applied (a
+  //    crash in between): applied, or reported as superseded (rotation.h).
+  ASSIGN_OR_RETURN(std::vector<std::string> rotations, settle_pending_rotations(*this));
+  repaired.insert(repaired.end(), rotations.begin(), rotations.end());
   for (const std::string& r : repaired) {
     TRY(log("recover", "site", "ok", r));
   }

@@ -51,6 +51,7 @@ Result<OpenedIndex> open_index(const stdfs::path& bundle) {
   ASSIGN_OR_RETURN(out.index_path, locate_index(bundle));
   out.dir = out.index_path.parent_path().empty() ? stdfs::path(".") : out.index_path.parent_path();
   ASSIGN_OR_RETURN(Bytes bytes, fs::read_file(out.index_path, k_max_index_size));
+  out.index_sha256 = crypto::sha256_hex(bytes);
   std::string name = out.index_path.filename().string();
   auto index = parse_index(bytes);
   if (!index) {

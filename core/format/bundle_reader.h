@@ -26,6 +26,9 @@ struct OpenedIndex {
   IndexFile index;
   Header header;
   Bytes bundle_id;  // 16 bytes
+  // SHA-256 (lowercase hex) of the index file's bytes exactly as read here,
+  // once: what "the same bundle" means to the installer's ledger.
+  std::string index_sha256;
 };
 
 // BUNDLE is the bundle directory (holding exactly one *.airlock) or the index file.

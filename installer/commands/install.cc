@@ -93,11 +93,18 @@ void add_install_command(CLI::App& app, Context& ctx) {
       if (o->json) {
         nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"bundle_id", out->bundle_id},
                             {"already_installed", out->already_installed}, {"activated", out->activated},
+                            {"trust_changed", out->trust_changed},
                             {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes},
                             {"previous", out->previous ? nlohmann::json(*out->previous) : nlohmann::json()}};
         fmt::print("{}\n", j.dump(2));
       } else if (out->already_installed) {
-        fmt::print("{} {} is already installed (bundle {}); nothing to do\n", out->name, out->version, out->bundle_id);
+        fmt::print("{} {} is already installed from this bundle ({}, same index bytes); nothing to do, nothing "
+                   "applied{}\n",
+                   out->name, out->version, out->bundle_id,
+                   out->rotation_state
+                       ? fmt::format(" (its key rotation was settled once at install: {}; it is never re-applied)",
+                                     *out->rotation_state)
+                       : "");
       } else {
         fmt::print("installed {} {}: {} files, {} ({} unchanged, hardlinked){}\n", out->name, out->version, out->files,
                    cli::human_bytes(out->bytes), out->linked, out->activated ? "; now active" : "; not activated");

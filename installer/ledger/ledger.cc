@@ -244,7 +244,7 @@ Status set_durability(sqlite3* db) {
   return exec(db, "PRAGMA synchronous = FULL", "setting synchronous = FULL");
 }
 
-// Refuses anything that is not an airlock ledger of schema version 1 or 2.
+// Refuses anything that is not an airlock ledger of schema version 1 to k_version.
 Status check_is_ledger(sqlite3* db) {
   auto not_a_ledger = [db] {
     return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger ({})", sqlite3_errmsg(db));
@@ -282,7 +282,7 @@ Status check_is_ledger(sqlite3* db) {
   if (!version) {
     return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
   }
-  if (*version != "1" && *version != std::to_string(schema::k_version)) {
+  if (*version != "1" && *version != "2" && *version != std::to_string(schema::k_version)) {
     return ledger_error(db, ErrorCode::kUnsupported,
                         "unknown ledger schema version '{}' (this airlock supports version {})",
                         *version, schema::k_version);
@@ -290,16 +290,20 @@ Status check_is_ledger(sqlite3* db) {
   return ok();
 }
 
-// Brings a schema-1 ledger to the current schema in one transaction.
+// Brings an older ledger to the current schema in one transaction.
 Status upgrade_schema(sqlite3* db) {
   return atomically(db, "upgrading the ledger schema", [db]() -> Status {
     ASSIGN_OR_RETURN(Stmt read, Stmt::prepare(db, "SELECT value FROM meta WHERE key = 'schema_version'",
                                               "reading the meta table"));
     ASSIGN_OR_RETURN(bool row, read.step());
-    if (!row || read.column_text(0) != "1") {
+    const std::string from = row ? read.column_text(0) : std::string();
+    if (from != "1" && from != "2") {
       return ok();
     }
-    TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
+    if (from == "1") {
+      TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
+    }
+    TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
     ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                                                 "writing the meta table"));
     update.text(1, std::to_string(schema::k_version));
@@ -359,7 +363,7 @@ bool is_lower_hex_sha256(std::string_view s) {
 }
 
 constexpr const char* k_version_columns =
-    "deployment, version, bundle_id, sequence, created_at, installed_at, total_bytes, state";
+    "deployment, version, bundle_id, sequence, created_at, installed_at, total_bytes, state, index_sha256";
 
 VersionRecord read_version(const Stmt& s) {
   VersionRecord v;
@@ -371,6 +375,7 @@ VersionRecord read_version(const Stmt& s) {
   v.installed_at = s.column_int(5);
   v.total_bytes = s.column_uint(6);
   v.state = s.column_text(7);
+  v.index_sha256 = s.column_optional_text(8).value_or("");
   return v;
 }
 
@@ -475,6 +480,7 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
     status = atomically(db, "creating the schema", [db]() -> Status {
       TRY(exec(db, schema::k_create_sql, "creating the schema"));
       TRY(exec(db, schema::k_migrate_1_to_2, "creating the schema"));
+      TRY(exec(db, schema::k_migrate_2_to_3_replay, "creating the schema"));
       ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                                                 "writing the meta table"));
       meta.text(1, "format").text(2, schema::k_format);
@@ -582,6 +588,9 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
   }
   if (v.sequence > k_max_stored) return invalid(fmt::format("sequence {} is too large", v.sequence));
   if (v.total_bytes > k_max_stored) return invalid(fmt::format("total_bytes {} is too large", v.total_bytes));
+  if (!v.index_sha256.empty() && !is_lower_hex_sha256(v.index_sha256)) {
+    return invalid("index_sha256 is not 64 lowercase hex digits");
+  }
   std::set<std::string_view> paths;
   for (const FileRecord& f : files) {
     if (f.path.empty()) return invalid("a file has an empty path");
@@ -629,8 +638,8 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
     ASSIGN_OR_RETURN(Stmt insert,
                      Stmt::prepare(m_db,
                                    "INSERT INTO versions (deployment, version, bundle_id, sequence, "
-                                   "created_at, installed_at, total_bytes, state) "
-                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   "created_at, installed_at, total_bytes, state, index_sha256) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                                    "recording the version"));
     insert.text(1, v.deployment)
         .text(2, v.version)
@@ -639,7 +648,8 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
         .integer(5, v.created_at)
         .integer(6, v.installed_at)
         .integer(7, static_cast<std::int64_t>(v.total_bytes))
-        .text(8, v.state);
+        .text(8, v.state)
+        .optional_text(9, v.index_sha256.empty() ? std::nullopt : std::optional<std::string>(v.index_sha256));
     TRY(insert.run());
 
     ASSIGN_OR_RETURN(Stmt file,
@@ -804,6 +814,110 @@ Status Ledger::forget_version(const std::string& deployment, const std::string& 
                                              "forgetting a version"));
     del.text(1, deployment).text(2, version);
     return del.run();
+  });
+}
+
+namespace {
+
+constexpr const char* k_rotation_columns =
+    "id, bundle_id, index_sha256, target, change, trust_generation, state, recorded_at, settled_at, note";
+
+RotationRecord read_rotation(const Stmt& s) {
+  RotationRecord r;
+  r.id = s.column_int(0);
+  r.bundle_id = s.column_text(1);
+  r.index_sha256 = s.column_text(2);
+  r.target = s.column_text(3);
+  r.change = s.column_text(4);
+  r.trust_generation = s.column_int(5);
+  r.state = s.column_text(6);
+  r.recorded_at = s.column_int(7);
+  if (auto t = s.column_optional_text(8)) {
+    r.settled_at = s.column_int(8);
+  }
+  r.note = s.column_text(9);
+  return r;
+}
+
+}  // namespace
+
+Result<std::int64_t> Ledger::trust_generation() {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT COALESCE(MAX(id), 0) FROM events WHERE result = 'ok' AND action IN "
+                                         "('trust-add', 'trust-remove', 'trust-threshold', 'trust-revoke', "
+                                         "'trust-rotate')",
+                                         "reading the trust generation"));
+  ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.column_int(0) : std::int64_t{0};
+}
+
+Status Ledger::record_rotation(const RotationRecord& r) {
+  if (r.bundle_id.empty() || !is_lower_hex_sha256(r.index_sha256) || !nlohmann::json::accept(r.change)) {
+    return ledger_error(m_db, ErrorCode::kInvalidArgument,
+                        "cannot record the rotation of bundle '{}': empty bundle id, bad index hash or change",
+                        r.bundle_id);
+  }
+  return atomically(m_db, "recording a key rotation", [&]() -> Status {
+    ASSIGN_OR_RETURN(std::optional<RotationRecord> existing, find_rotation(r.bundle_id));
+    if (existing) {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument,
+                          "bundle {} already has a recorded key rotation ({}); a rotation applies once",
+                          r.bundle_id, existing->state);
+    }
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                           "INSERT INTO rotations (bundle_id, index_sha256, target, change, "
+                                           "trust_generation, state, recorded_at, note) "
+                                           "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, '')",
+                                           "recording a key rotation"));
+    s.text(1, r.bundle_id)
+        .text(2, r.index_sha256)
+        .text(3, r.target)
+        .text(4, r.change)
+        .integer(5, r.trust_generation)
+        .integer(6, r.recorded_at);
+    return s.run();
+  });
+}
+
+Result<std::optional<RotationRecord>> Ledger::find_rotation(const std::string& bundle_id) {
+  static const std::string sql = fmt::format("SELECT {} FROM rotations WHERE bundle_id = ?1", k_rotation_columns);
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, sql.c_str(), "looking up a key rotation"));
+  s.text(1, bundle_id);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<RotationRecord>();
+  return std::optional<RotationRecord>(read_rotation(s));
+}
+
+Result<std::vector<RotationRecord>> Ledger::pending_rotations() {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM rotations WHERE state = 'pending' ORDER BY id", k_rotation_columns);
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db, sql.c_str(), "listing pending key rotations"));
+  std::vector<RotationRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read_rotation(s));
+  }
+  return out;
+}
+
+Status Ledger::settle_rotation(const std::string& bundle_id, const std::string& state, const std::string& note,
+                               std::int64_t time) {
+  if (state != "applied" && state != "superseded") {
+    return ledger_error(m_db, ErrorCode::kInvalidArgument, "a rotation cannot be settled as '{}'", state);
+  }
+  return atomically(m_db, "settling a key rotation", [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                           "UPDATE rotations SET state = ?2, note = ?3, settled_at = ?4 "
+                                           "WHERE bundle_id = ?1 AND state = 'pending'",
+                                           "settling a key rotation"));
+    s.text(1, bundle_id).text(2, state).text(3, note).integer(4, time);
+    TRY(s.run());
+    if (sqlite3_changes(m_db) != 1) {
+      return ledger_error(m_db, ErrorCode::kInvalidArgument,
+                          "bundle {} has no pending key rotation (a rotation is settled once)", bundle_id);
+    }
+    return ok();
   });
 }
 

@@ -37,6 +37,26 @@ struct VersionRecord {
   std::int64_t installed_at = 0;  // unix seconds
   std::uint64_t total_bytes = 0;
   std::string state = "installed";  // "installed" | "removed" (files deleted by gc)
+  // SHA-256 (lowercase hex) of the bundle's index file; empty for versions
+  // recorded before schema 3 (stored as NULL).
+  std::string index_sha256;
+};
+
+// A key rotation carried by a bundle (schema 3). It applies once: 'pending'
+// is written in the install's commit transaction, 'applied' in one
+// transaction with its trust-rotate event, 'superseded' when the trust policy
+// changed before it could be applied (then it never is).
+struct RotationRecord {
+  std::int64_t id = 0;
+  std::string bundle_id;
+  std::string index_sha256;
+  std::string target;  // NAME/VERSION
+  std::string change;  // the header's "trust" change as JSON
+  std::int64_t trust_generation = 0;  // Ledger::trust_generation() when it was admitted
+  std::string state = "pending";      // "pending" | "applied" | "superseded"
+  std::int64_t recorded_at = 0;
+  std::optional<std::int64_t> settled_at;
+  std::string note;  // what was applied, or why it was superseded
 };
 
 // What a version's payload said beyond its files (schema 2): `sources` and
@@ -108,6 +128,22 @@ class Ledger {
   Status mark_removed(const std::string& deployment, const std::string& version);
   // Deletes a version row and its files entirely (used when an install is undone).
   Status forget_version(const std::string& deployment, const std::string& version);
+
+  // The trust policy's generation: the id of the newest successful event
+  // that changed trust (trust-add, trust-remove, trust-threshold,
+  // trust-revoke, trust-rotate), 0 if none. A rotation recorded under an
+  // older generation than the current one is never applied.
+  Result<std::int64_t> trust_generation();
+  // Records a 'pending' rotation; kInvalidArgument if the bundle id already
+  // has one (whatever its state) or a field is malformed.
+  Status record_rotation(const RotationRecord& rotation);
+  Result<std::optional<RotationRecord>> find_rotation(const std::string& bundle_id);
+  // 'pending' rotations, oldest first.
+  Result<std::vector<RotationRecord>> pending_rotations();
+  // pending -> "applied" or "superseded", with a note; kInvalidArgument if
+  // the bundle has no pending rotation.
+  Status settle_rotation(const std::string& bundle_id, const std::string& state, const std::string& note,
+                         std::int64_t time);
 
   // Appends an event; computes prev_hash/hash. Returns the stored record.
   Result<EventRecord> append_event(std::int64_t time, const std::string& user,

@@ -1,8 +1,9 @@
 #pragma once
-// The ledger's SQLite schema, version 2. Created once by Ledger::create();
+// The ledger's SQLite schema, version 3. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
-// format = 'airlock-ledger' and schema_version '1' or '2', and upgrades a
-// version-1 file in place (k_migrate_1_to_2, one transaction).
+// format = 'airlock-ledger' and schema_version '1', '2' or '3', and upgrades
+// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_*, one
+// transaction).
 //
 // Tables:
 //   meta         key/value facts about the file itself (format, schema_version).
@@ -18,6 +19,17 @@
 //                JSON text: what the install targets (HF cache, OCI layout,
 //                apt, wheels) and activation are rebuilt from. Versions
 //                installed under schema 1 have no row.
+//   versions.index_sha256 (v3) the SHA-256 of the bundle's index file as
+//                installed: "already installed" means the same bundle id AND
+//                these bytes. NULL for versions recorded before schema 3.
+//   rotations    (v3) one row per key rotation a bundle carried, by bundle id
+//                and index hash: the change as JSON, the trust generation it
+//                was admitted under, and its state: 'pending' (written in the
+//                install's commit transaction), 'applied' (in one transaction
+//                with its trust-rotate event) or 'superseded' (the trust
+//                policy changed before it could be applied: reported, never
+//                applied). A rotation applies once; recover() settles pending
+//                rows.
 //   events       the append-only audit log, hash-chained (see ledger.cc for
 //                the hash encoding). Triggers make UPDATE and DELETE abort.
 //
@@ -26,7 +38,7 @@
 
 namespace airlock::installer::schema {
 
-inline constexpr int k_version = 2;
+inline constexpr int k_version = 3;
 inline constexpr const char* k_format = "airlock-ledger";
 
 // Constant DDL only: no values are ever spliced into SQL. A new ledger is
@@ -102,6 +114,27 @@ CREATE TABLE version_meta (
   PRIMARY KEY (deployment, version),
   FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
     ON DELETE CASCADE
+) STRICT;
+)sql";
+
+// Schema 2 -> 3 (trust and replay): the index hash of each version and the
+// rotations table. Self-contained: other schema-3 additions have their own
+// statements.
+inline constexpr const char* k_migrate_2_to_3_replay = R"sql(
+ALTER TABLE versions ADD COLUMN index_sha256 TEXT
+  CHECK (index_sha256 IS NULL OR length(index_sha256) = 64);
+
+CREATE TABLE rotations (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  bundle_id         TEXT NOT NULL UNIQUE CHECK (bundle_id <> ''),
+  index_sha256      TEXT NOT NULL CHECK (length(index_sha256) = 64),
+  target            TEXT NOT NULL,
+  change            TEXT NOT NULL CHECK (json_valid(change)),
+  trust_generation  INTEGER NOT NULL CHECK (trust_generation >= 0),
+  state             TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'superseded')),
+  recorded_at       INTEGER NOT NULL,
+  settled_at        INTEGER,
+  note              TEXT NOT NULL DEFAULT ''
 ) STRICT;
 )sql";
 

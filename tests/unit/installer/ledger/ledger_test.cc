@@ -19,6 +19,7 @@ using airlock::Status;
 using airlock::installer::EventRecord;
 using airlock::installer::FileRecord;
 using airlock::installer::Ledger;
+using airlock::installer::RotationRecord;
 using airlock::installer::VersionRecord;
 
 namespace {
@@ -152,7 +153,7 @@ TEST_CASE("create then open round-trips the recorded state", "[ledger]") {
   CHECK(ledger.verify_event_chain().has_value());
 
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
   CHECK(raw.text("SELECT value FROM meta WHERE key = 'format'") == "airlock-ledger");
 }
 
@@ -168,6 +169,8 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
   {
     RawDb raw(path);  // what a schema-1 file looks like
     REQUIRE(raw.exec("DROP TABLE version_meta") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -175,6 +178,8 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
   auto meta = (*ledger)->version_meta("llama", "1.0");
   REQUIRE(meta.has_value());
   CHECK(meta->sources == "null");  // installed before schema 2: nothing kept
+  CHECK((*ledger)->find_bundle("llama-1.0-bundle").value()->index_sha256.empty());  // and no index hash (schema 3)
+  CHECK((*ledger)->pending_rotations()->empty());
   CHECK(meta->activate == "null");
   REQUIRE((*ledger)->set_version_meta("llama", "1.0", {"[]", R"({"run":["true"]})"}).has_value());
   CHECK((*ledger)->version_meta("llama", "1.0")->activate == R"({"run":["true"]})");
@@ -184,7 +189,107 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
   CHECK_FALSE((*ledger)->set_version_meta("llama", "9.9", {"[]", "null"}).has_value());
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+}
+
+TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old versions keep no hash", "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir / "v2.db";
+  {
+    auto ledger = Ledger::create(path);
+    REQUIRE(ledger.has_value());
+    REQUIRE((*ledger)->record_version(make_version("llama", "1.0", 1), make_files()).has_value());
+    REQUIRE((*ledger)->set_version_meta("llama", "1.0", {R"([{"kind":"hf"}])", "null"}).has_value());
+  }
+  {
+    RawDb raw(path);  // what a schema-2 file looks like
+    REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
+  }
+  auto ledger = Ledger::open(path);
+  REQUIRE(ledger.has_value());
+  auto old = (*ledger)->find_bundle("llama-1.0-bundle");
+  REQUIRE(old.has_value());
+  REQUIRE(old->has_value());
+  CHECK((*old)->index_sha256.empty());  // recorded before schema 3: no hash
+  CHECK((*ledger)->files("llama", "1.0")->size() == 3);
+  CHECK((*ledger)->version_meta("llama", "1.0")->sources == R"([{"kind":"hf"}])");
+  CHECK((*ledger)->pending_rotations()->empty());
+
+  VersionRecord v2 = make_version("llama", "2.0", 2);
+  v2.index_sha256 = hash_of('d');
+  REQUIRE((*ledger)->record_version(v2, {}).has_value());
+  CHECK((*ledger)->find_bundle("llama-2.0-bundle").value()->index_sha256 == hash_of('d'));
+  VersionRecord bad = make_version("llama", "3.0", 3);
+  bad.index_sha256 = "ABC";
+  auto refused = (*ledger)->record_version(bad, {});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
+  ledger->reset();
+  RawDb raw(path);
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT count(*) FROM versions WHERE index_sha256 IS NULL") == "1");
+  // Opening a schema-3 file again changes nothing.
+  auto again = Ledger::open(path);
+  REQUIRE(again.has_value());
+  CHECK((*again)->find_bundle("llama-2.0-bundle").value()->index_sha256 == hash_of('d'));
+}
+
+TEST_CASE("a rotation is recorded pending once and settled once", "[ledger]") {
+  TempDir dir;
+  auto ledger = new_ledger(dir);
+  CHECK(ledger->trust_generation().value() == 0);
+  REQUIRE(ledger->append_event(1, "op", "install", "llama/1.0", "ok", "").has_value());
+  CHECK(ledger->trust_generation().value() == 0);  // not a trust change
+  REQUIRE(ledger->append_event(2, "op", "trust-add", "key/a", "ok", "").has_value());
+  CHECK(ledger->trust_generation().value() == 2);
+  REQUIRE(ledger->append_event(3, "op", "trust-rotate", "llama/1.0", "refused", "").has_value());
+  CHECK(ledger->trust_generation().value() == 2);  // only changes that happened count
+
+  RotationRecord r;
+  r.bundle_id = "b1";
+  r.index_sha256 = hash_of('e');
+  r.target = "llama/1.0";
+  r.change = R"({"add":[],"revoke":["0123456789abcdef"]})";
+  r.trust_generation = 2;
+  r.recorded_at = 100;
+  REQUIRE(ledger->record_rotation(r).has_value());
+  auto again = ledger->record_rotation(r);
+  REQUIRE_FALSE(again.has_value());
+  CHECK_THAT(again.error().message(), Catch::Contains("applies once"));
+  RotationRecord bad = r;
+  bad.bundle_id = "b2";
+  bad.change = "{";
+  CHECK_FALSE(ledger->record_rotation(bad).has_value());
+  bad.change = r.change;
+  bad.index_sha256 = "x";
+  CHECK_FALSE(ledger->record_rotation(bad).has_value());
+
+  auto pending = ledger->pending_rotations();
+  REQUIRE(pending.has_value());
+  REQUIRE(pending->size() == 1);
+  CHECK((*pending)[0].bundle_id == "b1");
+  CHECK((*pending)[0].index_sha256 == hash_of('e'));
+  CHECK((*pending)[0].change == r.change);
+  CHECK((*pending)[0].trust_generation == 2);
+  CHECK((*pending)[0].state == "pending");
+  CHECK_FALSE((*pending)[0].settled_at.has_value());
+
+  CHECK_FALSE(ledger->settle_rotation("b1", "pending", "", 5).has_value());
+  CHECK_FALSE(ledger->settle_rotation("nope", "applied", "", 5).has_value());
+  REQUIRE(ledger->settle_rotation("b1", "applied", "revoked x", 200).has_value());
+  auto twice = ledger->settle_rotation("b1", "superseded", "", 300);
+  REQUIRE_FALSE(twice.has_value());
+  CHECK_THAT(twice.error().message(), Catch::Contains("settled once"));
+  CHECK(ledger->pending_rotations()->empty());
+  auto found = ledger->find_rotation("b1");
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK((*found)->state == "applied");
+  CHECK((*found)->note == "revoked x");
+  CHECK((*found)->settled_at == std::optional<std::int64_t>(200));
+  CHECK_FALSE(ledger->find_rotation("b2")->has_value());
 }
 
 TEST_CASE("create refuses an existing file and leaves it alone", "[ledger]") {
@@ -267,13 +372,13 @@ TEST_CASE("open refuses files that are not ledgers", "[ledger]") {
     REQUIRE(Ledger::create(path).has_value());
     {
       RawDb raw(path);
-      REQUIRE(raw.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'") == SQLITE_OK);
+      REQUIRE(raw.exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'") == SQLITE_OK);
     }
     auto opened = Ledger::open(path);
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().code() == ErrorCode::kUnsupported);
     CHECK_THAT(opened.error().message(), Catch::Contains(path.string()));
-    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '3'"));
+    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '4'"));
   }
 
   SECTION("a directory") {
