@@ -178,6 +178,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
                              h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
     if (options.activate) {
       TRY(site.ledger().set_active(h.name, h.version));
+      TRY(target_conflicts(site, h.name));  // refused before anything in ROOT/hf, images, apt, wheels changes
       TRY(site.log("activate", target, "ok", active ? fmt::format("previous {}", *active) : "first version"));
     }
     return ok_status();

@@ -43,6 +43,7 @@ Status rollback(Site& site, Context& ctx, const std::string& name, const std::st
   TRY(mark_targets_dirty(site));
   TRY(site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().set_active(name, target));
+    TRY(target_conflicts(site, name));  // refused before anything in the install targets changes
     return site.log("rollback", name + "/" + target, "ok", fmt::format("from {}", active.value_or("none")));
   }));
   TRY(site.switch_current(name, target));

@@ -1,8 +1,9 @@
 #pragma once
-// The ledger's SQLite schema, version 2. Created once by Ledger::create();
+// The ledger's SQLite schema, version 3. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
-// format = 'airlock-ledger' and schema_version '1' or '2', and upgrades a
-// version-1 file in place (k_migrate_1_to_2, one transaction).
+// format = 'airlock-ledger' and schema_version '1', '2' or '3', and upgrades
+// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3, one
+// transaction).
 //
 // Tables:
 //   meta         key/value facts about the file itself (format, schema_version).
@@ -18,6 +19,12 @@
 //                JSON text: what the install targets (HF cache, OCI layout,
 //                apt, wheels) and activation are rebuilt from. Versions
 //                installed under schema 1 have no row.
+//   target_entries (v3) every entry Airlock created in the install targets
+//                (ROOT/hf, images, apt, wheels): target, path relative to
+//                ROOT/<target>, kind ('file': value = its SHA-256; 'link': a
+//                symlink, value = its text; 'ref': an HF ref file, value = its
+//                exact content). Rewritten by each targets rebuild; only these
+//                are ever removed there, and `check` re-verifies them.
 //   events       the append-only audit log, hash-chained (see ledger.cc for
 //                the hash encoding). Triggers make UPDATE and DELETE abort.
 //
@@ -26,7 +33,7 @@
 
 namespace airlock::installer::schema {
 
-inline constexpr int k_version = 2;
+inline constexpr int k_version = 3;
 inline constexpr const char* k_format = "airlock-ledger";
 
 // Constant DDL only: no values are ever spliced into SQL. A new ledger is
@@ -102,6 +109,17 @@ CREATE TABLE version_meta (
   PRIMARY KEY (deployment, version),
   FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
     ON DELETE CASCADE
+) STRICT;
+)sql";
+
+// Schema 2 -> 3: the target_entries table.
+inline constexpr const char* k_migrate_2_to_3 = R"sql(
+CREATE TABLE target_entries (
+  target TEXT NOT NULL CHECK (target IN ('hf', 'images', 'apt', 'wheels')),
+  path   TEXT NOT NULL CHECK (path <> '' AND substr(path, 1, 1) <> '/'),
+  kind   TEXT NOT NULL CHECK (kind IN ('file', 'link', 'ref')),
+  value  TEXT NOT NULL,
+  PRIMARY KEY (target, path)
 ) STRICT;
 )sql";
 
