@@ -185,6 +185,9 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   });
   if (!committed) {
     (void)fs::remove_tree(dest);
+    if (options.activate) {
+      (void)clear_targets_dirty(site);  // nothing changed: no rebuild (and no "interrupted" warning) next time
+    }
     return std::unexpected(committed.error());
   }
   crash_point("committed");

@@ -266,6 +266,8 @@ Status mark_targets_dirty(const Site& site) {
   return fs::write_file_atomic(dirty_marker(site), as_bytes("rebuild ROOT/hf, images, apt, wheels\n"), 0644);
 }
 
+Status clear_targets_dirty(const Site& site) { return remove_path(dirty_marker(site)); }
+
 bool targets_dirty(const Site& site) {
   std::error_code ec;
   return stdfs::exists(dirty_marker(site), ec);

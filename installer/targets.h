@@ -67,6 +67,8 @@ struct TargetsSummary {
 // Marks the targets stale (before a change of active version).
 Status mark_targets_dirty(const Site& site);
 bool targets_dirty(const Site& site);
+// Clears the mark again when the change it announced did not happen.
+Status clear_targets_dirty(const Site& site);
 
 // Rebuilds all four targets from the ledger, then clears the mark.
 Result<TargetsSummary> sync_targets(Site& site);

@@ -24,8 +24,11 @@ for p in "${E2E_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || tr
 E2E_PIDS=()
 R="$AIRLOCK_ROOT"
 tree() {  # every file's hash and every link's target under ROOT/hf, ROOT/wheels
-  (cd "$R" && find hf wheels -type f -print0 2>/dev/null | sort -z | xargs -0r sha256sum
-   find hf wheels -type l -printf '%p -> %l\n' 2>/dev/null | sort)
+  local d
+  for d in hf wheels; do
+    [ -d "$R/$d" ] || continue
+    (cd "$R" && find "$d" -type f -print0 | sort -z | xargs -0r sha256sum && find "$d" -type l -printf '%p -> %l\n' | sort)
+  done
 }
 
 # ---- the same HF repo, another commit
@@ -44,8 +47,8 @@ wheel_bundle() {  # NAME SEQ BYTES
   mkdir -p "w-$1" && printf '%s' "$3" > "w-$1/dup-1.0-py3-none-any.whl"
   printf '[deployment]\nname = "%s"\nversion = "1.0.0"\n\n[[files]]\nsource = "w-%s"\ndest = "serve"\n' "$1" "$1" > "w-$1.toml"
   bundle "w-$1.toml" "bw-$1" "$2"
-  "$FORGE" "bw-$1" --site-key "$R/keys" --sign "$T/pub.key" --path "0=wheels/dup-1.0-py3-none-any.whl" >/dev/null
   "$FORGE" "bw-$1" --site-key "$R/keys" --sign "$T/pub.key" --sources '[]' >/dev/null
+  "$FORGE" "bw-$1" --site-key "$R/keys" --sign "$T/pub.key" --path "0=wheels/dup-1.0-py3-none-any.whl" >/dev/null
 }
 wheel_bundle wa 1 "wheel A"
 wheel_bundle wb 1 "wheel B"

@@ -69,8 +69,7 @@ mkdir -p "$T/elsewhere"
 (cd "$T" && "$INSTALLER" --root root targets > "$T/targets.out") || fail "targets"
 grep -q "^hf      $R/hf: " targets.out || { cat targets.out; fail "targets does not print the absolute path of ROOT/hf"; }
 grep -q "root/hf" targets.out && ! grep -q "$R/hf" targets.out && fail "targets prints the root as given"
-for f in hf/models--other--repo hf/version.txt hf/.locks wheels/extra-1.0-py3-none-any.whl apt/notes.txt \
-         "images/blobs/sha256/$(printf 'f%.0s' {1..64})"; do
+for f in hf/models--other--repo hf/version.txt hf/.locks wheels/extra-1.0-py3-none-any.whl apt/notes.txt images/blobs; do
   grep -qF "left alone (not Airlock's): $R/$f" targets.out || { cat targets.out; fail "targets does not list $R/$f as left alone"; }
 done
 survives "targets"
