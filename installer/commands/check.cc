@@ -152,22 +152,39 @@ Status check(Site& site, const std::string& only) {
       }
     }
   }
+  std::vector<std::string> bad_targets;
+  std::size_t entries = 0;
   if (only.empty()) {
-    TRY(check_targets(site, buffer, bad, checked));
+    TRY(check_targets(site, buffer, bad_targets, entries));
   }
   std::string target = only.empty() ? "site" : only;
-  if (!bad.empty()) {
+  if (!bad.empty() || !bad_targets.empty()) {
     for (const std::string& b : bad) {
       fmt::print("MISMATCH {}\n", b);
     }
-    (void)site.log("check", target, "failed", fmt::format("{} of {} files do not match", bad.size(), checked));
-    return make_error(ErrorCode::kCorruption,
-                      "{} of {} installed files and install-target entries no longer match the ledger (run "
-                      "'airlock-installer targets' to rebuild the targets)",
-                      bad.size(), checked);
+    for (const std::string& b : bad_targets) {
+      fmt::print("MISMATCH {}\n", b);
+    }
+    std::vector<std::string> what;
+    if (!bad.empty()) {
+      what.push_back(fmt::format("{} of {} installed files no longer match the ledger", bad.size(), checked));
+    }
+    if (!bad_targets.empty()) {
+      what.push_back(fmt::format("{} problem(s) among {} install-target entries (ROOT/hf, images, apt, wheels; "
+                                 "'airlock-installer targets' rebuilds Airlock's own)",
+                                 bad_targets.size(), entries));
+    }
+    (void)site.log("check", target, "failed",
+                   fmt::format("{} of {} files, {} of {} target entries do not match", bad.size(), checked,
+                               bad_targets.size(), entries));
+    return make_error(ErrorCode::kCorruption, "{}", fmt::join(what, "; "));
   }
-  TRY(site.log("check", target, "ok", fmt::format("{} files match", checked)));
-  fmt::print("ok: {} installed files{} match the ledger\n", checked, only.empty() ? " and install-target entries" : "");
+  TRY(site.log("check", target, "ok", fmt::format("{} files, {} target entries match", checked, entries)));
+  if (only.empty()) {
+    fmt::print("ok: {} installed files and {} install-target entries match the ledger\n", checked, entries);
+  } else {
+    fmt::print("ok: {} installed files match the ledger\n", checked);
+  }
   return ok_status();
 }
 
