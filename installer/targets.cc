@@ -92,6 +92,9 @@ void list_foreign(const stdfs::path& dir, const std::string& rel, const std::set
       list_foreign(dir, name, wanted, ancestors, out);
       continue;
     }
+    if (stdfs::is_directory(st) && stdfs::is_empty(p, ec)) {
+      continue;  // an empty folder (refs/ of a repo with no active version) holds nothing to report
+    }
     out.push_back(p.string());
   }
 }

@@ -41,6 +41,25 @@ tree | diff -u tree.before - >&2 || fail "the second deployment changed what the
 "$INSTALLER" list --json -q | grep -q '"second"' && fail "the refused deployment was recorded"
 "$INSTALLER" check -q >/dev/null || fail "check after the refusal"
 
+# ---- a blob name claimed by other bytes: "aaliar" (listed before "first")
+# ships its own config.json as git blob <first's config.json blob> of a new
+# commit. The name is recomputed from the bytes: its model stays out.
+CONF_BLOB=$(basename "$(readlink "$R/hf/models--org--mini/snapshots/$C1/config.json")")
+[[ "$CONF_BLOB" =~ ^[0-9a-f]{40}$ ]] || fail "config.json's blob '$CONF_BLOB'"
+make_model m-liar 1M 9
+printf '{"liar": true}\n' > m-liar/config.json
+make_manifest liar.toml aaliar 1.0.0 m-liar
+bundle liar.toml bl 1
+LIAR_SHA=$(sha256sum m-liar/config.json | cut -d' ' -f1)
+FAKE=$(printf 'd%.0s' {1..40})
+"$FORGE" bl --site-key "$R/keys" --sign "$T/pub.key" --sources \
+  '[{"kind":"model","identity":{"repo":"org/mini","commit":"'"$FAKE"'","revision":"main"},"files":[{"path":"model/config.json","sha256":"'"$LIAR_SHA"'","extra":{"lfs":false,"blob":"'"$CONF_BLOB"'"}}]}]' >/dev/null
+"$INSTALLER" install bl --no-activate -q >/dev/null || fail "install aaliar --no-activate"
+"$INSTALLER" targets > liar.out 2>&1 || { cat liar.out; fail "targets"; }
+grep -q "aaliar/1.0.0: model/config.json is not git blob $CONF_BLOB" liar.out || { cat liar.out; ls -R "$R/hf" >&2; fail "no note on the lying blob name"; }
+tree | diff -u tree.before - >&2 || fail "aaliar changed what first loads"
+[ ! -e "$R/hf/models--org--mini/snapshots/$FAKE" ] || fail "aaliar's snapshot was linked"
+
 # ---- the same wheel file name, other bytes (signed bundles whose file is
 # renamed into wheels/ by the test forger, as a buggy or hostile publisher could)
 wheel_bundle() {  # NAME SEQ BYTES
