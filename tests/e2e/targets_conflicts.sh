@@ -79,6 +79,78 @@ expect_fail 1 "wb cannot be activated.*$R/wheels/dup-1.0-py3-none-any.whl: wa/1.
 tree | diff -u tree.before - >&2 || fail "wb changed what wa loads"
 [ "$(cat "$R/wheels/dup-1.0-py3-none-any.whl")" = "wheel A" ] || fail "wb's wheel replaced wa's"
 
+# ---- the same image ref and .deb name, other bytes; an OCI blob under a
+# name that is not its hash. Signed bundles whose files the forger renames
+# into images/ and debs/ (files 0.bin, 1.bin, ... keep their index).
+forged_files() {  # NAME SOURCES_JSON DEST... (contents in f-NAME/0.bin, 1.bin, ...)
+  local name=$1 sources=$2 i=0 dest; shift 2
+  printf '[deployment]\nname = "%s"\nversion = "1.0.0"\n\n[[files]]\nsource = "f-%s"\ndest = "serve"\n' "$name" "$name" > "f-$name.toml"
+  bundle "f-$name.toml" "bf-$name" 1
+  "$FORGE" "bf-$name" --site-key "$R/keys" --sign "$T/pub.key" --sources '[]' >/dev/null
+  for dest in "$@"; do
+    "$FORGE" "bf-$name" --site-key "$R/keys" --sign "$T/pub.key" --path "$i=$dest" >/dev/null
+    i=$((i + 1))
+  done
+  [ "$sources" = "[]" ] || "$FORGE" "bf-$name" --site-key "$R/keys" --sign "$T/pub.key" --sources "$sources" >/dev/null
+}
+image_files() {  # NAME LAYER_TEXT REF [BLOB NAME OF THE LAYER]: f-NAME/*.bin and the dests in dests-NAME
+  python3 - "$@" <<'PY'
+import hashlib, json, os, sys
+name, layer_text, ref = sys.argv[1:4]
+d = "f-" + name
+os.makedirs(d, exist_ok=True)
+h = lambda b: hashlib.sha256(b).hexdigest()
+layer = layer_text.encode()
+config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + h(config), "size": len(config)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + h(layer), "size": len(layer)}]}).encode()
+index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": "sha256:" + h(manifest), "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": ref}}]}).encode()
+layer_name = sys.argv[4] if len(sys.argv) > 4 else h(layer)
+files = [(index, "images/index.json"), (manifest, "images/blobs/sha256/" + h(manifest)),
+         (config, "images/blobs/sha256/" + h(config)), (layer, "images/blobs/sha256/" + layer_name)]
+for i, (data, dest) in enumerate(files):
+    open(f"{d}/{i}.bin", "wb").write(data)
+open("dests-" + name, "w").write("\n".join(dest for _, dest in files) + "\n")
+print(h(layer))
+PY
+}
+LAYER_A=$(image_files ia "layer A" reg.example/app:v1)
+mapfile -t D < dests-ia; forged_files ia '[]' "${D[@]}"
+image_files ib "layer B" reg.example/app:v1 >/dev/null
+mapfile -t D < dests-ib; forged_files ib '[]' "${D[@]}"
+image_files ic "layer C" reg.example/other:v1 "$LAYER_A" >/dev/null
+mapfile -t D < dests-ic; forged_files ic '[]' "${D[@]}"
+"$INSTALLER" install bf-ia -q >/dev/null || fail "install ia"
+skopeo_free_digest() { python3 -c 'import json,sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == sys.argv[2]][0])' "$R/images/index.json" "$1"; }
+IA_DIGEST=$(skopeo_free_digest reg.example/app:v1)
+images_tree() { (cd "$R/images" && find . -type f -print0 | sort -z | xargs -0r sha256sum); }
+images_tree > images.before
+expect_fail 1 "ib cannot be activated.*$R/images/index.json \(image reg.example/app:v1\): ia/1.0.0 and ib/1.0.0 ship different bytes" \
+  "$INSTALLER" install bf-ib
+images_tree | diff -u images.before - >&2 || fail "ib changed ROOT/images"
+"$INSTALLER" install bf-ic -q > ic.out 2>&1 || { cat ic.out; fail "install ic"; }
+"$INSTALLER" targets > ic.out 2>&1 || { cat ic.out; fail "targets after ic"; }
+grep -q "ic/1.0.0: images/blobs/sha256/$LAYER_A has signed SHA-256 [0-9a-f]*, not the hash its name says" ic.out || { cat ic.out; fail "no note on ic's misnamed blob"; }
+images_tree | diff -u images.before - >&2 || fail "ic's misnamed blob changed ROOT/images"
+[ "$(cat "$R/images/blobs/sha256/$LAYER_A")" = "layer A" ] || fail "ia's layer holds other bytes"
+[ "$(skopeo_free_digest reg.example/app:v1)" = "$IA_DIGEST" ] || fail "reg.example/app:v1 moved"
+
+deb_sources() {  # NAME SHA256
+  printf '[{"kind":"deb","identity":{},"files":[{"path":"debs/tool_1.0_all.deb","sha256":"%s","extra":{"control":"Package: tool\\nVersion: 1.0\\nArchitecture: all\\nDescription: %s\\n","architecture":"all"}}]}]' "$2" "$1"
+}
+for n in da db; do
+  mkdir -p "f-$n" && printf 'deb of %s' "$n" > "f-$n/0.bin"
+  forged_files "$n" "$(deb_sources "$n" "$(sha256sum "f-$n/0.bin" | cut -d' ' -f1)")" debs/tool_1.0_all.deb
+done
+"$INSTALLER" install bf-da -q >/dev/null || fail "install da"
+[ "$(cat "$R/apt/tool_1.0_all.deb")" = "deb of da" ] || fail "da's .deb is not in ROOT/apt"
+cp "$R/apt/Packages" packages.before
+expect_fail 1 "db cannot be activated.*$R/apt/tool_1.0_all.deb: da/1.0.0 and db/1.0.0 ship different bytes" "$INSTALLER" install bf-db
+[ "$(cat "$R/apt/tool_1.0_all.deb")" = "deb of da" ] || fail "db's .deb replaced da's"
+cmp "$R/apt/Packages" packages.before || fail "db changed Packages"
+
 # ---- check re-hashes the targets
 BLOBS="$R/hf/models--org--mini/blobs"
 CONFIG=$(readlink -f "$R/hf/models--org--mini/snapshots/$C1/config.json")
