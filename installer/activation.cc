@@ -152,6 +152,14 @@ Status rebuild_targets(Site& site, const std::function<void(const std::string&)>
   for (const std::string& note : sum.notes) {
     say("note: " + note);
   }
+  for (const std::string& c : sum.conflicts) {
+    say("conflict: " + c);
+  }
+  if (!sum.left_alone.empty()) {
+    say(fmt::format("note: {} path(s) in the install targets are not Airlock's and were left alone "
+                    "('airlock-installer targets' lists them)",
+                    sum.left_alone.size()));
+  }
   return ok_status();
 }
 

@@ -172,12 +172,16 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
                              h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
     if (options.activate) {
       TRY(site.ledger().set_active(h.name, h.version));
+      TRY(target_conflicts(site, h.name));  // refused before anything in ROOT/hf, images, apt, wheels changes
       TRY(site.log("activate", target, "ok", active ? fmt::format("previous {}", *active) : "first version"));
     }
     return ok_status();
   });
   if (!committed) {
     (void)fs::remove_tree(dest);
+    if (options.activate) {
+      (void)clear_targets_dirty(site);  // nothing changed: no rebuild (and no "interrupted" warning) next time
+    }
     return std::unexpected(committed.error());
   }
   crash_point("committed");

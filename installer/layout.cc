@@ -93,22 +93,4 @@ Status write_text(const stdfs::path& path, std::string_view text) {
   return fs::write_file_atomic(path, as_bytes(text), 0644);
 }
 
-Status prune_dir(const stdfs::path& dir, const std::set<std::string>& keep) {
-  std::error_code ec;
-  if (!stdfs::is_directory(dir, ec)) {
-    return ok_status();
-  }
-  std::vector<stdfs::path> doomed;
-  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!keep.contains(name) && !(name.starts_with(".") && !name.starts_with(".tmp-"))) {
-      doomed.push_back(e.path());
-    }
-  }
-  for (const stdfs::path& p : doomed) {
-    TRY(remove_path(p));
-  }
-  return ok_status();
-}
-
 }  // namespace airlock::installer::layout

@@ -20,8 +20,7 @@ Status remove_path(const std::filesystem::path& p);
 Status link_file(const std::filesystem::path& src, const std::filesystem::path& dst);
 // Atomic write, skipped when the file already holds exactly `text`.
 Status write_text(const std::filesystem::path& path, std::string_view text);
-// Removes every entry of dir whose name is not in keep (and not a dot-file
-// of huggingface_hub's own, like .no_exist or .locks).
-Status prune_dir(const std::filesystem::path& dir, const std::set<std::string>& keep);
+// (No "remove everything else" helper: the install targets remove only the
+// entries the ledger records as Airlock's; see targets.h.)
 
 }  // namespace airlock::installer::layout

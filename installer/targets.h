@@ -20,6 +20,26 @@
 // versions or deployments is stored once. Everything is rebuilt from the
 // ledger (the payload `sources` kept per version) and is idempotent: a crash
 // part way leaves ROOT/targets.dirty, and the next command rebuilds.
+//
+// Ownership: the ledger records every entry Airlock created there
+// (target_entries); a rebuild removes only recorded entries that are no
+// longer wanted. Anything else (another models--* repo, .locks, notes, a
+// foreign wheel) is left alone and listed in TargetsSummary::left_alone.
+//
+// Names are content: an HF blob is linked only from a file whose signed
+// SHA-256 matches its name (LFS: the name is that SHA-256; otherwise the name
+// is the git blob SHA-1 of the installed bytes, recomputed once per signed
+// SHA-256), an OCI blob only from a file whose signed SHA-256 is its name.
+// A version that fails this is left out of that target, with a note. Two
+// versions claiming one name (a .deb, a wheel, an image ref, refs/main or a
+// snapshot of one repo and commit) with different bytes is a conflict: the
+// bytes already linked (recorded) stay, else the first installed; the other
+// is not linked and the conflict is reported by name (TargetsSummary::
+// conflicts). target_conflicts() finds them before an activation.
+//
+// HF refs: refs/main follows the active version of each repo; a version
+// pinned to another revision (a tag or branch) keeps refs/<revision> while
+// its snapshot is installed, active or not (the active version's wins).
 
 #include <functional>
 #include <string>
@@ -37,12 +57,18 @@ struct TargetsSummary {
   std::size_t debs = 0;
   bool apt_signed = false;
   std::size_t wheels = 0;
-  std::vector<std::string> notes;  // things left out, and why
+  std::vector<std::string> notes;      // things left out, and why
+  std::vector<std::string> conflicts;  // a name two deployments ship with different bytes: who kept it
+  // Per conflict, the deployments: (whose bytes stay, whose are not linked).
+  std::vector<std::pair<std::string, std::string>> conflict_parties;
+  std::vector<std::string> left_alone; // absolute paths under the targets that Airlock did not create
 };
 
 // Marks the targets stale (before a change of active version).
 Status mark_targets_dirty(const Site& site);
 bool targets_dirty(const Site& site);
+// Clears the mark again when the change it announced did not happen.
+Status clear_targets_dirty(const Site& site);
 
 // Rebuilds all four targets from the ledger, then clears the mark. A
 // version whose recorded names or sources no target can be built from is
@@ -54,11 +80,22 @@ Result<TargetsSummary> sync_targets(Site& site);
 // later command retries (Site::recover). This says so, with the cause.
 std::string targets_retry_text(const Error& error);
 
+// The conflicts (see above) that deployment `name`, as the ledger now
+// records it, would lose: kInvalidArgument naming the entry and both
+// deployments, nothing changed on disk. Called inside the transaction that
+// activates a version, so a conflicting newcomer is refused before anything
+// changes.
+Status target_conflicts(Site& site, const std::string& name);
+
 // install --load RUNTIME: hands NAME/VERSION's images to podman or docker
 // as a docker-archive tar (`RUNTIME load -i`), written in staging and
 // removed afterwards. kNotFound when the runtime is not installed.
 Status load_images(Site& site, const std::string& name, const std::string& version, const std::string& runtime,
                    const std::function<void(const std::string&)>& say);
+
+// The git blob id of a file: SHA-1 over "blob <size>\0" and its bytes (the
+// name huggingface_hub gives a non-LFS file's blob).
+Result<std::string> git_blob_sha1(const std::filesystem::path& path);
 
 // The synthetic Hugging Face identity of a model shipped from a local
 // directory: repo "airlock/NAME", commit = the first 40 hex digits of a

@@ -136,22 +136,22 @@ Result<bool> sign_release(const Site& site, const stdfs::path& dir) {
 
 }  // namespace
 
-Status sync_apt(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
+Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
   struct Deb {
     stdfs::path src;
     std::string stanza;
     std::string sha256;
+    std::string arch;
   };
-  std::map<std::string, Deb> debs;  // by file name
-  std::set<std::string> archs;
+  std::map<std::string, std::vector<std::pair<Claim, Deb>>> claims;  // by file name
   for (const Installed& v : installed) {
     if (!v.active) {
       continue;
     }
     std::map<std::string, const format::SourceFile*> shipped;  // pointers into v.sources, which outlives the map
-    for (const format::Source& s : v.sources) {
-      if (s.kind == "deb") {
-        for (const format::SourceFile& f : s.files) {
+    for (const format::Source& src : v.sources) {
+      if (src.kind == "deb") {
+        for (const format::SourceFile& f : src.files) {
           shipped[f.path] = &f;
         }
       }
@@ -168,34 +168,46 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
         continue;
       }
       const std::string file = f.path.substr(5);
-      if (auto have = debs.find(file); have != debs.end()) {
-        if (have->second.sha256 != f.sha256) {
-          sum.notes.push_back(fmt::format("ROOT/apt: {} differs between active deployments; the first is kept", file));
-        }
-        continue;
-      }
-      debs[file] = Deb{v.dir / f.path, rewrite_stanza(sf->control, file, f.size, f.sha256), f.sha256};
-      archs.insert(sf->architecture.empty() ? "all" : sf->architecture);
+      claims[file].push_back({Claim{f.sha256, v.name + "/" + v.version},
+                              Deb{v.dir / f.path, rewrite_stanza(sf->control, file, f.size, f.sha256), f.sha256,
+                                  sf->architecture.empty() ? "all" : sf->architecture}});
     }
-    if (unlisted > 0) {
+    if (unlisted > 0 && apply) {
       sum.notes.push_back(fmt::format("{}/{}: {} .deb files carry no control data (bundle made before issue 5, or "
                                       "installed before ledger schema 2); re-install its bundle to list them in "
                                       "ROOT/apt",
                                       v.name, v.version, unlisted));
     }
   }
-  const stdfs::path dir = site.root() / "apt";
-  if (debs.empty()) {
-    return remove_path(dir);
+  Entries entries(site, "apt");
+  TRY(entries.load());
+  const stdfs::path dir = entries.dir();
+  std::map<std::string, Deb> debs;  // by file name
+  std::set<std::string> archs;
+  for (const auto& [file, cs] : claims) {
+    std::vector<Claim> plain;
+    for (const auto& c : cs) {
+      plain.push_back(c.first);
+    }
+    const std::size_t win = pick_claim(plain, entries.recorded(file), (dir / file).string(), sum);
+    debs[file] = cs[win].second;
+    archs.insert(cs[win].second.arch);
   }
-  TRY(make_dirs(dir));
+  if (!apply) {
+    return ok_status();
+  }
+  if (debs.empty()) {
+    TRY(entries.begin());
+    TRY(entries.finish(sum));
+    return ok_status();
+  }
   std::string packages;
   for (const auto& [file, d] : debs) {
-    TRY(link_file(d.src, dir / file));
     if (!packages.empty()) {
       packages += "\n";
     }
     packages += d.stanza;
+    entries.want(file, "file", d.sha256);
   }
   ASSIGN_OR_RETURN(std::string packages_gz, gzip_bytes(packages, "Packages"));
   std::string release = fmt::format(
@@ -203,6 +215,17 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
       "Description: the .debs of the active Airlock deployments\nSHA256:\n {} {} Packages\n {} {} Packages.gz\n",
       rfc2822_now(), fmt::join(archs, " "), crypto::sha256_hex(as_bytes(packages)), packages.size(),
       crypto::sha256_hex(as_bytes(packages_gz)), packages_gz.size());
+  entries.want("Packages", "file", crypto::sha256_hex(as_bytes(packages)));
+  entries.want("Packages.gz", "file", crypto::sha256_hex(as_bytes(packages_gz)));
+  entries.want("Release", "file", crypto::sha256_hex(as_bytes(release)));
+  // Signatures are recorded before gpg writes them (their hash after).
+  entries.want("InRelease", "file", "");
+  entries.want("Release.gpg", "file", "");
+  TRY(entries.begin());
+  TRY(make_dirs(dir));
+  for (const auto& [file, d] : debs) {
+    TRY(link_file(d.src, dir / file));
+  }
   TRY(write_text(dir / "Packages", packages));
   TRY(fs::write_file_atomic(dir / "Packages.gz", as_bytes(packages_gz), 0644));
   TRY(fs::write_file_atomic(dir / "Release", as_bytes(release), 0644));
@@ -216,11 +239,15 @@ Status sync_apt(const Site& site, const std::vector<Installed>& installed, Targe
     sum.notes.push_back(fmt::format("ROOT/apt is unsigned: {}", signed_ok.error().message()));
   }
   sum.apt_signed = signed_ok.value_or(false);
-  std::set<std::string> keep = {"Packages", "Packages.gz", "Release", "InRelease", "Release.gpg"};
-  for (const auto& [file, d] : debs) {
-    keep.insert(file);
+  for (const char* sig : {"InRelease", "Release.gpg"}) {
+    auto bytes = fs::read_text_file(dir / sig, k_max_index_bytes);
+    if (sum.apt_signed && bytes) {
+      entries.want(sig, "file", crypto::sha256_hex(as_bytes(*bytes)));
+    } else {
+      entries.drop(sig);  // unsigned: no signature is Airlock's (finish removes a recorded one)
+    }
   }
-  TRY(prune_dir(dir, keep));
+  TRY(entries.finish(sum));
   sum.debs = debs.size();
   return fs::fsync_dir(dir);
 }

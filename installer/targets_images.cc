@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/base/text.h"
+#include "core/crypto/sha256.h"
 #include "core/format/names.h"
 #include "core/fs/file.h"
 #include "installer/layout.h"
@@ -206,23 +207,61 @@ Status write_docker_archive(const stdfs::path& tar, const json& entries, const s
 }
 }  // namespace
 
-Status sync_images(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum) {
+Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
+  Entries entries(site, "images");
+  TRY(entries.load());
+  const stdfs::path dir = entries.dir();
+  // The ref -> digest mapping already linked, from the index Airlock wrote.
+  std::map<std::string, std::string> linked;
+  if (const TargetEntry* rec = entries.recorded("index.json")) {
+    auto text = fs::read_text_file(dir / "index.json", k_max_index_bytes);
+    if (text && crypto::sha256_hex(as_bytes(*text)) == rec->value) {
+      json old = json::parse(*text, nullptr, false);
+      if (old.is_object() && old.contains("manifests") && old["manifests"].is_array()) {
+        for (const json& d : old["manifests"]) {
+          if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string()) {
+            continue;
+          }
+          std::string key = d["digest"].get<std::string>();
+          if (d.contains("annotations") && d["annotations"].is_object() &&
+              d["annotations"].contains("org.opencontainers.image.ref.name") &&
+              d["annotations"]["org.opencontainers.image.ref.name"].is_string()) {
+            key = d["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+          }
+          linked[key] = d["digest"].get<std::string>();
+        }
+      }
+    }
+  }
   std::map<std::string, stdfs::path> blobs;
-  json manifests = json::array();
-  std::set<std::string> seen;  // ref name (or digest) already listed
+  std::vector<std::string> order;                                       // image keys, first seen first
+  std::map<std::string, std::vector<std::pair<Claim, json>>> claims;    // key -> (digest, by), descriptor
   for (const Installed& v : installed) {
     if (!v.active) {
       continue;
     }
-    std::map<std::string, stdfs::path> own;  // this version's blobs
+    const std::string by = v.name + "/" + v.version;
     bool has_images = false;
+    std::map<std::string, stdfs::path> mine;
+    std::string misnamed;
     for (const FileRecord& f : v.files) {
-      if (f.path.starts_with("images/blobs/sha256/") && text::is_lower_hex(std::string_view(f.path).substr(20), 64)) {
-        own.emplace(f.path.substr(20), v.dir / f.path);
+      if (f.path.starts_with("images/blobs/sha256/")) {
+        const std::string hex = f.path.substr(20);
+        if (hex != f.sha256) {
+          misnamed = fmt::format("{} has signed SHA-256 {}", f.path, f.sha256);
+        }
+        mine.emplace(hex, v.dir / f.path);
       }
       has_images = has_images || f.path == "images/index.json";
     }
     if (!has_images) {
+      continue;
+    }
+    if (!misnamed.empty()) {
+      // A blob's name is its content: a file under another name would let
+      // this version change what another's image loads.
+      sum.notes.push_back(fmt::format("{}: {}, not the hash its name says; its images are not in ROOT/images", by,
+                                      misnamed));
       continue;
     }
     // One version's unusable image index is left out with a note; the
@@ -233,7 +272,7 @@ Status sync_images(const Site& site, const std::vector<Installed>& installed, Ta
     Status usable = content ? check_descriptors(index, index_path.string()) : Status(std::unexpected(content.error()));
     if (usable) {
       for (const json& d : index["manifests"]) {
-        if (!own.contains(d["digest"].get<std::string>().substr(7))) {
+        if (!mine.contains(d["digest"].get<std::string>().substr(7))) {
           usable = make_error(ErrorCode::kCorruption, "{}: image {} names a blob that was not installed",
                               index_path.string(), d["digest"].get<std::string>());
           break;
@@ -241,52 +280,78 @@ Status sync_images(const Site& site, const std::vector<Installed>& installed, Ta
       }
     }
     if (usable) {
-      if (auto entries = docker_archive_entries(index["manifests"], own); !entries) {
-        usable = std::unexpected(entries.error());
+      if (auto archive = docker_archive_entries(index["manifests"], mine); !archive) {
+        usable = std::unexpected(archive.error());
       }
     }
     if (!usable) {
-      sum.notes.push_back(fmt::format("{}/{}: its images are left out of ROOT/images: {}", v.name, v.version,
-                                      usable.error().message()));
+      sum.notes.push_back(fmt::format("{}: its images are left out of ROOT/images: {}", by, usable.error().message()));
       continue;
     }
-    blobs.insert(own.begin(), own.end());
-    for (const json& d : index["manifests"]) {
-      std::string key = d["digest"].get<std::string>();
+    for (const json& d : index["manifests"]) {  // checked by check_descriptors
+      const std::string digest = d["digest"].get<std::string>();
+      std::string key = digest;
       if (d.contains("annotations") && d["annotations"].contains(k_ref_name)) {
         key = d["annotations"][k_ref_name].get<std::string>();
       }
-      if (seen.insert(key).second) {
-        manifests.push_back(d);
-      } else {
-        sum.notes.push_back(fmt::format("ROOT/images: {} is shipped by more than one active deployment; the first "
-                                        "listed wins",
-                                        key));
+      if (!claims.contains(key)) {
+        order.push_back(key);
       }
+      claims[key].push_back({Claim{digest, by}, d});
     }
+    blobs.insert(mine.begin(), mine.end());
   }
-  const stdfs::path dir = site.root() / "images";
-  if (manifests.empty()) {
-    return remove_path(dir);
+  json manifests = json::array();
+  for (const std::string& key : order) {
+    const auto& cs = claims.at(key);
+    std::vector<Claim> plain;
+    for (const auto& c : cs) {
+      plain.push_back(c.first);
+    }
+    TargetEntry rec;
+    const TargetEntry* recp = nullptr;
+    if (auto it = linked.find(key); it != linked.end()) {
+      rec.value = it->second;
+      recp = &rec;
+    }
+    const std::size_t win = pick_claim(plain, recp, fmt::format("{} (image {})", (dir / "index.json").string(), key),
+                                       sum);
+    manifests.push_back(cs[win].second);
   }
-  TRY(make_dirs(dir / "blobs" / "sha256"));
-  for (const auto& [hex, src] : blobs) {
-    TRY(link_file(src, dir / "blobs" / "sha256" / hex));
+  if (!apply) {
+    return ok_status();
   }
-  // docker-archive's manifest.json beside the OCI layout: docker load and
-  // podman load read it; skopeo reads either.
-  ASSIGN_OR_RETURN(json archive, docker_archive_entries(manifests, blobs));
-  json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
-  TRY(write_text(dir / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
-  TRY(write_text(dir / "index.json", index.dump()));
-  TRY(write_text(dir / "manifest.json", archive.dump()));
-  std::set<std::string> keep;
-  for (const auto& [hex, src] : blobs) {
-    keep.insert(hex);
+  std::string layout, index_text, archive_text;
+  if (!manifests.empty()) {
+    // docker-archive's manifest.json beside the OCI layout: docker load and
+    // podman load read it; skopeo reads either.
+    ASSIGN_OR_RETURN(json archive, docker_archive_entries(manifests, blobs));
+    json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
+    layout = R"({"imageLayoutVersion":"1.0.0"})";
+    index_text = index.dump();
+    archive_text = archive.dump();
+    for (const auto& [hex, src] : blobs) {
+      entries.want("blobs/sha256/" + hex, "file", hex);
+    }
+    entries.want("oci-layout", "file", crypto::sha256_hex(as_bytes(layout)));
+    entries.want("index.json", "file", crypto::sha256_hex(as_bytes(index_text)));
+    entries.want("manifest.json", "file", crypto::sha256_hex(as_bytes(archive_text)));
   }
-  TRY(prune_dir(dir / "blobs" / "sha256", keep));
-  TRY(prune_dir(dir, {"oci-layout", "index.json", "manifest.json", "blobs"}));
+  TRY(entries.begin());
+  if (!manifests.empty()) {
+    TRY(make_dirs(dir / "blobs" / "sha256"));
+    for (const auto& [hex, src] : blobs) {
+      TRY(link_file(src, dir / "blobs" / "sha256" / hex));
+    }
+    TRY(write_text(dir / "oci-layout", layout));
+    TRY(write_text(dir / "index.json", index_text));
+    TRY(write_text(dir / "manifest.json", archive_text));
+  }
+  TRY(entries.finish(sum));
   sum.images = manifests.size();
+  if (manifests.empty()) {
+    return ok_status();
+  }
   return fs::fsync_dir(dir);
 }
 

@@ -3,6 +3,7 @@
 // targets_images.cc, targets_apt.cc); not used elsewhere.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,7 @@ struct Installed {
   std::string name;
   std::string version;
   bool active = false;
+  std::int64_t installed_at = 0;
   stdfs::path dir;
   std::vector<format::Source> sources;  // decoded from the ledger (empty before schema 2 / issue 5)
   std::vector<FileRecord> files;
@@ -32,11 +34,56 @@ struct Installed {
 
 using format::find_source;
 
+// What Airlock created in one target (ROOT/<target>) as the ledger records
+// it (schema 3), and the set one rebuild wants. A rebuild:
+//   1. adds every entry it wants (want()), then begin(): the ledger records
+//      old + wanted, so a crash part way leaves nothing unrecorded;
+//   2. creates/updates the wanted entries (only names it wants: an entry of
+//      the same name is Airlock's by definition, being named by its hash or
+//      being one of Airlock's generated files);
+//   3. finish(): removes the recorded entries no longer wanted (and the
+//      directories that leaves empty), records the wanted set, and lists
+//      everything else under ROOT/<target> as left alone.
+// Nothing that was never recorded is ever removed.
+class Entries {
+ public:
+  Entries(Site& site, std::string target);
+  Status load();
+  const stdfs::path& dir() const { return m_dir; }
+  // The recorded entry at path, or null.
+  const TargetEntry* recorded(const std::string& path) const;
+  void want(const std::string& path, const std::string& kind, const std::string& value);
+  void drop(const std::string& path) { m_wanted.erase(path); }
+  Status begin();
+  Status finish(TargetsSummary& sum);
+
+ private:
+  Site& m_site;
+  std::string m_target;
+  stdfs::path m_dir;
+  std::map<std::string, TargetEntry> m_recorded;
+  std::map<std::string, TargetEntry> m_wanted;
+};
+
+// Two claims on one name (a blob, a ref, a .deb, a wheel, an image ref):
+// who keeps it. The recorded (already linked) value wins, else the first
+// claim (install order); every other claim with different bytes loses, is
+// not linked, and is reported by name.
+struct Claim {
+  std::string value;
+  std::string by;  // "NAME/VERSION"
+};
+// Index of the winning claim; a note per losing claim (where = "ROOT/wheels/x.whl").
+std::size_t pick_claim(const std::vector<Claim>& claims, const TargetEntry* recorded, const std::string& where,
+                       TargetsSummary& sum);
+
+// Each builder, with apply = false, only works out what it would link and
+// the conflicts (target_conflicts), touching nothing.
 // ROOT/hf: a snapshot per installed version, refs from the active ones.
-Status sync_hf(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum);
+Status sync_hf(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
 // ROOT/images, ROOT/apt, ROOT/wheels: what the active versions ship.
-Status sync_images(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum);
-Status sync_apt(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum);
-Status sync_wheels(const Site& site, const std::vector<Installed>& installed, TargetsSummary& sum);
+Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
+Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
+Status sync_wheels(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
 
 }  // namespace airlock::installer::targets_internal

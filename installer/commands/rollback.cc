@@ -41,10 +41,15 @@ Status rollback(Site& site, Context& ctx, const std::string& name, const std::st
     return make_error(ErrorCode::kInvalidArgument, "{} {} is already the active version", name, target);
   }
   TRY(mark_targets_dirty(site));
-  TRY(site.ledger().with_transaction([&]() -> Status {
+  Status switched = site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().set_active(name, target));
+    TRY(target_conflicts(site, name));  // refused before anything in the install targets changes
     return site.log("rollback", name + "/" + target, "ok", fmt::format("from {}", active.value_or("none")));
-  }));
+  });
+  if (!switched) {
+    (void)clear_targets_dirty(site);  // nothing changed
+    return switched;
+  }
   TRY(site.switch_current(name, target));
   fmt::print("{}: active version is now {} (was {})\n", name, target, active.value_or("none"));
   if (no_run) {

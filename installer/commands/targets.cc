@@ -10,13 +10,15 @@ namespace {
 
 Status show_targets(Site& site, bool json) {
   ASSIGN_OR_RETURN(TargetsSummary sum, sync_targets(site));
-  const std::string root = site.root().string();
+  const std::string root = stdfs::absolute(site.root()).lexically_normal().string();  // pasteable from anywhere
   if (json) {
     nlohmann::json j = {{"hf", {{"path", root + "/hf"}, {"models", sum.models}, {"snapshots", sum.snapshots}}},
                         {"images", {{"path", root + "/images"}, {"images", sum.images}}},
                         {"apt", {{"path", root + "/apt"}, {"packages", sum.debs}, {"signed", sum.apt_signed}}},
                         {"wheels", {{"path", root + "/wheels"}, {"files", sum.wheels}}},
-                        {"notes", sum.notes}};
+                        {"notes", sum.notes},
+                        {"conflicts", sum.conflicts},
+                        {"left_alone", sum.left_alone}};
     fmt::print("{}\n", j.dump(2));
     return ok_status();
   }
@@ -46,6 +48,12 @@ Status show_targets(Site& site, bool json) {
   }
   for (const std::string& n : sum.notes) {
     fmt::print("note: {}\n", n);
+  }
+  for (const std::string& c : sum.conflicts) {
+    fmt::print("conflict: {}\n", c);
+  }
+  for (const std::string& p : sum.left_alone) {
+    fmt::print("left alone (not Airlock's): {}\n", p);
   }
   return ok_status();
 }

@@ -304,6 +304,7 @@ Status upgrade_schema(sqlite3* db) {
       TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
     }
     TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
+    TRY(exec(db, schema::k_migrate_2_to_3_targets, "adding the target_entries table"));
     ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                                                 "writing the meta table"));
     update.text(1, std::to_string(schema::k_version));
@@ -481,6 +482,7 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
       TRY(exec(db, schema::k_create_sql, "creating the schema"));
       TRY(exec(db, schema::k_migrate_1_to_2, "creating the schema"));
       TRY(exec(db, schema::k_migrate_2_to_3_replay, "creating the schema"));
+      TRY(exec(db, schema::k_migrate_2_to_3_targets, "creating the schema"));
       ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                                                 "writing the meta table"));
       meta.text(1, "format").text(2, schema::k_format);
@@ -775,6 +777,43 @@ Result<VersionMeta> Ledger::version_meta(const std::string& deployment, const st
     out.activate = s.column_text(1);
   }
   return out;
+}
+
+Result<std::vector<TargetEntry>> Ledger::target_entries() {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT target, path, kind, value FROM target_entries "
+                                         "ORDER BY target, path",
+                                         "listing the install targets' entries"));
+  std::vector<TargetEntry> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(TargetEntry{s.column_text(0), s.column_text(1), s.column_text(2), s.column_text(3)});
+  }
+  return out;
+}
+
+Status Ledger::set_target_entries(const std::string& target, const std::vector<TargetEntry>& entries) {
+  return atomically(m_db, "recording the install targets' entries", [&]() -> Status {
+    ASSIGN_OR_RETURN(Stmt del, Stmt::prepare(m_db, "DELETE FROM target_entries WHERE target = ?1",
+                                             "replacing the install targets' entries"));
+    del.text(1, target);
+    TRY(del.run());
+    ASSIGN_OR_RETURN(Stmt insert, Stmt::prepare(m_db,
+                                                "INSERT INTO target_entries (target, path, kind, value) "
+                                                "VALUES (?1, ?2, ?3, ?4)",
+                                                "recording the install targets' entries"));
+    for (const TargetEntry& e : entries) {
+      if (e.target != target) {
+        return ledger_error(m_db, ErrorCode::kInvalidArgument, "target entry {}/{} is not in target {}", e.target,
+                            e.path, target);
+      }
+      insert.reset();
+      insert.text(1, e.target).text(2, e.path).text(3, e.kind).text(4, e.value);
+      TRY(insert.run());
+    }
+    return ok();
+  });
 }
 
 Status Ledger::mark_removed(const std::string& deployment, const std::string& version) {

@@ -67,6 +67,16 @@ struct VersionMeta {
   std::string activate = "null";
 };
 
+// One entry Airlock created in an install target (schema 3): what targets
+// may remove again and what `check` re-verifies.
+struct TargetEntry {
+  std::string target;  // "hf" | "images" | "apt" | "wheels"
+  std::string path;    // relative to ROOT/<target>, '/'-separated
+  std::string kind;    // "file" (value: SHA-256) | "link" (value: symlink text) | "ref" (value: content)
+  std::string value;
+  bool operator==(const TargetEntry&) const = default;
+};
+
 struct DeploymentRecord {
   std::string name;
   std::optional<std::string> active_version;
@@ -125,6 +135,11 @@ class Ledger {
   // Versions of one deployment, oldest install first (including removed ones).
   Result<std::vector<VersionRecord>> versions(const std::string& deployment);
   Result<std::vector<FileRecord>> files(const std::string& deployment, const std::string& version);
+  // Every recorded install-target entry, by target then path.
+  Result<std::vector<TargetEntry>> target_entries();
+  // Replaces the recorded entries of one target (kInvalidArgument, nothing
+  // changed, if an entry names another target or breaks the table's checks).
+  Status set_target_entries(const std::string& target, const std::vector<TargetEntry>& entries);
   Status mark_removed(const std::string& deployment, const std::string& version);
   // Deletes a version row and its files entirely (used when an install is undone).
   Status forget_version(const std::string& deployment, const std::string& version);

@@ -2,7 +2,8 @@
 // The ledger's SQLite schema, version 3. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
 // format = 'airlock-ledger' and schema_version '1', '2' or '3', and upgrades
-// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_*, one
+// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_replay and
+// k_migrate_2_to_3_targets, one
 // transaction).
 //
 // Tables:
@@ -30,6 +31,12 @@
 //                policy changed before it could be applied: reported, never
 //                applied). A rotation applies once; recover() settles pending
 //                rows.
+//   target_entries (v3) every entry Airlock created in the install targets
+//                (ROOT/hf, images, apt, wheels): target, path relative to
+//                ROOT/<target>, kind ('file': value = its SHA-256; 'link': a
+//                symlink, value = its text; 'ref': an HF ref file, value = its
+//                exact content). Rewritten by each targets rebuild; only these
+//                are ever removed there, and `check` re-verifies them.
 //   events       the append-only audit log, hash-chained (see ledger.cc for
 //                the hash encoding). Triggers make UPDATE and DELETE abort.
 //
@@ -135,6 +142,17 @@ CREATE TABLE rotations (
   recorded_at       INTEGER NOT NULL,
   settled_at        INTEGER,
   note              TEXT NOT NULL DEFAULT ''
+) STRICT;
+)sql";
+
+// Schema 2 -> 3: the target_entries table.
+inline constexpr const char* k_migrate_2_to_3_targets = R"sql(
+CREATE TABLE target_entries (
+  target TEXT NOT NULL CHECK (target IN ('hf', 'images', 'apt', 'wheels')),
+  path   TEXT NOT NULL CHECK (path <> '' AND substr(path, 1, 1) <> '/'),
+  kind   TEXT NOT NULL CHECK (kind IN ('file', 'link', 'ref')),
+  value  TEXT NOT NULL,
+  PRIMARY KEY (target, path)
 ) STRICT;
 )sql";
 

@@ -171,6 +171,7 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
     REQUIRE(raw.exec("DROP TABLE version_meta") == SQLITE_OK);
     REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -204,6 +205,7 @@ TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old v
   {
     RawDb raw(path);  // what a schema-2 file looks like
     REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
   }
@@ -290,6 +292,43 @@ TEST_CASE("a rotation is recorded pending once and settled once", "[ledger]") {
   CHECK((*found)->note == "revoked x");
   CHECK((*found)->settled_at == std::optional<std::int64_t>(200));
   CHECK_FALSE(ledger->find_rotation("b2")->has_value());
+}
+
+TEST_CASE("a schema-2 ledger is upgraded on open: versions and sources kept, no target entries yet", "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir / "v2.db";
+  {
+    auto ledger = Ledger::create(path);
+    REQUIRE(ledger.has_value());
+    REQUIRE((*ledger)->record_version(make_version("llama", "1.0", 1), {}).has_value());
+    REQUIRE((*ledger)->set_version_meta("llama", "1.0", {R"([{"kind":"wheels"}])", "null"}).has_value());
+  }
+  {
+    RawDb raw(path);  // what a schema-2 file looks like
+    REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
+  }
+  auto ledger = Ledger::open(path);
+  REQUIRE(ledger.has_value());
+  CHECK((*ledger)->version_meta("llama", "1.0")->sources == R"([{"kind":"wheels"}])");
+  CHECK((*ledger)->target_entries().value().empty());
+  const std::vector<airlock::installer::TargetEntry> hf = {{"hf", "models--a--b/blobs/" + std::string(64, 'a'), "file", std::string(64, 'a')},
+                                       {"hf", "models--a--b/refs/main", "ref", std::string(40, 'c')}};
+  REQUIRE((*ledger)->set_target_entries("hf", hf).has_value());
+  REQUIRE((*ledger)->set_target_entries("wheels", {{"wheels", "x.whl", "file", std::string(64, 'b')}}).has_value());
+  CHECK((*ledger)->target_entries().value().size() == 3);
+  // Replacing one target leaves the others; a bad row changes nothing.
+  REQUIRE((*ledger)->set_target_entries("hf", {hf[1]}).has_value());
+  CHECK((*ledger)->target_entries().value().size() == 2);
+  CHECK_FALSE((*ledger)->set_target_entries("hf", {hf[0], {"hf", "/abs", "file", "x"}}).has_value());
+  CHECK_FALSE((*ledger)->set_target_entries("hf", {{"wheels", "y.whl", "file", "x"}}).has_value());
+  CHECK_FALSE((*ledger)->set_target_entries("hf", {{"hf", "z", "socket", "x"}}).has_value());
+  CHECK((*ledger)->target_entries().value() == std::vector<airlock::installer::TargetEntry>{hf[1], {"wheels", "x.whl", "file", std::string(64, 'b')}});
+  ledger->reset();
+  RawDb raw(path);
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
 }
 
 TEST_CASE("create refuses an existing file and leaves it alone", "[ledger]") {
