@@ -36,9 +36,9 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
     // re-insert of those applies nothing either.)
     if (!existing->index_sha256.empty() && existing->index_sha256 != a.opened.index_sha256) {
       return make_error(ErrorCode::kReplayed,
-                        "{}: replay refused: bundle {} is installed here as {} {} from an index with SHA-256 {}, but this index "
-                        "hashes to {}: the same bundle id with different bytes (re-signed or altered) is refused; "
-                        "a change needs a new bundle with a higher sequence",
+                        "{}: replay refused: bundle {} is installed here as {} {} from an index with SHA-256 {}, "
+                        "but this index hashes to {}: the same bundle id with different bytes (re-signed or "
+                        "altered) is refused; a change needs a new bundle with a higher sequence",
                         index_name, h.bundle_id, existing->deployment, existing->version, existing->index_sha256,
                         a.opened.index_sha256);
     }
