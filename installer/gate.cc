@@ -36,9 +36,9 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
     // re-insert of those applies nothing either.)
     if (!existing->index_sha256.empty() && existing->index_sha256 != a.opened.index_sha256) {
       return make_error(ErrorCode::kReplayed,
-                        "{}: replay refused: bundle {} is installed here as {} {} from an index with SHA-256 {}, but this index "
-                        "hashes to {}: the same bundle id with different bytes (re-signed or altered) is refused; "
-                        "a change needs a new bundle with a higher sequence",
+                        "{}: replay refused: bundle {} is installed here as {} {} from an index with SHA-256 {}, "
+                        "but this index hashes to {}: the same bundle id with different bytes (re-signed or "
+                        "altered) is refused; a change needs a new bundle with a higher sequence",
                         index_name, h.bundle_id, existing->deployment, existing->version, existing->index_sha256,
                         a.opened.index_sha256);
     }
@@ -47,6 +47,19 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
   // An installed bundle's rotation was applied (or superseded) once and is
   // never applied again, so only a bundle still to install is checked for it.
   if (h.trust && !a.already_installed) {
+    // A rotation made before the operator last changed trust by hand was
+    // written against a policy that no longer holds: applying it would undo
+    // that change (re-trust a key removed as stolen, lower a threshold).
+    ASSIGN_OR_RETURN(std::optional<EventRecord> manual, site.ledger().last_manual_trust_change());
+    if (manual && h.created < manual->time) {
+      return make_error(ErrorCode::kReplayed,
+                        "{}: key rotation refused: bundle {} {} was created at {} (unix {}), before this site's "
+                        "trust policy was last changed by hand ({} {} at {}, event {}); an older rotation would undo "
+                        "that change. Ask the publisher for a bundle made now, or change trust with "
+                        "'airlock-installer trust'",
+                        index_name, h.name, h.version, cli::iso_time(h.created), h.created, manual->action,
+                        manual->target, cli::iso_time(manual->time), manual->id);
+    }
     // A site with root keys wants a threshold of them on every rotation, on
     // top of the publisher signatures checked above.
     ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> roots, site.root_store().list());

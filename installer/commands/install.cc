@@ -96,6 +96,9 @@ void add_install_command(CLI::App& app, Context& ctx) {
                             {"trust_changed", out->trust_changed},
                             {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes},
                             {"previous", out->previous ? nlohmann::json(*out->previous) : nlohmann::json()}};
+        if (out->rotation_state) {
+          j["rotation_state"] = *out->rotation_state;  // settled once at install, never re-applied
+        }
         fmt::print("{}\n", j.dump(2));
       } else if (out->already_installed) {
         fmt::print("{} {} is already installed from this bundle ({}, same index bytes); nothing to do, nothing "

@@ -890,6 +890,18 @@ Result<std::int64_t> Ledger::trust_generation() {
   return row ? s.column_int(0) : std::int64_t{0};
 }
 
+Result<std::optional<EventRecord>> Ledger::last_manual_trust_change() {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "FROM events WHERE result = 'ok' AND action IN "
+                                         "('trust-add', 'trust-remove', 'trust-threshold', 'trust-revoke') "
+                                         "ORDER BY id DESC LIMIT 1",
+                                         "reading the last change of trust"));
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<EventRecord>();
+  return std::optional<EventRecord>(read_event(s));
+}
+
 Status Ledger::record_rotation(const RotationRecord& r) {
   if (r.bundle_id.empty() || !is_lower_hex_sha256(r.index_sha256) || !nlohmann::json::accept(r.change)) {
     return ledger_error(m_db, ErrorCode::kInvalidArgument,

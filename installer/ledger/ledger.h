@@ -149,6 +149,9 @@ class Ledger {
   // trust-revoke, trust-rotate), 0 if none. A rotation recorded under an
   // older generation than the current one is never applied.
   Result<std::int64_t> trust_generation();
+  // The newest successful change of trust made by hand (trust-add,
+  // trust-remove, trust-threshold, trust-revoke; not rotations), if any.
+  Result<std::optional<EventRecord>> last_manual_trust_change();
   // Records a 'pending' rotation; kInvalidArgument if the bundle id already
   // has one (whatever its state) or a field is malformed.
   Status record_rotation(const RotationRecord& rotation);

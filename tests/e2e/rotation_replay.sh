@@ -6,7 +6,8 @@
 # is refused as a replay, state and trust unchanged. A crash between the
 # ledger commit and the rotation's application is completed by the next
 # command's recover() (here `list`), logged in history, and re-inserting the
-# media afterwards applies nothing again.
+# media afterwards applies nothing again. A rotation in a bundle made before
+# the operator's last change of trust is refused (it would undo that change).
 source "$(dirname "$0")/common.sh"
 require_test_hooks  # AIRLOCK_TEST_CRASH_AT
 setup_site
@@ -28,6 +29,13 @@ trust_state() { "$INSTALLER" trust list --json; (cd "$AIRLOCK_ROOT/keys" && ls -
 "$INSTALLER" install rot -q >/dev/null
 "$INSTALLER" trust list | grep -q "  new$" || fail "rotation did not add the new key"
 "$INSTALLER" trust list | grep -q "^threshold: 2 of 2" || fail "rotation did not set threshold 2"
+
+# Another bundle with the same rotation, made now (a higher sequence, never
+# delivered yet): older than the operator's change below.
+make_manifest v3.toml demo 3.0.0 m2
+"$BUNDLER" create v3.toml -o late --sign "$T/pub.key" --to "$site" --sequence 30 -q \
+  --trust-add new="$T/new.pub" >/dev/null
+sleep 1.1  # the change below is at least a second newer than "late"
 
 # The operator then decides the new key is not to be trusted after all.
 "$INSTALLER" trust threshold 1 >/dev/null
@@ -64,6 +72,13 @@ import json,sys; e=json.load(sys.stdin)
 assert any(x["action"]=="install" and x["result"]=="refused" and "different bytes" in x["detail"] for x in e), e' ||
   fail "the refused forged bundle is not in history"
 
+# 3b. A rotation made before the operator's change, in a newer bundle that was
+#     never installed: refused, the removed key stays removed.
+expect_fail 3 "key rotation refused: bundle demo 3.0.0 was created at .* before this site's trust policy was last changed by hand \(trust-remove key/new" \
+  "$INSTALLER" install late -q
+assert_state_unchanged "a rotation older than the trust policy"
+trust_state | diff -u "$T/trust.before" - >&2 || fail "an older rotation changed the trust store"
+
 # 4. A crash after the ledger commit, before the rotation is applied: the next
 #    command (list) completes it; re-inserting applies nothing more.
 "$BUNDLER" create v2.toml -o rot2 --sign "$T/pub.key" --to "$site" --sequence 20 -q \
@@ -91,4 +106,4 @@ trust_state | diff -u "$T/trust.before" - >&2 || fail "re-insert after a recover
 "$INSTALLER" list >/dev/null 2>"$T/again.err"
 [ ! -s "$T/again.err" ] || { cat "$T/again.err" >&2; fail "recover() settled the rotation twice"; }
 "$INSTALLER" status --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["event_chain_ok"] is True'
-pass "a rotation applies once: re-inserts apply nothing, a same-id index with other bytes is refused, a crash before applying is completed by recover()"
+pass "a rotation applies once: re-inserts apply nothing, a same-id index with other bytes and a rotation older than the trust policy are refused, a crash before applying is completed by recover()"
