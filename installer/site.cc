@@ -149,7 +149,7 @@ Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root) {
     }
   } else {
     stdfs::create_directories(root.parent_path().empty() ? stdfs::path(".") : root.parent_path(), ec);
-    if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (::mkdir(root.c_str(), 0700) != 0) {  // EEXIST too: whatever appeared meanwhile is not ours
       return make_error(ErrorCode::kIOError, "{}: cannot create: {}", root.string(), fs::errno_text(errno));
     }
     if (::chmod(root.c_str(), 0755) != 0) {  // exactly 0755, whatever the umask
