@@ -130,6 +130,10 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     ++out.linked;
   }
   TRY(seal_tree(tree, payload, linked));
+  if (std::any_of(payload.files.begin(), payload.files.end(),
+                  [](const format::FileEntry& f) { return f.path == "images/index.json"; })) {
+    TRY(check_image_index(tree / "images/index.json"));  // its refs become ROOT/images entries
+  }
   crash_point("verified");
 
   // staged + verified -> installed: move into place, then commit.

@@ -87,6 +87,13 @@ std::string targets_retry_text(const Error& error);
 // changes.
 Status target_conflicts(Site& site, const std::string& name);
 
+// A shipped images/index.json (a file of the bundle, not decoded with the
+// payload) checked as the targets read it: an OCI index whose descriptors
+// carry sha256 digests and, as ref names, image references of
+// core/format/names.h. kCorruption naming the file; install runs it on the
+// staged copy before the commit, so a bundle that fails is refused (exit 3).
+Status check_image_index(const std::filesystem::path& index_json);
+
 // install --load RUNTIME: hands NAME/VERSION's images to podman or docker
 // as a docker-archive tar (`RUNTIME load -i`), written in staging and
 // removed afterwards. kNotFound when the runtime is not installed.

@@ -361,6 +361,11 @@ namespace airlock::installer {
 
 using namespace targets_internal;
 
+Status check_image_index(const stdfs::path& index_json) {
+  ASSIGN_OR_RETURN(std::string text, fs::read_text_file(index_json, k_max_index_bytes));
+  return check_descriptors(json::parse(text, nullptr, false), index_json.string());
+}
+
 Status load_images(Site& site, const std::string& name, const std::string& version, const std::string& runtime,
                    const std::function<void(const std::string&)>& say) {
   const stdfs::path dir = site.version_dir(name, version);

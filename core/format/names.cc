@@ -102,7 +102,7 @@ bool is_image_ref(std::string_view ref) {
       end = ref.size();
     }
     const std::string_view part = ref.substr(start, end - start);
-    if (part.empty() || is_dot_or_dotdot(part)) {
+    if (part.empty() || !text::is_alnum(part.front())) {  // no "", ".", "..", "..:tag" or hidden component
       return false;
     }
     start = end + 1;

@@ -49,7 +49,8 @@ bool is_hf_revision(std::string_view revision);
 
 // An image reference as the bundler writes it ("REG/REPO:TAG",
 // "REG/REPO@sha256:HEX"): 1..512 bytes of [A-Za-z0-9._/:@-], '/'-separated
-// components none of which is empty, "." or "..".
+// components each starting with a letter or digit (so none is empty, "."
+// or "..", even before a ":tag").
 bool is_image_ref(std::string_view ref);
 // "sha256:" + 64 lowercase hex digits.
 bool is_sha256_digest(std::string_view digest);

@@ -133,11 +133,11 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
                                  names::printable(e.path)));
     }
     // Files the installer links into ROOT/apt and ROOT/wheels by name.
-    for (std::string_view dir : {"debs/", "wheels/"}) {
+    for (auto [dir, target] : {std::pair{std::string_view("debs/"), "ROOT/apt"}, std::pair{std::string_view("wheels/"), "ROOT/wheels"}}) {
       const std::string_view rest = std::string_view(e.path).substr(e.path.starts_with(dir) ? dir.size() : 0);
       if (e.path.starts_with(dir) && rest.find('/') == std::string_view::npos && !names::is_target_file_name(rest)) {
-        return corrupt(fmt::format("file '{}' cannot be an entry of ROOT/{} (a name starting with '.')",
-                                   names::printable(e.path), dir.substr(0, dir.size() - 1)));
+        return corrupt(fmt::format("file '{}' cannot be an entry of {} (a name starting with '.')",
+                                   names::printable(e.path), target));
       }
     }
     if (e.mode != 0644 && e.mode != 0755) {

@@ -36,8 +36,8 @@ forged stanza --wrapped-key-bytes 4000 "wrapped_key is oversized"
 forged header --tool-bytes 2000000 "header of [0-9]+ bytes exceeds the cap"
 # `sources` (what ROOT/hf, ROOT/apt... are built from) may only name shipped files.
 forged sources --sources '[{"kind":"model","identity":{"repo":"org/m","commit":"'"$(printf 'a%.0s' {1..40})"'"},"files":[{"path":"model/../../../etc/cron.d/evil","extra":{"lfs":false,"blob":"'"$(printf 'b%.0s' {1..40})"'"}}]}]' \
-  "the 'model' source lists 'model/../../../etc/cron.d/evil', which is not a file of the bundle"
-forged sources-shape --sources '[{"kind":"deb","files":"x"}]' "malformed entry in 'sources'"
+  "sources\[0\] \(model\): files\[0\]\.path 'model/../../../etc/cron.d/evil' is not a file of the bundle"
+forged sources-shape --sources '[{"kind":"deb","files":"x"}]' "sources\[0\] \(deb\): files must be an array of objects"
 [ -z "$(find "$T" -path '*/etc/*' -o -name evil | grep -v "^$T/[a-z]*/" || true)" ] || fail "something was written outside"
 "$INSTALLER" install b2 -q >/dev/null
 [ "$(readlink "$AIRLOCK_ROOT/deployments/hs/current")" = 2.0.0 ] || fail "the genuine v2 did not install after the forgeries"

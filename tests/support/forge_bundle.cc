@@ -94,6 +94,21 @@ Status run(int argc, char** argv) {
         }
       }
     }
+    // `sources` lists sizes too: kept consistent, so that the frame is what fails.
+    if (payload.sources.is_array()) {
+      for (nlohmann::json& src : payload.sources) {
+        if (!src.contains("files")) {
+          continue;
+        }
+        for (nlohmann::json& sf : src["files"]) {
+          for (const format::FileEntry& f : payload.files) {
+            if (sf.value("path", "") == f.path && sf.contains("size")) {
+              sf["size"] = f.size;
+            }
+          }
+        }
+      }
+    }
   } else if (edit == "--wrapped-key-bytes") {
     header.recipients.at(0).wrapped_key.resize(std::stoul(value), 0x41);
   } else if (edit == "--tool-bytes") {

@@ -426,3 +426,44 @@ TEST_CASE("payload: every truncation is an error, never a crash", "[format][payl
 }
 
 }  // namespace airlock::format
+
+namespace airlock::format {
+namespace {
+
+TEST_CASE("payload: sources are decoded with the payload, typed", "[format][payload][sources]") {
+  Payload p = sample_payload();
+  p.sources = json::array({{{"kind", "model"},
+                            {"identity", {{"repo", "org/m"}, {"commit", std::string(40, 'c')}, {"revision", "v1"}}},
+                            {"files", json::array({{{"path", "model/a.bin"}, {"sha256", std::string(64, 'a')},
+                                                    {"extra", {{"lfs", true}}}}})}}});
+  auto r = round_trip(p);
+  REQUIRE(r.has_value());
+  REQUIRE(r->typed_sources.size() == 1);
+  CHECK(r->typed_sources[0].identity.revision == "v1");
+  CHECK(r->typed_sources[0].files.at(0).blob == std::string(64, 'a'));
+
+  p.sources[0]["identity"]["revision"] = "main/x";
+  expect_corrupt(p, "sources[0] (model): identity.revision 'main/x'");
+  p.sources[0]["identity"]["revision"] = "v1";
+  p.sources[0]["files"][0]["extra"]["lfs"] = "true";
+  expect_corrupt(p, "files[0].extra.lfs must be a boolean");
+  p.sources = json::array({{{"kind", "model"}, {"files", json::array({{{"path", "model/sub/b.bin"}, {"size", 1}}})}}});
+  expect_corrupt(p, "size or sha256 differs");
+  p.sources = json{{"kind", "model"}};
+  expect_corrupt(p, "sources must be an array");
+}
+
+TEST_CASE("payload: file names that cannot be layout entries are refused", "[format][payload]") {
+  Payload p = sample_payload();
+  p.files[2].path = "config/a\nb";
+  expect_corrupt(p, "control character");
+  p.files[2].path = "wheels/.tmp-x.whl";
+  expect_corrupt(p, "cannot be an entry of ROOT/wheels");
+  p.files[2].path = "debs/.hidden.deb";
+  expect_corrupt(p, "cannot be an entry of ROOT/apt");
+  p.files[2].path = "wheels/sub/.ok";  // not a direct entry of ROOT/wheels
+  CHECK(round_trip(p).has_value());
+}
+
+}  // namespace
+}  // namespace airlock::format
