@@ -30,7 +30,25 @@ struct OpenedIndex {
 
 // BUNDLE is the bundle directory (holding exactly one *.airlock) or the index file.
 Result<std::filesystem::path> locate_index(const std::filesystem::path& bundle);
-Result<OpenedIndex> open_index(const std::filesystem::path& bundle);
+
+// Called by open_index once the header and the signature envelope are read
+// and parsed, before the body is (opened.index.body is still empty): a
+// refusal here, say because no key the site trusts signed the index, means
+// the body is never read or allocated.
+using BeforeBody = std::function<Status(const OpenedIndex& opened)>;
+
+// Reads the index once, a part at a time: the file must be a regular file
+// (an index found in a bundle directory may not be a symlink either; one
+// named on the command line may, the operator chose it), its fixed fields
+// are checked against the caps and the file's size before anything is
+// allocated (read_index_layout), then header and envelope are read and
+// parsed, then before_body runs, then the body is read. A bundle's volume
+// named instead of the bundle is kInvalidArgument (exit 1) saying what to
+// give instead.
+Result<OpenedIndex> open_index(const std::filesystem::path& bundle, const BeforeBody& before_body = {});
+// The header as the index states it, not verified and without reading the
+// body: only to label a refusal in the event log.
+Result<Header> read_unverified_header(const std::filesystem::path& bundle);
 
 struct SiteKey {
   std::string keyid;
