@@ -36,12 +36,12 @@ with open(path, 'wb') as f:
 PY
 }
 
-# max_rss_kib CMD...: runs CMD (its exit status in $RC, stderr in last.err)
-# and prints its peak resident set size in KiB.
-max_rss_kib() {
+# run_rss CMD...: runs CMD; its exit status in $RC, its stderr in last.err,
+# its peak resident set size (KiB) in $RSS.
+run_rss() {
   RC=0
   /usr/bin/time -f '%M' -o "$T/rss" "$@" >"$T/last.out" 2>"$T/last.err" || RC=$?
-  tail -n 1 "$T/rss"
+  RSS=$(tail -n 1 "$T/rss")
 }
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time not installed"; exit 77; }
 
@@ -50,27 +50,27 @@ forge huge $((500 << 20)) 1 ""
 [ "$(du -k "huge/$V.airlock" | cut -f1)" -lt 1024 ] || fail "the forged index is not sparse"
 for args in "install huge -q" "verify huge -q"; do
   # shellcheck disable=SC2086
-  rss=$(max_rss_kib "$INSTALLER" $args)
+  run_rss "$INSTALLER" $args
   [ "$RC" -eq 3 ] || { cat "$T/last.err" >&2; fail "unsigned 500 MiB body: $args exited $RC, not 3"; }
   grep -q "carries no signature" "$T/last.err" || { cat "$T/last.err" >&2; fail "$args: not refused as unsigned"; }
-  [ "$rss" -lt 102400 ] || fail "unsigned 500 MiB body: $args peaked at $rss KiB before the signature check"
+  [ "$RSS" -lt 102400 ] || fail "unsigned 500 MiB body: $args peaked at $RSS KiB before the signature check"
 done
 forge huge2 $((500 << 20)) 1 "$ROGUE"
-rss=$(max_rss_kib "$INSTALLER" install huge2 -q)
+run_rss "$INSTALLER" install huge2 -q
 [ "$RC" -eq 3 ] || { cat "$T/last.err" >&2; fail "untrusted 500 MiB body: exit $RC, not 3"; }
 grep -q "untrusted signer key id(s): $ROGUE" "$T/last.err" || { cat "$T/last.err" >&2; fail "untrusted signer not named"; }
-[ "$rss" -lt 102400 ] || fail "untrusted 500 MiB body: peaked at $rss KiB"
-rss=$(max_rss_kib "$BUNDLER" -q verify huge2 --trust "$T/pub.pub")
+[ "$RSS" -lt 102400 ] || fail "untrusted 500 MiB body: peaked at $RSS KiB"
+run_rss "$BUNDLER" -q verify huge2 --trust "$T/pub.pub"
 [ "$RC" -eq 3 ] || { cat "$T/last.err" >&2; fail "bundler verify of the untrusted 500 MiB body: exit $RC, not 3"; }
-[ "$rss" -lt 102400 ] || fail "bundler verify of the untrusted 500 MiB body: peaked at $rss KiB"
+[ "$RSS" -lt 102400 ] || fail "bundler verify of the untrusted 500 MiB body: peaked at $RSS KiB"
 
 # A body claimed but not there (the file is 4 KiB past the header): refused
 # by the lengths, exit 3.
 forge short $((500 << 20)) 0 ""
-rss=$(max_rss_kib "$INSTALLER" install short -q)
+run_rss "$INSTALLER" install short -q
 [ "$RC" -eq 3 ] || fail "truncated body: exit $RC, not 3"
 grep -q "truncated in the body" "$T/last.err" || { cat "$T/last.err" >&2; fail "truncated body not named"; }
-[ "$rss" -lt 102400 ] || fail "truncated body: peaked at $rss KiB"
+[ "$RSS" -lt 102400 ] || fail "truncated body: peaked at $RSS KiB"
 
 # Past the caps (a 600 MiB sparse file): refused by its size.
 forge over $((600 << 20)) 1 ""
