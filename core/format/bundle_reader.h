@@ -71,6 +71,9 @@ struct StreamStats {
 
 // Reads every volume once, in header order, checking each volume's size and
 // SHA-256, each pack's place, and each frame. All errors name the volume.
+// Every volume must be present before any is read (kNotFound naming the
+// first missing one); each is opened as a regular file in the bundle
+// directory (a symlink, FIFO or device is kCorruption, read not at all).
 // `threads` workers authenticate, decode and hash frames (0 = one per core);
 // the sink is always called from the calling thread, in order.
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
@@ -82,7 +85,10 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
 
 namespace airlock::format {
 // Reads every volume whole and compares its size and SHA-256 with the header;
-// needs no key. Reports every bad volume, not just the first.
+// needs no key. Reports every bad volume, not just the first: kCorruption if
+// any is damaged or not a regular file, kNotFound (exit 1, "copy or insert
+// volume X") if the only trouble is missing volumes. Reads stop at each
+// volume's signed size and honour SIGINT/SIGTERM.
 Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress);
 // kCorruption naming a file in the bundle directory shaped like one of this
 // bundle's volumes (BASE.volNNN.tar) that the signed header does not list.
