@@ -26,7 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     done += static_cast<std::size_t>(n);
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
-  auto reader = airlock::archive::VolumeReader::open(path, "fuzz.vol001.tar");
+  auto file = airlock::fs::File::open_read(path);
+  if (!file) {
+    close(fd);
+    return 0;
+  }
+  auto reader = airlock::archive::VolumeReader::open(std::move(*file), "fuzz.vol001.tar", size);
   if (reader) {
     Bytes buf(64 * 1024);
     for (int entries = 0; entries < 1000; ++entries) {

@@ -14,18 +14,23 @@ constexpr std::int64_t k_clock_slack = 3600;
 
 Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options) {
   Admitted a;
-  ASSIGN_OR_RETURN(a.opened, format::open_index(bundle));
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
+  ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
+  // Refused on the envelope's key ids alone, before the body is read: an
+  // unsigned index costs no memory, whatever body size it claims.
+  ASSIGN_OR_RETURN(a.opened, format::open_index(bundle, [&](const format::OpenedIndex& o) -> Status {
+                     if (trusted.empty()) {
+                       return make_error(ErrorCode::kUntrusted,
+                                         "{}: this site trusts no publisher key yet; add one with "
+                                         "'airlock-installer trust add KEY.pub'",
+                                         o.index_path.filename().string());
+                     }
+                     return keys::check_signers_named(o, trusted, threshold, revoked);
+                   }));
   const format::Header& h = a.opened.header;
   std::string index_name = a.opened.index_path.filename().string();
 
-  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
-  if (trusted.empty()) {
-    return make_error(ErrorCode::kUntrusted,
-                      "{}: this site trusts no publisher key yet; add one with 'airlock-installer trust add KEY.pub'",
-                      index_name);
-  }
-  ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
-  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
   ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
   a.signers = check.signers;
   ASSIGN_OR_RETURN(auto existing, site.ledger().find_bundle(h.bundle_id));

@@ -213,8 +213,8 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   gate_timer.reset();
   if (!admitted) {
     std::string target = bundle.filename().string();
-    if (auto opened = format::open_index(bundle)) {
-      target = opened->header.name + "/" + opened->header.version;  // as the (unverified) header names it
+    if (auto header = format::read_unverified_header(bundle)) {
+      target = header->name + "/" + header->version;  // as the (unverified) header names it; the log escapes it
     }
     (void)site.log("install", target, admitted.error().is_verification_failure() ? "refused" : "failed",
                    admitted.error().message());

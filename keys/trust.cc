@@ -166,56 +166,109 @@ Result<std::vector<TrustedKey>> TrustStore::list() const {
   return out;
 }
 
-Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
-                                        std::size_t threshold, const std::vector<TrustedKey>& revoked) {
-  std::string index_name = opened.index_path.filename().string();
-  Bytes message = format::signed_message(opened.index.header, opened.index.body);
-  SignatureCheck out;
-  std::set<crypto::SignPublicKey> counted;
-  std::vector<std::string> unknown;
+namespace {
+
+// The envelope's entries sorted by what their key ids name; needs no body.
+struct NamedSigners {
+  std::vector<std::pair<const format::SignatureEntry*, const TrustedKey*>> trusted;
+  std::size_t distinct = 0;             // distinct trusted public keys named
+  std::vector<std::string> unknown;     // key ids no trusted key has
   std::vector<std::string> not_counted;  // revoked keys
+};
+
+NamedSigners name_signers(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                          const std::vector<TrustedKey>& revoked) {
+  NamedSigners out;
+  std::set<crypto::SignPublicKey> keys;
   for (const format::SignatureEntry& s : opened.index.signatures) {
     auto gone = std::find_if(revoked.begin(), revoked.end(),
                              [&](const TrustedKey& t) { return t.key.keyid == s.keyid; });
     if (gone != revoked.end()) {
-      not_counted.push_back(fmt::format("'{}' ({})", gone->name, s.keyid));
+      out.not_counted.push_back(fmt::format("'{}' ({})", gone->name, s.keyid));
       continue;
     }
     auto it = std::find_if(trusted.begin(), trusted.end(), [&](const TrustedKey& t) { return t.key.keyid == s.keyid; });
     if (it == trusted.end()) {
-      unknown.push_back(s.keyid);
+      out.unknown.push_back(s.keyid);
       continue;
     }
-    if (!crypto::ed25519_verify(message, s.sig, it->key.pub)) {
+    out.trusted.emplace_back(&s, &*it);
+    keys.insert(it->key.pub);
+  }
+  out.distinct = keys.size();
+  return out;
+}
+
+Status too_few_signers(const format::OpenedIndex& opened, const NamedSigners& named, std::size_t counted,
+                       std::size_t threshold) {
+  const std::string index_name = opened.index_path.filename().string();
+  if (opened.index.signatures.empty()) {
+    return make_error(ErrorCode::kUntrusted, "{}: the index carries no signature", index_name);
+  }
+  return make_error(ErrorCode::kUntrusted,
+                    "{}: signed by {} trusted key(s), {} required; {}untrusted signer key id(s): {} "
+                    "(add the publisher's key with 'airlock-installer trust add')",
+                    index_name, counted, threshold,
+                    named.not_counted.empty()
+                        ? ""
+                        : fmt::format("revoked key(s), not counted: {}; ", fmt::join(named.not_counted, ", ")),
+                    named.unknown.empty() ? "none" : fmt::format("{}", fmt::join(named.unknown, ", ")));
+}
+
+}  // namespace
+
+Status check_signers_named(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                           std::size_t threshold, const std::vector<TrustedKey>& revoked) {
+  const NamedSigners named = name_signers(opened, trusted, revoked);
+  if (named.distinct < threshold) {
+    return too_few_signers(opened, named, named.distinct, threshold);
+  }
+  return ok_status();
+}
+
+Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                                        std::size_t threshold, const std::vector<TrustedKey>& revoked) {
+  std::string index_name = opened.index_path.filename().string();
+  const NamedSigners named = name_signers(opened, trusted, revoked);
+  // Decided by the key ids alone: no need to hash the body for a refusal.
+  if (named.distinct < threshold) {
+    return std::unexpected(too_few_signers(opened, named, named.distinct, threshold).error());
+  }
+  Bytes message = format::signed_message(opened.index.header, opened.index.body);
+  SignatureCheck out;
+  std::set<crypto::SignPublicKey> counted;
+  for (const auto& [s, key] : named.trusted) {
+    if (!crypto::ed25519_verify(message, s->sig, key->key.pub)) {
       return make_error(ErrorCode::kBadSignature,
                         "{}: signature by trusted key '{}' ({}) does not verify: the index was altered or damaged",
-                        index_name, it->name, s.keyid);
+                        index_name, key->name, s->keyid);
     }
-    if (counted.insert(it->key.pub).second) {
-      out.signers.push_back(it->name);
+    if (counted.insert(key->key.pub).second) {
+      out.signers.push_back(key->name);
     }
   }
   if (counted.size() < threshold) {
-    if (opened.index.signatures.empty()) {
-      return make_error(ErrorCode::kUntrusted, "{}: the index carries no signature", index_name);
-    }
-    return make_error(ErrorCode::kUntrusted,
-                      "{}: signed by {} trusted key(s), {} required; {}untrusted signer key id(s): {} "
-                      "(add the publisher's key with 'airlock-installer trust add')",
-                      index_name, counted.size(), threshold,
-                      not_counted.empty() ? ""
-                                          : fmt::format("revoked key(s), not counted: {}; ", fmt::join(not_counted, ", ")),
-                      unknown.empty() ? "none" : fmt::format("{}", fmt::join(unknown, ", ")));
+    return std::unexpected(too_few_signers(opened, named, counted.size(), threshold).error());
   }
   return out;
 }
 
-Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys) {
+namespace {
+std::vector<TrustedKey> as_trusted(const std::vector<PublicKey>& keys) {
   std::vector<TrustedKey> trusted;
   for (const PublicKey& k : keys) {
     trusted.push_back(TrustedKey{k.keyid, k});
   }
-  return check_signatures(opened, trusted, 1);
+  return trusted;
+}
+}  // namespace
+
+Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys) {
+  return check_signatures(opened, as_trusted(keys), 1);
+}
+
+Status check_signers_named_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys) {
+  return check_signers_named(opened, as_trusted(keys), 1);
 }
 
 }  // namespace airlock::keys

@@ -69,7 +69,16 @@ struct SignatureCheck {
 Result<SignatureCheck> check_signatures(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
                                         std::size_t threshold = 1, const std::vector<TrustedKey>& revoked = {});
 
+// The part of check_signatures the key ids alone decide, before the body is
+// read (format::open_index's before_body): kUntrusted, with check_signatures'
+// message, when fewer than `threshold` distinct trusted, unrevoked keys are
+// named in the envelope. An unsigned index is refused without reading its
+// body, however large a body it claims.
+Status check_signers_named(const format::OpenedIndex& opened, const std::vector<TrustedKey>& trusted,
+                           std::size_t threshold = 1, const std::vector<TrustedKey>& revoked = {});
+
 // For the bundler's verify: the same check against explicit public keys.
 Result<SignatureCheck> check_signatures_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys);
+Status check_signers_named_with(const format::OpenedIndex& opened, const std::vector<PublicKey>& keys);
 
 }  // namespace airlock::keys

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "bundler/commands/commands.h"
+#include "core/base/text.h"
 #include "core/fs/file.h"
 #include "keys/key_files.h"
 
@@ -19,6 +20,13 @@ struct InspectOptions {
 };
 
 using cli::iso_time;
+
+// One line of output: the header is not verified here (inspect checks no
+// signature), so whatever it says is escaped (text::escape_untrusted).
+template <typename... Args>
+void print_line(fmt::format_string<Args...> f, Args&&... args) {
+  fmt::print("{}\n", text::escape_untrusted(fmt::format(f, std::forward<Args>(args)...)));
+}
 
 Status inspect(const InspectOptions& o) {
   ASSIGN_OR_RETURN(format::OpenedIndex opened, format::open_index(o.bundle));
@@ -49,33 +57,36 @@ Status inspect(const InspectOptions& o) {
     j["sources"] = payload->sources;
   }
   if (o.json) {
-    fmt::print("{}\n", j.dump(2));
+    // ensure_ascii: C1 controls (U+0080..U+009F) come out as \u escapes too.
+    fmt::print("{}\n", j.dump(2, ' ', true, nlohmann::json::error_handler_t::replace));
     return ok_status();
   }
-  fmt::print("bundle     {}\n", opened.index_path.string());
-  fmt::print("deployment {} {}\n", h.name, h.version);
-  fmt::print("bundle id  {}\nsequence   {}\ncreated    {}\n", h.bundle_id, h.sequence, iso_time(h.created));
-  fmt::print("expires    {}\n", h.expires ? iso_time(*h.expires) : "never");
-  fmt::print("cipher     {}\n", h.suite);
+  print_line("bundle     {}", opened.index_path.string());
+  print_line("deployment {} {}", h.name, h.version);
+  print_line("bundle id  {}", h.bundle_id);
+  print_line("sequence   {}", h.sequence);
+  print_line("created    {}", iso_time(h.created));
+  print_line("expires    {}", h.expires ? iso_time(*h.expires) : "never");
+  print_line("cipher     {}", h.suite);
   for (const auto& r : h.recipients) {
-    fmt::print("recipient  {} {}\n", r.type, r.type == "x25519" ? r.keyid : fmt::format("(opslimit {}, memlimit {} MiB)", r.argon2.opslimit, r.argon2.memlimit >> 20));
+    print_line("recipient  {} {}", r.type, r.type == "x25519" ? r.keyid : fmt::format("(opslimit {}, memlimit {} MiB)", r.argon2.opslimit, r.argon2.memlimit >> 20));
   }
   for (const auto& s : opened.index.signatures) {
-    fmt::print("signed by  {}\n", s.keyid);
+    print_line("signed by  {}", s.keyid);
   }
   if (h.trust) {
     for (const auto& k : h.trust->add) {
-      fmt::print("trust add  {} ({})\n", k.name, keys::key_id(k.key));
+      print_line("trust add  {} ({})", k.name, keys::key_id(k.key));
     }
     for (const auto& id : h.trust->revoke) {
-      fmt::print("revoke     {}\n", id);
+      print_line("revoke     {}", id);
     }
     if (h.trust->threshold) {
-      fmt::print("threshold  {}\n", *h.trust->threshold);
+      print_line("threshold  {}", *h.trust->threshold);
     }
   }
   for (const auto& v : h.volumes) {
-    fmt::print("volume     {}  {} bytes  sha256 {}\n", v.name, v.size, v.sha256);
+    print_line("volume     {}  {} bytes  sha256 {}", v.name, v.size, v.sha256);
   }
   if (payload && payload->sources.is_array()) {
     for (const nlohmann::json& src : payload->sources) {
@@ -92,16 +103,16 @@ Status inspect(const InspectOptions& o) {
       } else if (id.contains("dest")) {
         what = id.value("dest", "");
       }
-      fmt::print("source     {:<10} {} ({} files)\n", src.value("kind", ""), what,
+      print_line("source     {:<10} {} ({} files)", src.value("kind", ""), what,
                  src.value("files", nlohmann::json::array()).size());
     }
   }
   if (payload) {
     for (const auto& f : payload->files) {
-      fmt::print("file       {:o} {:>14} {}\n", f.mode, f.size, f.path);
+      print_line("file       {:o} {:>14} {}", f.mode, f.size, f.path);
     }
   } else {
-    fmt::print("(the file list is encrypted: pass --key SITE_KEY_DIR or --passphrase-file to see it)\n");
+    print_line("(the file list is encrypted: pass --key SITE_KEY_DIR or --passphrase-file to see it)");
   }
   return ok_status();
 }

@@ -13,12 +13,16 @@ struct VerifyOptions {
 };
 
 Status verify(const VerifyOptions& o, Context& ctx) {
-  ASSIGN_OR_RETURN(format::OpenedIndex opened, format::open_index(o.bundle));
   std::vector<keys::PublicKey> keys;
   for (const std::string& path : o.trust) {
     ASSIGN_OR_RETURN(keys::PublicKey k, keys::load_public_key(path));
     keys.push_back(k);
   }
+  // Refused on the key ids alone before the body is read, as the installer does.
+  ASSIGN_OR_RETURN(format::OpenedIndex opened,
+                   format::open_index(o.bundle, [&](const format::OpenedIndex& i) {
+                     return keys::check_signers_named_with(i, keys);
+                   }));
   ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures_with(opened, keys));
   Status st = format::check_volume_hashes(opened, ctx.printer.progress());
   ctx.printer.end_progress();

@@ -3,6 +3,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
+
+#include "core/base/interrupt.h"
+
 namespace airlock::archive {
 
 namespace {
@@ -108,17 +112,21 @@ Status VolumeWriter::finish() {
 
 // ---- reader ----
 
-Result<std::unique_ptr<VolumeReader>> VolumeReader::open(const std::filesystem::path& path, std::string display_name) {
+Result<std::unique_ptr<VolumeReader>> VolumeReader::open(fs::File file, std::string display_name,
+                                                         std::uint64_t signed_size) {
   std::unique_ptr<VolumeReader> r(new VolumeReader());
   r->m_name = std::move(display_name);
-  auto file = fs::File::open_read(path);
-  if (!file) {
-    if (file.error().code() == ErrorCode::kNotFound) {
-      return make_error(ErrorCode::kNotFound, "{}: volume is missing (expected at {})", r->m_name, path.string());
-    }
-    return std::unexpected(file.error());
+  r->m_limit = signed_size;
+  auto size = file.size();
+  if (!size) {
+    return std::unexpected(Error(size.error()).with_context(r->m_name));
   }
-  r->m_file = std::move(*file);
+  if (*size != signed_size) {
+    return make_error(ErrorCode::kCorruption,
+                      "{}: volume is {} bytes, the signed index says {} (truncated or altered); re-copy this volume",
+                      r->m_name, *size, signed_size);
+  }
+  r->m_file = std::move(file);
   r->m_buffer.resize(k_read_block);
   r->m_archive = archive_read_new();
   archive_read_support_format_tar(r->m_archive);
@@ -136,7 +144,19 @@ VolumeReader::~VolumeReader() {
 
 la_ssize_t VolumeReader::read_cb(struct archive*, void* self, const void** buf) {
   auto* r = static_cast<VolumeReader*>(self);
-  auto n = r->m_file.read_some(r->m_buffer);
+  if (Status st = check_interrupt(); !st) {
+    r->m_read_error = st.error();
+    return -1;
+  }
+  // Never past the signed size: at it libarchive sees the end of the file
+  // (and a tar that needs more is truncated, as far as we are concerned).
+  const std::uint64_t left = r->m_limit - r->m_bytes;
+  std::span<std::uint8_t> into(r->m_buffer.data(), static_cast<std::size_t>(std::min<std::uint64_t>(left, r->m_buffer.size())));
+  if (into.empty()) {
+    *buf = r->m_buffer.data();
+    return 0;
+  }
+  auto n = r->m_file.read_some(into);
   if (!n) {
     r->m_read_error = n.error();
     return -1;
@@ -198,13 +218,24 @@ Status VolumeReader::read_exact(std::span<std::uint8_t> out) {
 Result<std::pair<std::uint64_t, std::string>> VolumeReader::finish() {
   // libarchive stops at the end-of-archive marker; hash whatever follows too,
   // so the volume's size and SHA-256 cover every byte of the file.
+  // Bounded: up to the signed size, then one more read that must find the
+  // end of the file (a volume that grew since open() is refused, not read).
   for (;;) {
-    auto n = m_file.read_some(m_buffer);
+    TRY(check_interrupt());
+    const std::uint64_t left = m_limit - m_bytes;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, m_buffer.size()));
+    auto n = m_file.read_some(std::span<std::uint8_t>(m_buffer.data(), want == 0 ? 1 : want));
     if (!n) {
       return std::unexpected(Error(n.error()).with_context(m_name));
     }
     if (*n == 0) {
       break;
+    }
+    if (want == 0) {
+      return make_error(ErrorCode::kCorruption,
+                        "{}: volume goes on past the {} bytes the signed index gives it (altered while read?); "
+                        "re-copy this volume",
+                        m_name, m_limit);
     }
     m_hash.update(ByteSpan(m_buffer.data(), *n));
     m_bytes += *n;

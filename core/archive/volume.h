@@ -52,7 +52,14 @@ class VolumeWriter {
 
 class VolumeReader {
  public:
-  static Result<std::unique_ptr<VolumeReader>> open(const std::filesystem::path& path, std::string display_name);
+  // Reads `file`, which must be `signed_size` bytes (the size the signed
+  // index gives this volume; the caller opened it with
+  // fs::File::open_regular): kCorruption naming the volume when fstat says
+  // otherwise, before a byte is read. No read goes past signed_size, so a
+  // file that grows while it is read cannot keep us reading, and every read
+  // checks for SIGINT/SIGTERM (kInterrupted).
+  static Result<std::unique_ptr<VolumeReader>> open(fs::File file, std::string display_name,
+                                                    std::uint64_t signed_size);
   ~VolumeReader();
 
   struct Entry {
@@ -64,8 +71,9 @@ class VolumeReader {
   Result<std::optional<Entry>> next();
   // Reads exactly out.size() bytes of the current entry's data.
   Status read_exact(std::span<std::uint8_t> out);
-  // Reads whatever is left in the file (after the end-of-archive marker) into
-  // the hash, then returns total bytes and SHA-256 of the whole file.
+  // Reads whatever is left in the file (after the end-of-archive marker, up to
+  // the signed size) into the hash, then returns total bytes and SHA-256 of
+  // the whole file; kCorruption if the file goes on past the signed size.
   Result<std::pair<std::uint64_t, std::string>> finish();
 
  private:
@@ -79,6 +87,7 @@ class VolumeReader {
   crypto::Sha256 m_hash;
   Bytes m_buffer;
   std::uint64_t m_bytes = 0;
+  std::uint64_t m_limit = 0;  // the signed size: never read past it
   std::uint64_t m_prefetched = 0;  // asked the kernel to read up to here
   std::optional<Error> m_read_error;
 };

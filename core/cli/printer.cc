@@ -44,7 +44,7 @@ Printer::Printer(std::string program, bool quiet) : m_program(std::move(program)
 
 int Printer::fail(const Error& error) {
   clear_line();
-  fmt::print(stderr, "{}: error: {}\n", m_program, error.message());
+  fmt::print(stderr, "{}: error: {}\n", m_program, text::escape_untrusted(error.message()));
   return exit_code_for(error);
 }
 
@@ -85,7 +85,7 @@ void Printer::draw(const ProgressEvent& e) {
     }
     m_last_draw = now;
     fmt::print(stderr, "\r\033[K{}: {} {:3}% {} / {}  {}/s  ETA {}  {}", m_program, e.stage, percent,
-               human_bytes(e.done), human_bytes(e.total), human_bytes(static_cast<std::uint64_t>(rate)), eta, e.item);
+               human_bytes(e.done), human_bytes(e.total), human_bytes(static_cast<std::uint64_t>(rate)), eta, text::escape_untrusted(e.item));
     m_line_dirty = true;
   } else {
     int decile = percent / 10;
@@ -94,7 +94,7 @@ void Printer::draw(const ProgressEvent& e) {
     }
     m_last_decile = decile;
     fmt::print(stderr, "{}: {} {}% {} / {} ({}/s) {}\n", m_program, e.stage, percent, human_bytes(e.done),
-               human_bytes(e.total), human_bytes(static_cast<std::uint64_t>(rate)), e.item);
+               human_bytes(e.total), human_bytes(static_cast<std::uint64_t>(rate)), text::escape_untrusted(e.item));
   }
 }
 

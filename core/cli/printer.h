@@ -4,6 +4,10 @@
 // not "dumb" (bytes, rate, ETA); elsewhere (serial consoles, logs, CI) a
 // plain line at most every 10% of the work; nothing with -q.
 // Exit codes follow DESIGN.md §2.
+// Every message is written through text::escape_untrusted: whatever a
+// message quotes (a key id from an envelope, a volume or file name from the
+// media, a child's output), no control byte or escape sequence reaches the
+// terminal, and no message spans more than one line.
 
 #include <chrono>
 #include <cstdio>
@@ -13,6 +17,7 @@
 
 #include "core/base/error.h"
 #include "core/base/progress.h"
+#include "core/base/text.h"
 #include "core/base/timings.h"
 
 namespace airlock::cli {
@@ -41,13 +46,14 @@ class Printer {
   void note(fmt::format_string<Args...> f, Args&&... args) {
     if (!m_quiet) {
       clear_line();
-      fmt::print(stderr, "{}: {}\n", m_program, fmt::format(f, std::forward<Args>(args)...));
+      fmt::print(stderr, "{}: {}\n", m_program, text::escape_untrusted(fmt::format(f, std::forward<Args>(args)...)));
     }
   }
   template <typename... Args>
   void warn(fmt::format_string<Args...> f, Args&&... args) {
     clear_line();
-    fmt::print(stderr, "{}: warning: {}\n", m_program, fmt::format(f, std::forward<Args>(args)...));
+    fmt::print(stderr, "{}: warning: {}\n", m_program,
+               text::escape_untrusted(fmt::format(f, std::forward<Args>(args)...)));
   }
 
   ProgressFn progress();

@@ -24,9 +24,12 @@ namespace stdfs = std::filesystem;
 Result<stdfs::path> locate_index(const stdfs::path& bundle) {
   std::error_code ec;
   if (stdfs::is_directory(bundle, ec)) {
+    // Whatever the type (a symlink or FIFO named *.airlock is found here and
+    // refused by open_index, not silently passed over).
     std::vector<stdfs::path> found;
     for (const auto& e : stdfs::directory_iterator(bundle, ec)) {
-      if (e.path().extension() == ".airlock" && e.is_regular_file()) {
+      std::error_code tec;
+      if (e.path().extension() == ".airlock" && e.symlink_status(tec).type() != stdfs::file_type::directory) {
         found.push_back(e.path());
       }
     }
@@ -46,25 +49,104 @@ Result<stdfs::path> locate_index(const stdfs::path& bundle) {
   return bundle;
 }
 
-Result<OpenedIndex> open_index(const stdfs::path& bundle) {
+namespace {
+
+// A volume (BASE.volNNN.tar, or any tar file) named where the bundle was
+// wanted: the operator gave the wrong file, nothing was tampered with.
+bool looks_like_volume(const std::string& name, fs::File& file, std::uint64_t size) {
+  if (name.ends_with(".tar")) {
+    return true;
+  }
+  std::uint8_t head[263];
+  if (size < sizeof head || !file.pread_exact(head, 0)) {
+    return false;
+  }
+  return std::memcmp(head, "AIRLOCK", 7) != 0 && std::memcmp(head + 257, "ustar", 5) == 0;
+}
+
+Result<OpenedIndex> read_index(const stdfs::path& bundle, const BeforeBody& before_body, bool read_body) {
   OpenedIndex out;
   ASSIGN_OR_RETURN(out.index_path, locate_index(bundle));
+  std::error_code ec;
+  const bool named = !stdfs::is_directory(bundle, ec);  // the operator named the file itself
   out.dir = out.index_path.parent_path().empty() ? stdfs::path(".") : out.index_path.parent_path();
-  ASSIGN_OR_RETURN(Bytes bytes, fs::read_file(out.index_path, k_max_index_size));
-  out.index_sha256 = crypto::sha256_hex(bytes);
-  std::string name = out.index_path.filename().string();
-  auto index = parse_index(bytes);
-  if (!index) {
-    return std::unexpected(Error(index.error()).with_context(name));
+  const std::string name = out.index_path.filename().string();
+  auto opened_file =
+      fs::File::open_regular(out.index_path, named ? fs::File::Symlinks::kFollow : fs::File::Symlinks::kRefuse);
+  if (!opened_file) {
+    if (!named && opened_file.error().code() == ErrorCode::kInvalidArgument) {
+      return make_error(ErrorCode::kCorruption, "index refused: {}", opened_file.error().message());
+    }
+    return std::unexpected(opened_file.error());
   }
-  out.index = std::move(*index);
+  fs::File& file = *opened_file;
+  ASSIGN_OR_RETURN(std::uint64_t size, file.size());
+  if (named && looks_like_volume(name, file, size)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}: is a volume of a bundle, not its index; give the bundle directory (or the .airlock "
+                      "file next to this volume)",
+                      out.index_path.string());
+  }
+  auto read_at = [&](std::uint64_t offset, std::span<std::uint8_t> into) { return file.pread_exact(into, offset); };
+  auto layout = read_index_layout(size, read_at);
+  if (!layout) {
+    return std::unexpected(Error(layout.error()).with_context(name));
+  }
+  out.index.header.resize(layout->header_size);
+  TRY(file.pread_exact(out.index.header, layout->header_offset));
+  Bytes envelope(layout->signatures_size);
+  TRY(file.pread_exact(envelope, layout->signatures_offset));
+  auto signatures = parse_signature_envelope(envelope);
+  if (!signatures) {
+    return std::unexpected(Error(signatures.error()).with_context(name));
+  }
+  out.index.signatures = std::move(*signatures);
   auto header = parse_header(out.index.header);
   if (!header) {
     return std::unexpected(Error(header.error()).with_context(name));
   }
   out.header = std::move(*header);
   out.bundle_id = *from_hex(out.header.bundle_id);
+  if (before_body) {
+    TRY(before_body(out));
+  }
+  if (read_body) {
+    out.index.body.resize(layout->body_size);
+    TRY(file.pread_exact(out.index.body, layout->body_offset));
+    // The SHA-256 of the exact index bytes ("already installed" means these
+    // bytes), from the parts just read in file order: read_index_layout
+    // checked that they cover the file with nothing after them.
+    std::uint8_t fixed[16];
+    TRY(file.pread_exact(fixed, 0));
+    std::uint8_t len8[8];
+    std::uint8_t len4[4];
+    for (int i = 0; i < 8; ++i) {
+      len8[i] = static_cast<std::uint8_t>(layout->body_size >> (8 * i));
+    }
+    for (int i = 0; i < 4; ++i) {
+      len4[i] = static_cast<std::uint8_t>(layout->signatures_size >> (8 * i));
+    }
+    crypto::Sha256 h;
+    h.update(ByteSpan(fixed, sizeof fixed));
+    h.update(out.index.header);
+    h.update(ByteSpan(len8, sizeof len8));
+    h.update(out.index.body);
+    h.update(ByteSpan(len4, sizeof len4));
+    h.update(envelope);
+    out.index_sha256 = to_hex(h.finish());
+  }
   return out;
+}
+
+}  // namespace
+
+Result<OpenedIndex> open_index(const stdfs::path& bundle, const BeforeBody& before_body) {
+  return read_index(bundle, before_body, true);
+}
+
+Result<Header> read_unverified_header(const stdfs::path& bundle) {
+  ASSIGN_OR_RETURN(OpenedIndex opened, read_index(bundle, {}, false));
+  return std::move(opened.header);
 }
 
 namespace {
@@ -156,6 +238,29 @@ Result<Payload> open_body(const OpenedIndex& opened, const std::optional<crypto:
 
 namespace {
 
+// Volume v of the bundle, opened for reading: a regular file in the bundle
+// directory (no symlink, FIFO or device: those are refused before a byte is
+// read, and the message says nothing about what a symlink points at). A
+// missing volume is an operator's slip, not tampering: kNotFound (exit 1)
+// saying which volume to copy or insert.
+Result<fs::File> open_volume(const OpenedIndex& opened, std::size_t v) {
+  const VolumeInfo& info = opened.header.volumes[v];
+  const stdfs::path path = opened.dir / info.name;
+  auto file = fs::File::open_regular(path, fs::File::Symlinks::kRefuse);
+  if (file) {
+    return file;
+  }
+  if (file.error().code() == ErrorCode::kNotFound) {
+    return make_error(ErrorCode::kNotFound,
+                      "{}: volume is missing (expected at {}): copy or insert volume {} ({} of {}) and run again",
+                      info.name, path.string(), info.name, v + 1, opened.header.volumes.size());
+  }
+  if (file.error().code() == ErrorCode::kInvalidArgument) {
+    return make_error(ErrorCode::kCorruption, "{}: volume refused: {}", info.name, file.error().message());
+  }
+  return std::unexpected(Error(file.error()).with_context(info.name));
+}
+
 class VolumeStreamer {
  public:
   VolumeStreamer(const OpenedIndex& opened, const Payload& payload, const std::optional<crypto::AeadKey>& key,
@@ -212,18 +317,8 @@ class VolumeStreamer {
  private:
   Status stream_volume(std::uint32_t v) {
     const VolumeInfo& info = m_opened.header.volumes[v];
-    stdfs::path path = m_opened.dir / info.name;
-    std::error_code ec;
-    if (!stdfs::exists(path, ec)) {
-      return make_error(ErrorCode::kCorruption, "{}: volume is missing (expected at {}); copy every volume of the bundle",
-                        info.name, path.string());
-    }
-    auto size = stdfs::file_size(path, ec);
-    if (!ec && size != info.size) {
-      return make_error(ErrorCode::kCorruption, "{}: volume is {} bytes, the signed index says {} (truncated or altered); re-copy this volume",
-                        info.name, size, info.size);
-    }
-    ASSIGN_OR_RETURN(auto reader, archive::VolumeReader::open(path, info.name));
+    ASSIGN_OR_RETURN(fs::File file, open_volume(m_opened, v));
+    ASSIGN_OR_RETURN(auto reader, archive::VolumeReader::open(std::move(file), info.name, info.size));
     for (;;) {
       ASSIGN_OR_RETURN(auto entry, reader->next());
       if (!entry) {
@@ -392,6 +487,15 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
   }
+  // Every volume there before any is read: a forgotten disc is named now,
+  // not after the others were read.
+  for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
+    std::error_code ec;
+    if (!stdfs::exists(stdfs::symlink_status(opened.dir / opened.header.volumes[v].name, ec))) {
+      ASSIGN_OR_RETURN(fs::File absent, open_volume(opened, v));  // names it (kNotFound)
+      (void)absent;
+    }
+  }
   TRY(check_no_extra_volumes(opened));
   VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings);
   return streamer.run();
@@ -410,36 +514,64 @@ Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress
   }
   std::uint64_t done = 0;
   Bytes buffer(1 << 20);
-  for (const VolumeInfo& v : opened.header.volumes) {
-    auto file = fs::File::open_read(opened.dir / v.name);
+  bool corrupt = false;
+  for (std::size_t i = 0; i < opened.header.volumes.size(); ++i) {
+    const VolumeInfo& v = opened.header.volumes[i];
+    auto file = open_volume(opened, i);
     if (!file) {
-      problems.push_back(fmt::format("{}: volume is missing", v.name));
+      if (file.error().code() != ErrorCode::kNotFound) {
+        corrupt = true;
+      }
+      problems.push_back(file.error().message());
       continue;
     }
+    auto size = file->size();
+    if (!size) {
+      return std::unexpected(Error(size.error()).with_context(v.name));
+    }
+    if (*size != v.size) {
+      corrupt = true;
+      problems.push_back(fmt::format("{}: {} bytes, the signed index says {} (truncated or altered)", v.name, *size, v.size));
+      continue;
+    }
+    // Bounded by the signed size; one more read must find the end.
     crypto::Sha256 hash;
-    std::uint64_t size = 0;
+    std::uint64_t read = 0;
     for (;;) {
       TRY(check_interrupt());
-      auto n = file->read_some(buffer);
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(v.size - read, buffer.size()));
+      auto n = file->read_some(std::span<std::uint8_t>(buffer.data(), want == 0 ? 1 : want));
       if (!n) {
         return std::unexpected(n.error());
       }
       if (*n == 0) {
         break;
       }
+      if (want == 0) {
+        read = v.size + 1;  // grew while we read
+        break;
+      }
       hash.update(ByteSpan(buffer.data(), *n));
-      size += *n;
+      read += *n;
       done += *n;
       if (progress) {
         progress(ProgressEvent{"verify", v.name, done, total});
       }
     }
     std::string got = to_hex(hash.finish());
-    if (size != v.size) {
-      problems.push_back(fmt::format("{}: {} bytes, the signed index says {} (truncated or altered)", v.name, size, v.size));
+    if (read != v.size) {
+      corrupt = true;
+      problems.push_back(fmt::format("{}: {} bytes read, the signed index says {} (truncated or altered)", v.name,
+                                     read > v.size ? "more than " + std::to_string(v.size) : std::to_string(read),
+                                     v.size));
     } else if (got != v.sha256) {
+      corrupt = true;
       problems.push_back(fmt::format("{}: SHA-256 mismatch (expected {}, got {})", v.name, v.sha256, got));
     }
+  }
+  if (!problems.empty() && !corrupt) {
+    // Only missing volumes: nothing is wrong with what is there.
+    return make_error(ErrorCode::kNotFound, "{}", fmt::join(problems, "; "));
   }
   if (!problems.empty()) {
     return make_error(ErrorCode::kCorruption, "{}; re-copy the volume(s) named", fmt::join(problems, "; "));

@@ -33,7 +33,25 @@ struct OpenedIndex {
 
 // BUNDLE is the bundle directory (holding exactly one *.airlock) or the index file.
 Result<std::filesystem::path> locate_index(const std::filesystem::path& bundle);
-Result<OpenedIndex> open_index(const std::filesystem::path& bundle);
+
+// Called by open_index once the header and the signature envelope are read
+// and parsed, before the body is (opened.index.body is still empty): a
+// refusal here, say because no key the site trusts signed the index, means
+// the body is never read or allocated.
+using BeforeBody = std::function<Status(const OpenedIndex& opened)>;
+
+// Reads the index once, a part at a time: the file must be a regular file
+// (an index found in a bundle directory may not be a symlink either; one
+// named on the command line may, the operator chose it), its fixed fields
+// are checked against the caps and the file's size before anything is
+// allocated (read_index_layout), then header and envelope are read and
+// parsed, then before_body runs, then the body is read. A bundle's volume
+// named instead of the bundle is kInvalidArgument (exit 1) saying what to
+// give instead.
+Result<OpenedIndex> open_index(const std::filesystem::path& bundle, const BeforeBody& before_body = {});
+// The header as the index states it, not verified and without reading the
+// body: only to label a refusal in the event log.
+Result<Header> read_unverified_header(const std::filesystem::path& bundle);
 
 struct SiteKey {
   std::string keyid;
@@ -56,6 +74,9 @@ struct StreamStats {
 
 // Reads every volume once, in header order, checking each volume's size and
 // SHA-256, each pack's place, and each frame. All errors name the volume.
+// Every volume must be present before any is read (kNotFound naming the
+// first missing one); each is opened as a regular file in the bundle
+// directory (a symlink, FIFO or device is kCorruption, read not at all).
 // `threads` workers authenticate, decode and hash frames (0 = one per core);
 // the sink is always called from the calling thread, in order.
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
@@ -67,7 +88,10 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
 
 namespace airlock::format {
 // Reads every volume whole and compares its size and SHA-256 with the header;
-// needs no key. Reports every bad volume, not just the first.
+// needs no key. Reports every bad volume, not just the first: kCorruption if
+// any is damaged or not a regular file, kNotFound (exit 1, "copy or insert
+// volume X") if the only trouble is missing volumes. Reads stop at each
+// volume's signed size and honour SIGINT/SIGTERM.
 Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress);
 // kCorruption naming a file in the bundle directory shaped like one of this
 // bundle's volumes (BASE.volNNN.tar) that the signed header does not list.

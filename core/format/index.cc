@@ -164,6 +164,9 @@ Result<Header> parse_header(ByteSpan bytes) {
     }
     if (rec.type == "x25519") {
       ASSIGN_OR_RETURN(rec.keyid, field<std::string>(r, "keyid", "recipient"));
+      if (!is_hex(rec.keyid, 16)) {
+        return corrupt("recipient: keyid is not a key id (16 lowercase hex digits)");
+      }
     } else if (rec.type == "argon2id") {
       ASSIGN_OR_RETURN(rec.argon2.opslimit, field<std::uint64_t>(r, "opslimit", "recipient"));
       ASSIGN_OR_RETURN(rec.argon2.memlimit, field<std::uint64_t>(r, "memlimit", "recipient"));
@@ -280,66 +283,106 @@ Bytes serialize_index(const IndexFile& index) {
   return out;
 }
 
-Result<IndexFile> parse_index(ByteSpan bytes) {
-  if (bytes.size() < 16 || std::memcmp(bytes.data(), k_magic, 8) != 0) {
-    return corrupt(bytes.size() < 16 ? "not an airlock index (too short)" : "not an airlock index (bad magic)");
+Result<IndexLayout> read_index_layout(std::uint64_t file_size, const ReadAt& read_at) {
+  std::uint8_t fixed[16];
+  if (file_size < 16) {
+    return corrupt("not an airlock index (too short)");
   }
-  std::uint32_t version = get_u32le(bytes.data() + 8);
+  TRY(read_at(0, fixed));
+  if (std::memcmp(fixed, k_magic, 8) != 0) {
+    return corrupt("not an airlock index (bad magic)");
+  }
+  std::uint32_t version = get_u32le(fixed + 8);
   if (version != k_format_version) {
     return std::unexpected(Error(ErrorCode::kUnsupported,
         fmt::format("index: container version {} is not supported (this build reads {})", version, k_format_version)));
   }
-  std::uint64_t pos = 12;
-  auto take = [&](std::uint64_t n, const char* what) -> Result<ByteSpan> {
-    if (n > bytes.size() - pos) {
-      return corrupt(fmt::format("truncated in the {}", what));
-    }
-    ByteSpan s = bytes.subspan(pos, n);
-    pos += n;
-    return s;
-  };
-  std::uint32_t header_len = get_u32le(bytes.data() + pos);
+  IndexLayout l;
+  l.header_size = get_u32le(fixed + 12);
+  if (l.header_size > k_max_header_size) {
+    return corrupt(fmt::format("header of {} bytes exceeds the cap of {}", l.header_size, k_max_header_size));
+  }
+  // Every offset below stays under 16 + the caps, far from overflowing.
+  std::uint64_t pos = l.header_offset + l.header_size;
+  if (pos > file_size) {
+    return corrupt("truncated in the header");
+  }
+  if (8 > file_size - pos) {
+    return corrupt("truncated in the body length");
+  }
+  std::uint8_t len8[8];
+  TRY(read_at(pos, len8));
+  pos += 8;
+  l.body_size = get_u64le(len8);
+  if (l.body_size > k_max_body_size) {
+    return corrupt(fmt::format("body of {} bytes exceeds the cap of {}", l.body_size, k_max_body_size));
+  }
+  l.body_offset = pos;
+  if (l.body_size > file_size - pos) {
+    return corrupt("truncated in the body");
+  }
+  pos += l.body_size;
+  if (4 > file_size - pos) {
+    return corrupt("truncated in the signature length");
+  }
+  std::uint8_t len4[4];
+  TRY(read_at(pos, len4));
   pos += 4;
-  if (header_len > k_max_header_size) {
-    return corrupt(fmt::format("header of {} bytes exceeds the cap of {}", header_len, k_max_header_size));
+  l.signatures_size = get_u32le(len4);
+  if (l.signatures_size > k_max_signatures_size) {
+    return corrupt(fmt::format("signature envelope of {} bytes exceeds the cap of {}", l.signatures_size,
+                               k_max_signatures_size));
   }
-  IndexFile out;
-  ASSIGN_OR_RETURN(ByteSpan header, take(header_len, "header"));
-  out.header.assign(header.begin(), header.end());
-  ASSIGN_OR_RETURN(ByteSpan body_len_bytes, take(8, "body length"));
-  std::uint64_t body_len = get_u64le(body_len_bytes.data());
-  if (body_len > k_max_body_size) {
-    return corrupt(fmt::format("body of {} bytes exceeds the cap of {}", body_len, k_max_body_size));
+  l.signatures_offset = pos;
+  if (l.signatures_size > file_size - pos) {
+    return corrupt("truncated in the signature envelope");
   }
-  ASSIGN_OR_RETURN(ByteSpan body, take(body_len, "body"));
-  out.body.assign(body.begin(), body.end());
-  ASSIGN_OR_RETURN(ByteSpan sig_len_bytes, take(4, "signature length"));
-  std::uint32_t sig_len = get_u32le(sig_len_bytes.data());
-  if (sig_len > k_max_signatures_size) {
-    return corrupt(fmt::format("signature envelope of {} bytes exceeds the cap of {}", sig_len, k_max_signatures_size));
+  pos += l.signatures_size;
+  if (pos != file_size) {
+    return corrupt(fmt::format("{} unexpected bytes after the signature envelope", file_size - pos));
   }
-  ASSIGN_OR_RETURN(ByteSpan sigs, take(sig_len, "signature envelope"));
-  if (pos != bytes.size()) {
-    return corrupt(fmt::format("{} unexpected bytes after the signature envelope", bytes.size() - pos));
-  }
+  return l;
+}
+
+Result<std::vector<SignatureEntry>> parse_signature_envelope(ByteSpan sigs) {
   json env = json::parse(as_chars(sigs), nullptr, false);
   if (env.is_discarded() || !env.is_object() || !env.contains("signatures") || !env["signatures"].is_array() ||
       env["signatures"].size() > k_max_signatures) {
     return corrupt("signature envelope is malformed");
   }
+  std::vector<SignatureEntry> out;
   for (const json& s : env["signatures"]) {
     if (!s.is_object()) {
       return corrupt("signature entry is not an object");
     }
     SignatureEntry e;
     ASSIGN_OR_RETURN(e.keyid, field<std::string>(s, "keyid", "signature"));
+    if (!is_hex(e.keyid, 16)) {
+      // Not quoted: it is whatever the media say, and no key of ours has it.
+      return corrupt("signature entry: keyid is not a key id (16 lowercase hex digits)");
+    }
     ASSIGN_OR_RETURN(Bytes sig, b64_field(s, "sig", "signature"));
     if (sig.size() != e.sig.size()) {
       return corrupt("signature entry: Ed25519 signature must be 64 bytes");
     }
     std::memcpy(e.sig.data(), sig.data(), sig.size());
-    out.signatures.push_back(std::move(e));
+    out.push_back(std::move(e));
   }
+  return out;
+}
+
+Result<IndexFile> parse_index(ByteSpan bytes) {
+  auto read_at = [&](std::uint64_t offset, std::span<std::uint8_t> out) -> Status {
+    std::memcpy(out.data(), bytes.data() + offset, out.size());  // read_index_layout stays in bounds
+    return ok_status();
+  };
+  ASSIGN_OR_RETURN(IndexLayout l, read_index_layout(bytes.size(), read_at));
+  IndexFile out;
+  ByteSpan header = bytes.subspan(l.header_offset, l.header_size);
+  ByteSpan body = bytes.subspan(l.body_offset, l.body_size);
+  out.header.assign(header.begin(), header.end());
+  out.body.assign(body.begin(), body.end());
+  ASSIGN_OR_RETURN(out.signatures, parse_signature_envelope(bytes.subspan(l.signatures_offset, l.signatures_size)));
   return out;
 }
 

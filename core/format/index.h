@@ -4,7 +4,9 @@
 // signature envelope. Byte layout in docs/FORMAT.md §2.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -84,6 +86,27 @@ struct IndexFile {
 Bytes serialize_index(const IndexFile& index);
 // Structure and size caps only; the caller verifies signatures.
 Result<IndexFile> parse_index(ByteSpan bytes);
+
+// Where the three parts of an index file lie, from its fixed-size fields
+// (magic, version, the three lengths), checked against the caps and against
+// the file's size before anything else is read or allocated: a file that
+// claims a body it does not hold is refused by its lengths alone.
+struct IndexLayout {
+  std::uint64_t header_offset = 16;
+  std::uint64_t header_size = 0;
+  std::uint64_t body_offset = 0;
+  std::uint64_t body_size = 0;
+  std::uint64_t signatures_offset = 0;
+  std::uint64_t signatures_size = 0;
+};
+// Reads exactly out.size() bytes at `offset` of the index file.
+using ReadAt = std::function<Status(std::uint64_t offset, std::span<std::uint8_t> out)>;
+// Reads 28 bytes at most, through read_at. Same errors as parse_index.
+Result<IndexLayout> read_index_layout(std::uint64_t file_size, const ReadAt& read_at);
+// The signature envelope: at most k_max_signatures entries, each a key id
+// (16 lowercase hex digits, as keys::key_id makes them: nothing else can
+// name a key, and nothing else reaches a message) and a 64-byte signature.
+Result<std::vector<SignatureEntry>> parse_signature_envelope(ByteSpan envelope);
 // What the signatures cover: a domain tag, then both lengths and the bytes.
 Bytes signed_message(ByteSpan header, ByteSpan body);
 

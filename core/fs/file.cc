@@ -48,6 +48,35 @@ Result<File> File::open_read(const stdfs::path& path) {
   return File(fd, path);
 }
 
+Result<File> File::open_regular(const stdfs::path& path, Symlinks symlinks) {
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (symlinks == Symlinks::kRefuse ? O_NOFOLLOW : 0);
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP && symlinks == Symlinks::kRefuse) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: is a symbolic link; only regular files are read from a bundle (copy the file itself)",
+                        path.string());
+    }
+    return io_error(path, "cannot open", err);
+  }
+  File file(fd, path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return io_error(path, "stat failed", errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{}: is not a regular file (a FIFO, device, socket or directory); copy the file itself",
+                      path.string());
+  }
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl < 0 || ::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    return io_error(path, "fcntl failed", errno);
+  }
+  return file;
+}
+
 Result<File> File::create_new(const stdfs::path& path, std::uint32_t mode) {
   ASSIGN_OR_RETURN(ParentAndName p, open_parent(path));
   int fd = ::openat(p.dir.fd(), p.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);

@@ -26,6 +26,15 @@ class File {
   File& operator=(const File&) = delete;
 
   static Result<File> open_read(const stdfs::path& path);
+  // For files from the media (an index, a volume), which may be hostile:
+  // opens to read a file that must be a regular file. The open itself is
+  // O_NONBLOCK, so a FIFO cannot hang it; fstat decides, then the
+  // descriptor is made blocking again. With Symlinks::kRefuse the last
+  // component may not be a symbolic link either (O_NOFOLLOW). kNotFound when
+  // absent; kInvalidArgument for a symlink or a non-regular file, naming
+  // `path` only: never where a symlink points or what lies there.
+  enum class Symlinks { kFollow, kRefuse };
+  static Result<File> open_regular(const stdfs::path& path, Symlinks symlinks);
   // O_CREAT|O_EXCL|O_NOFOLLOW: never follows a planted symlink, never reuses a file.
   static Result<File> create_new(const stdfs::path& path, std::uint32_t mode = 0600);
   static Result<File> open_write(const stdfs::path& path);  // existing file, O_NOFOLLOW

@@ -1,6 +1,8 @@
 // airlock-installer list, history, status.
 #include <fmt/format.h>
 
+#include "core/base/text.h"
+
 #include "installer/commands/commands.h"
 
 namespace airlock::installer {
@@ -59,12 +61,15 @@ void add_history_command(CLI::App& app, Context& ctx) {
           out.push_back({{"id", e.id}, {"time", iso_time(e.time)}, {"user", e.user}, {"action", e.action},
                          {"target", e.target}, {"result", e.result}, {"detail", e.detail}, {"hash", e.hash}});
         } else {
-          fmt::print("{:>5} {} {:<10} {:<12} {:<32} {:<8} {}\n", e.id, iso_time(e.time), e.user, e.action, e.target,
-                     e.result, e.detail);
+          // Escaped again on the way out: rows written before events were
+          // escaped on append may still hold raw control bytes.
+          fmt::print("{:>5} {} {:<10} {:<12} {:<32} {:<8} {}\n", e.id, iso_time(e.time), text::escape_untrusted(e.user),
+                     text::escape_untrusted(e.action), text::escape_untrusted(e.target),
+                     text::escape_untrusted(e.result), text::escape_untrusted(e.detail));
         }
       }
       if (*json) {
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', true, nlohmann::json::error_handler_t::replace));
       }
       return ok_status();
     });

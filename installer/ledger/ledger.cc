@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/base/bytes.h"
+#include "core/base/text.h"
 #include "installer/ledger/schema.h"
 
 // The event hash chain (format version 1)
@@ -977,11 +978,15 @@ Result<EventRecord> Ledger::append_event(std::int64_t time, const std::string& u
                                          const std::string& result, const std::string& detail) {
   EventRecord e;
   e.time = time;
-  e.user = user;
-  e.action = action;
-  e.target = target;
-  e.result = result;
-  e.detail = detail;
+  // Escaped before hashing and storing: a target or detail quoting the
+  // unverified header of a refused bundle (or a key id from its envelope)
+  // must not put ESC, CR or LF into the ledger, where `history` would print
+  // them; the hash covers the stored text, so the chain still verifies.
+  e.user = text::escape_untrusted(user);
+  e.action = text::escape_untrusted(action);
+  e.target = text::escape_untrusted(target);
+  e.result = text::escape_untrusted(result);
+  e.detail = text::escape_untrusted(detail);
   TRY(atomically(m_db, "appending an event", [&]() -> Status {
     ASSIGN_OR_RETURN(Stmt last, Stmt::prepare(m_db, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
                                               "reading the last event"));

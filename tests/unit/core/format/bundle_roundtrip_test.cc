@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.h"
@@ -606,7 +608,7 @@ TEST_CASE("bundle: a volume truncated at any frame boundary is refused naming it
   CHECK(read_back(*opened, *payload, *key).has_value());
 }
 
-TEST_CASE("bundle: a truncated or missing volume is kCorruption naming it", "[format][bundle]") {
+TEST_CASE("bundle: a truncated volume is kCorruption, a missing one kNotFound, both naming it", "[format][bundle]") {
   REQUIRE(crypto::init_sodium());
   TempDir tmp;
   const InputSet in = make_inputs(tmp.path() / "in");
@@ -622,11 +624,98 @@ TEST_CASE("bundle: a truncated or missing volume is kCorruption naming it", "[fo
   CHECK(files.error().code() == ErrorCode::kCorruption);
   CHECK(files.error().message().starts_with(last));
 
+  // A forgotten disc is not tampering: exit 1, saying which volume to bring.
   stdfs::remove(last_path);
   files = read_back(*opened, *payload, *key);
   REQUIRE_FALSE(files.has_value());
-  CHECK(files.error().code() == ErrorCode::kCorruption);
+  CHECK(files.error().code() == ErrorCode::kNotFound);
   CHECK(files.error().message().starts_with(last));
+  CHECK(files.error().message().find("copy or insert volume " + last) != std::string::npos);
+  auto hashes = check_volume_hashes(*opened, {});
+  REQUIRE_FALSE(hashes.has_value());
+  CHECK(hashes.error().code() == ErrorCode::kNotFound);
+}
+
+TEST_CASE("bundle: a volume that is not a regular file is refused before it is read", "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  const InputSet in = make_inputs(tmp.path() / "in");
+  const Keys keys;
+  const Written w = write_bundle(in, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys);
+  const std::string last = w.result.volumes.back().name;
+  const stdfs::path last_path = tmp.path() / "out" / last;
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
+  const stdfs::path outside = tmp.path() / "outside-secret.tar";
+  stdfs::rename(last_path, outside);
+
+  auto refused = [&](const char* what) {
+    INFO(what);
+    auto files = read_back(*opened, *payload, *key);
+    REQUIRE_FALSE(files.has_value());
+    CHECK(files.error().code() == ErrorCode::kCorruption);
+    CHECK(files.error().message().starts_with(last));
+    CHECK(files.error().message().find("outside-secret") == std::string::npos);
+    CHECK(files.error().message().find("/dev/zero") == std::string::npos);
+    auto hashes = check_volume_hashes(*opened, {});
+    REQUIRE_FALSE(hashes.has_value());
+    CHECK(hashes.error().code() == ErrorCode::kCorruption);
+    CHECK(hashes.error().message().find("outside-secret") == std::string::npos);
+    stdfs::remove(last_path);
+  };
+  stdfs::create_symlink("/dev/zero", last_path);
+  refused("symlink to /dev/zero");
+  stdfs::create_symlink(outside, last_path);  // the right bytes, but not in the bundle
+  refused("symlink to the real volume outside the bundle");
+  REQUIRE(::mkfifo(last_path.c_str(), 0600) == 0);
+  refused("FIFO");
+  stdfs::create_directory(last_path);
+  refused("directory");
+
+  stdfs::rename(outside, last_path);
+  CHECK(read_back(*opened, *payload, *key).has_value());
+}
+
+TEST_CASE("bundle: open_index reads the index once and refuses in before_body without reading the body",
+          "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  const InputSet in = make_inputs(tmp.path() / "in");
+  const Keys keys;
+  const Written w = write_bundle(in, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys);
+  bool called = false;
+  auto refused = open_index(w.index_path, [&](const OpenedIndex& o) -> Status {
+    called = true;
+    CHECK(o.index.body.empty());
+    CHECK_FALSE(o.index.signatures.empty());
+    CHECK(o.header.name == "demo");
+    return make_error(ErrorCode::kUntrusted, "not for us");
+  });
+  CHECK(called);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == ErrorCode::kUntrusted);
+  auto header = read_unverified_header(w.index_path);
+  REQUIRE(header.has_value());
+  CHECK(header->name == "demo");
+  auto opened = open_index(w.index_path, [](const OpenedIndex&) { return ok_status(); });
+  REQUIRE(opened.has_value());
+  CHECK_FALSE(opened->index.body.empty());
+
+  // An index symlinked from the bundle directory is refused; named on the
+  // command line, a symlink is followed (the operator chose it).
+  const stdfs::path elsewhere = tmp.path() / "elsewhere.airlock";
+  stdfs::rename(w.index_path, elsewhere);
+  stdfs::create_symlink(elsewhere, w.index_path);
+  auto in_dir = open_index(tmp.path() / "out");
+  REQUIRE_FALSE(in_dir.has_value());
+  CHECK(in_dir.error().code() == ErrorCode::kCorruption);
+  CHECK(in_dir.error().message().find("elsewhere") == std::string::npos);
+  CHECK(open_index(w.index_path).has_value());
+
+  // A volume named instead of the bundle: kInvalidArgument saying so.
+  auto vol = open_index(tmp.path() / "out" / w.result.volumes.front().name);
+  REQUIRE_FALSE(vol.has_value());
+  CHECK(vol.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(vol.error().message().find("is a volume of a bundle, not its index") != std::string::npos);
 }
 
 TEST_CASE("bundle: another site key cannot unwrap the data key", "[format][bundle]") {

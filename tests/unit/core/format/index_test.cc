@@ -124,6 +124,9 @@ Bytes index_with_envelope(ByteSpan header, ByteSpan body, std::string_view envel
 void put_u32_at(Bytes& b, std::size_t pos, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) b[pos + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
+void put_u32le_into(std::span<std::uint8_t> out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
 void put_u64_at(Bytes& b, std::size_t pos, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) b[pos + i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
@@ -568,7 +571,7 @@ TEST_CASE("index: rejects a malformed signature envelope", "[format][index]") {
   const std::string sig64 = to_base64(sig_filled(3));
   std::string too_many = R"({"signatures":[)";
   for (int i = 0; i < 33; ++i) {
-    too_many += (i ? "," : "") + std::string(R"({"keyid":"k","sig":")") + sig64 + "\"}";
+    too_many += (i ? "," : "") + std::string(R"({"keyid":"0011223344556677","sig":")") + sig64 + "\"}";
   }
   too_many += "]}";
   const std::vector<std::string> envelopes = {
@@ -580,12 +583,18 @@ TEST_CASE("index: rejects a malformed signature envelope", "[format][index]") {
       R"({"signatures":"x"})",
       R"({"signatures":[1]})",
       R"({"signatures":[{"sig":")" + sig64 + R"("}]})",
-      R"({"signatures":[{"keyid":"k"}]})",
+      R"({"signatures":[{"keyid":"0011223344556677"}]})",
       R"({"signatures":[{"keyid":7,"sig":")" + sig64 + R"("}]})",
-      R"({"signatures":[{"keyid":"k","sig":"!!!!"}]})",
-      R"({"signatures":[{"keyid":"k","sig":")" + to_base64(Bytes(63, 1)) + R"("}]})",
-      R"({"signatures":[{"keyid":"k","sig":")" + to_base64(Bytes(65, 1)) + R"("}]})",
+      R"({"signatures":[{"keyid":"0011223344556677","sig":"!!!!"}]})",
+      R"({"signatures":[{"keyid":"0011223344556677","sig":")" + to_base64(Bytes(63, 1)) + R"("}]})",
+      R"({"signatures":[{"keyid":"0011223344556677","sig":")" + to_base64(Bytes(65, 1)) + R"("}]})",
       too_many,
+      // Key ids that no key can have (keys::key_id: 16 lowercase hex).
+      R"({"signatures":[{"keyid":"k","sig":")" + sig64 + R"("}]})",
+      R"({"signatures":[{"keyid":"00112233445566778","sig":")" + sig64 + R"("}]})",
+      R"({"signatures":[{"keyid":"00112233AABBCCDD","sig":")" + sig64 + R"("}]})",
+      R"({"signatures":[{"keyid":"\u001b[2K\rinstalled x","sig":")" + sig64 + R"("}]})",
+      R"({"signatures":[{"keyid":"0011223344556677\n","sig":")" + sig64 + R"("}]})",
   };
   for (const std::string& env : envelopes) {
     INFO(env);
@@ -595,7 +604,7 @@ TEST_CASE("index: rejects a malformed signature envelope", "[format][index]") {
   }
   // The same builder with a well-formed envelope parses: the cases above fail
   // for their envelope alone.
-  auto ok = parse_index(index_with_envelope(f.header, f.body, R"({"signatures":[{"keyid":"k","sig":")" + sig64 + "\"}]}"));
+  auto ok = parse_index(index_with_envelope(f.header, f.body, R"({"signatures":[{"keyid":"0011223344556677","sig":")" + sig64 + "\"}]}"));
   REQUIRE(ok.has_value());
   CHECK(ok->signatures.size() == 1);
 }
@@ -677,6 +686,75 @@ TEST_CASE("header: a key rotation round trips and malformed ones are refused", "
     for (int i = 0; i < 33; ++i) many.push_back("0011223344556677");
     j["trust"]["revoke"] = many;
   });
+}
+
+
+TEST_CASE("index: a forged key id is refused without being quoted", "[format][index]") {
+  REQUIRE(crypto::init_sodium());
+  IndexFile f = sample_index();
+  const std::string sig64 = to_base64(sig_filled(3));
+  auto r = parse_index(index_with_envelope(
+      f.header, f.body, R"({"signatures":[{"keyid":"\u001b]0;pwned\u0007 installed","sig":")" + sig64 + "\"}]}"));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message().find("pwned") == std::string::npos);
+  CHECK(r.error().message().find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("index: a recipient key id must be a key id", "[format][index]") {
+  json j = header_json(sample_header());
+  j["recipients"][0]["keyid"] = "\x1b[31mred";
+  auto r = parse_json(j);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code() == ErrorCode::kCorruption);
+}
+
+TEST_CASE("index: read_index_layout checks lengths against the file size before reading further",
+          "[format][index]") {
+  REQUIRE(crypto::init_sodium());
+  Bytes good = serialize_index(sample_index());
+  std::size_t reads = 0;
+  std::uint64_t bytes_read = 0;
+  auto reader = [&](const Bytes& b) {
+    return [&b, &reads, &bytes_read](std::uint64_t offset, std::span<std::uint8_t> out) -> Status {
+      ++reads;
+      bytes_read += out.size();
+      REQUIRE(offset + out.size() <= b.size());
+      std::memcpy(out.data(), b.data() + offset, out.size());
+      return ok_status();
+    };
+  };
+  auto l = read_index_layout(good.size(), reader(good));
+  REQUIRE(l.has_value());
+  CHECK(reads == 3);  // the fixed fields only: 16 + 8 + 4 bytes
+  CHECK(bytes_read == 28);
+  const IndexFile f = sample_index();
+  CHECK(l->header_size == f.header.size());
+  CHECK(l->body_offset == 16 + f.header.size() + 8);
+  CHECK(l->body_size == f.body.size());
+  CHECK(l->signatures_offset + l->signatures_size == good.size());
+
+  // A body of 500 MiB claimed in a file that does not hold it: refused from
+  // the lengths, nothing else read.
+  Bytes claims = good;
+  put_u64_at(claims, 16 + f.header.size(), 500ull << 20);
+  reads = 0;
+  auto r = read_index_layout(claims.size(), reader(claims));
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message().find("truncated in the body") != std::string::npos);
+  CHECK(reads == 2);
+  // The same claim with a file of the right (apparent) size passes the layout:
+  // the caller decides (before_body) before reading the body.
+  auto big = read_index_layout(16 + f.header.size() + 8 + (500ull << 20) + 4 + l->signatures_size,
+                               [&](std::uint64_t offset, std::span<std::uint8_t> out) -> Status {
+                                 if (offset < claims.size() - 4 - l->signatures_size) {
+                                   std::memcpy(out.data(), claims.data() + offset, out.size());
+                                 } else {  // the signature length, after the (absent) body
+                                   put_u32le_into(out, static_cast<std::uint32_t>(l->signatures_size));
+                                 }
+                                 return ok_status();
+                               });
+  REQUIRE(big.has_value());
+  CHECK(big->body_size == (500ull << 20));
 }
 
 }  // namespace airlock::format

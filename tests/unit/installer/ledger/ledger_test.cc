@@ -839,3 +839,24 @@ TEST_CASE("WAL, synchronous=FULL, foreign keys and busy_timeout are in effect", 
   RawDb raw(path);
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
 }
+
+TEST_CASE("append_event stores control bytes from unverified input escaped; the chain verifies", "[ledger]") {
+  TempDir dir;
+  auto ledger = new_ledger(dir);
+  const std::string forged = "x\x1b[2K\rinstalled llama 9.9\n\xc2\x9b" "31m\xff";
+  auto e = ledger->append_event(1, "root", "install", "llama/1.0" + forged, "refused", "untrusted signer " + forged);
+  REQUIRE(e.has_value());
+  auto events = ledger->events();
+  REQUIRE(events.has_value());
+  REQUIRE(events->size() == 1);
+  for (const std::string& field : {(*events)[0].target, (*events)[0].detail}) {
+    INFO(field);
+    for (char c : field) {
+      const auto b = static_cast<unsigned char>(c);
+      CHECK((b >= 0x20 && b != 0x7f));
+    }
+    CHECK(field.find("\\x1b[2K\\x0dinstalled llama 9.9\\x0a\\xc2\\x9b31m\\xff") != std::string::npos);
+  }
+  CHECK((*events)[0].detail == e->detail);
+  CHECK(ledger->verify_event_chain().has_value());
+}
