@@ -1,6 +1,7 @@
 # A failure after the ledger's commit never bricks the root: when the install
-# targets cannot be rebuilt (here a regular file planted where ROOT/hf must be
-# a directory), the install that committed reports the failing step, and
+# targets cannot be rebuilt (here a regular file planted where the snapshots
+# folder of ROOT/hf's repo must be a directory; ROOT/hf itself not being a
+# directory is refused earlier, by the root's ownership check), the install that committed reports the failing step, and
 # list, status, history, check, rollback (either way, with and without
 # --no-run) and gc all still run, each warning that the rebuild is pending;
 # ROOT/targets.dirty stays. Once the cause is removed, the next command
@@ -22,7 +23,8 @@ bundle v3.toml b3 3
 "$INSTALLER" install b1 -q >/dev/null
 HF="$AIRLOCK_ROOT/hf"
 [ -d "$HF/models--airlock--nb" ] || fail "no ROOT/hf after the first install"
-rm -rf "$HF" && echo "not a directory" > "$HF"
+SNAP="$HF/models--airlock--nb/snapshots"
+rm -rf "$SNAP" && echo "not a directory" > "$SNAP"
 
 # The install commits; the rebuild fails, is reported, and stays pending.
 "$INSTALLER" install b2 >"$T/i.out" 2>"$T/i.err" || { cat "$T/i.err" >&2; fail "install b2 failed: the targets are not its commit"; }
@@ -31,11 +33,14 @@ grep -q "rebuilding ROOT/hf.*failed.*targets.dirty stays" "$T/i.err" || { cat "$
 [ "$(readlink "$AIRLOCK_ROOT/deployments/nb/current")" = 2.0.0 ] || fail "2.0.0 is not current"
 
 # Every later command still runs, warning that the rebuild is pending.
-for cmd in "list" "list --json" "status" "history" "check"; do
+for cmd in "list" "list --json" "status" "history" "check nb"; do
   # shellcheck disable=SC2086
   "$INSTALLER" $cmd >/dev/null 2>"$T/c.err" || { cat "$T/c.err" >&2; fail "'$cmd' fails while the targets cannot be rebuilt"; }
   grep -q "not recovered: rebuilding ROOT/hf" "$T/c.err" || fail "'$cmd' does not report the pending rebuild"
 done
+# A site-wide check also verifies the targets: it runs, and reports them damaged (exit 3).
+expect_fail 3 "problem\(s\) among .* install-target entries" "$INSTALLER" check
+grep -q "not recovered: rebuilding ROOT/hf" "$T/last.err" || fail "'check' does not report the pending rebuild"
 "$INSTALLER" rollback nb --to 1.0.0 --no-run >/dev/null 2>"$T/r.err" || { cat "$T/r.err" >&2; fail "rollback --no-run failed"; }
 [ "$(readlink "$AIRLOCK_ROOT/deployments/nb/current")" = 1.0.0 ] || fail "rollback did not switch current to 1.0.0"
 "$INSTALLER" rollback nb --to 2.0.0 >/dev/null 2>"$T/r.err" || { cat "$T/r.err" >&2; fail "rollback (with its activation) failed"; }
@@ -50,7 +55,7 @@ expect_fail 1 "3.0.0 is installed and active, but its activation did not run" "$
 grep -q "removed nb 1.0.0" "$T/g.out" || fail "gc did not remove 1.0.0"
 
 # The cause removed, the next command rebuilds.
-rm -f "$HF"
+rm -f "$SNAP"
 "$INSTALLER" list >/dev/null 2>"$T/l.err" || fail "list failed after the cause was removed"
 grep -q "recovered: rebuilt ROOT/hf" "$T/l.err" || { cat "$T/l.err" >&2; fail "the next command did not rebuild"; }
 [ ! -e "$AIRLOCK_ROOT/targets.dirty" ] || fail "the rebuild mark stayed after a good rebuild"
