@@ -103,11 +103,6 @@ Result<Lock> lock_from_json(const json& j, const stdfs::path& lock_dir, std::str
   return lock;
 }
 
-Result<Lock> read_lock(const stdfs::path& path) {
-  ASSIGN_OR_RETURN(InputText in, read_input(path));
-  return lock_from_input(in);
-}
-
 Status write_lock(const Lock& lock, const stdfs::path& path) {
   const std::string text = lock_to_json(lock, stdfs::absolute(path).parent_path()).dump(2) + "\n";
   return fs::write_file_atomic(path, ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0644);
@@ -148,14 +143,6 @@ bool text_looks_like_lock(std::string_view text) {
 }
 
 }  // namespace
-
-bool looks_like_lock(const stdfs::path& path) {
-  if (path.extension() == ".json") {
-    return true;
-  }
-  auto in = read_input(path);
-  return in && in->is_lock;
-}
 
 Result<InputText> read_input(const stdfs::path& path, std::uint64_t max_bytes) {
   // Sequential reads until EOF, never a size from fstat and pread: that is

@@ -56,14 +56,11 @@ struct Lock {
 // against it when read, so a lock moves with its checkout.
 nlohmann::json lock_to_json(const Lock& lock, const std::filesystem::path& lock_dir);
 Result<Lock> lock_from_json(const nlohmann::json& j, const std::filesystem::path& lock_dir, std::string_view what);
-Result<Lock> read_lock(const std::filesystem::path& path);
 Status write_lock(const Lock& lock, const std::filesystem::path& path);  // atomic
 // The payload's `sources`: identities and files (path, origin, size, sha256, extra), no local paths.
 nlohmann::json sources_for_payload(const Lock& lock);
-// True when the file looks like a lock (JSON) rather than a manifest (TOML).
-bool looks_like_lock(const std::filesystem::path& path);
-
-// A manifest or lock as given on the command line, read exactly once: a pipe
+// A manifest or lock as given on the command line, read exactly once
+// (is_lock: a .json name, or JSON text rather than TOML): a pipe
 // (`/dev/stdin`, `<(...)`) can be read only once, so deciding what it is and
 // parsing it must share these bytes. Relative paths inside are resolved
 // against base_dir: the file's folder, or the working directory for a pipe.

@@ -38,9 +38,18 @@ TEST_CASE("lock: JSON round trip keeps every field; local origins are relative t
   std::ifstream in(dir.path() / "demo.lock.json");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(text.find("\"origin\": \"serve/run.sh\"") != std::string::npos);
-  CHECK(looks_like_lock(dir.path() / "demo.lock.json"));
+  auto input = read_input(dir.path() / "demo.lock.json");
+  REQUIRE(input.has_value());
+  CHECK(input->is_lock);
 
-  auto back = read_lock(dir.path() / "demo.lock.json");
+  auto back = lock_from_input(*input);
+  {
+    std::ofstream toml(dir.path() / "m.toml");
+    toml << "\n  [deployment]\nname = \"x\"\n";
+  }
+  auto manifest = read_input(dir.path() / "m.toml");
+  REQUIRE(manifest.has_value());
+  CHECK_FALSE(manifest->is_lock);
   REQUIRE(back.has_value());
   REQUIRE(back->sources.size() == 3);
   CHECK(back->sources[0].files[0].extra["git_sha1"] == std::string(40, 'c'));
