@@ -60,6 +60,20 @@ setup_site() {
   "$INSTALLER" trust add "$T/pub.pub" --name publisher >/dev/null
 }
 
+# two_versions SIZE1 SIZE2 [more create args for b2]: setup_site, models m1
+# and m2 of those sizes, manifests v1.toml and v2.toml of deployment "demo"
+# (1.0.0 and 2.0.0) and their bundles b1 and b2 (sequences 1 and 2).
+two_versions() {
+  local s1=$1 s2=$2; shift 2
+  setup_site
+  make_model m1 "$s1" 1
+  make_model m2 "$s2" 2
+  make_manifest v1.toml demo 1.0.0 m1
+  make_manifest v2.toml demo 2.0.0 m2
+  bundle v1.toml b1 1
+  bundle v2.toml b2 2 "$@"
+}
+
 # setup_roots NAME...: a publisher key pub.key/pub.pub and one initialised
 # site root $T/NAME per name, each trusting it; TOS gets "--to ROOT/keys/site.pub"
 # for every root, so one bundle can be addressed to all of them.

@@ -2,13 +2,7 @@
 # exit 130: staging removed, nothing installed or changed, the root lock
 # released, the ledger saying the install was interrupted.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 1M 1
-make_model m2 160M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
-bundle v1.toml b1 1
-bundle v2.toml b2 2 --volume-size 16M
+two_versions 1M 160M --volume-size 16M
 "$INSTALLER" install b1 -q >/dev/null
 save_state
 

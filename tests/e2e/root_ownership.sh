@@ -3,13 +3,7 @@
 # others can read, are refused by every command with exit 1, naming the path
 # and the fix, changing nothing.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 1M 1
-make_model m2 1M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
-bundle v1.toml b1 1
-bundle v2.toml b2 2
+two_versions 1M 1M
 "$INSTALLER" install b1 -q >/dev/null
 "$INSTALLER" install b2 -q >/dev/null
 "$INSTALLER" rollback demo -q >/dev/null

@@ -4,13 +4,7 @@
 # -wal/-shm) 0600; a ledger made 0644 by an older version is made 0600 when opened.
 source "$(dirname "$0")/common.sh"
 umask 000
-setup_site
-make_model m1 1M 1
-make_model m2 1M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
-bundle v1.toml b1 1
-bundle v2.toml b2 2
+two_versions 1M 1M
 "$INSTALLER" install b1 -q >/dev/null
 "$INSTALLER" install b2 -q >/dev/null
 "$INSTALLER" rollback demo -q >/dev/null

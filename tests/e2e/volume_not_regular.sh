@@ -5,13 +5,7 @@
 # what lies outside, nothing changed, the root lock released. A volume that
 # grows past its signed size is refused by its size before it is read.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 2M 1
-make_model m2 6M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
-bundle v1.toml b1 1
-bundle v2.toml b2 2 --volume-size 4M
+two_versions 2M 6M --volume-size 4M
 "$INSTALLER" install b1 -q >/dev/null
 V=demo-2.0.0
 VOL="$V.vol002.tar"
