@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
+#include "core/fs/users.h"
 #include "installer/rotation.h"
 #include "installer/targets.h"
 #include "keys/key_files.h"
@@ -37,10 +37,7 @@ std::string current_user() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
     return std::string(sudo) + " (sudo)";
   }
-  if (struct passwd* pw = ::getpwuid(::getuid()); pw != nullptr) {
-    return pw->pw_name;
-  }
-  return std::to_string(::getuid());
+  return fs::user_name_or_uid(::getuid());
 }
 
 namespace {

@@ -6,13 +6,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <mutex>
-#include <pwd.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "core/fs/file.h"
+#include "core/fs/users.h"
 
 namespace airlock::fs {
 
@@ -394,8 +395,8 @@ Result<struct ::stat> lstat_entry(const stdfs::path& path) {
 
 namespace {
 std::string user_name(uid_t uid) {
-  if (struct passwd* pw = ::getpwuid(uid); pw != nullptr) {
-    return fmt::format("{} (uid {})", pw->pw_name, uid);
+  if (std::optional<std::string> name = lookup_user_name(uid)) {
+    return fmt::format("{} (uid {})", *name, uid);
   }
   return fmt::format("uid {}", uid);
 }
