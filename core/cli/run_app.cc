@@ -3,12 +3,16 @@
 #include <exception>
 
 #include "core/base/interrupt.h"
+#include "core/crypto/openssl_init.h"
 #include "core/crypto/sodium.h"
 
 namespace airlock::cli {
 
 int run_app(CLI::App& app, Printer& printer, int argc, char** argv, const int& command_exit_code) {
   install_interrupt_handlers();
+  if (auto st = crypto::init_openssl(); !st) {
+    return printer.fail(st.error());
+  }
   if (auto st = crypto::init_sodium(); !st) {
     return printer.fail(st.error());
   }

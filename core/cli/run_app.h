@@ -1,5 +1,6 @@
 #pragma once
-// The shared tail of both programs' run(): signal handlers, libsodium, argv
+// The shared tail of both programs' run(): signal handlers, OpenSSL (without
+// openssl.cnf, see core/crypto/openssl_init.h) and libsodium, argv
 // parsing with CLI11, and the mapping of what went wrong to an exit code
 // (0 for --help/--version, 2 for usage errors, else the command's code).
 
