@@ -14,6 +14,20 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+# A name like libssl-dev:arm64 is a multiarch package (the cross builds'
+# libraries): dpkg must know that architecture before apt can see it.
+native="$(dpkg --print-architecture)"
+for p in "${missing[@]}"; do
+  case "$p" in
+    *:*)
+      arch="${p##*:}"
+      if [ "$arch" != "$native" ] && ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+        echo "install-deps: adding architecture $arch"
+        $sudo dpkg --add-architecture "$arch"
+      fi
+      ;;
+  esac
+done
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
