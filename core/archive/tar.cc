@@ -191,7 +191,7 @@ struct Pax {
 // writer use for the entries Airlock writes.
 Status parse_pax(std::string_view data, Pax& out, std::string_view where) {
   auto bad = [&](std::string_view why) {
-    return make_error(ErrorCode::kCorruption, "{}: malformed pax header ({})", where, why);
+    return make_error(ErrorCode::kCorruption, "{} is a malformed pax header ({})", where, why);
   };
   if (data.empty()) {
     return bad("no records");
@@ -246,7 +246,7 @@ Status parse_pax(std::string_view data, Pax& out, std::string_view where) {
       }
       out.size = v;
     } else {
-      return make_error(ErrorCode::kCorruption, "{}: pax key '{}' is not one Airlock writes (only path and size)",
+      return make_error(ErrorCode::kCorruption, "{} is a pax header with key '{}', which is not one Airlock writes (only path and size)",
                         where, text::escape_untrusted(key));
     }
   }
@@ -381,7 +381,7 @@ Status Reader::skip(std::uint64_t n, std::string_view what) {
 
 Status Reader::read(std::span<std::uint8_t> out) {
   if (out.size() > m_data_left) {
-    return make_error(ErrorCode::kCorruption, "{}: {} bytes asked, {} left in the entry", where(), out.size(),
+    return make_error(ErrorCode::kCorruption, "{0} has {2} bytes left, {1} were asked for", where(), out.size(),
                       m_data_left);
   }
   TRY(read_exact(out, "entry data"));
@@ -404,7 +404,7 @@ Result<std::optional<Entry>> Reader::next() {
     const std::uint64_t left = m_total - m_consumed;
     if (left < k_block_size) {
       if (!pax_where.empty()) {
-        return make_error(ErrorCode::kCorruption, "{}: the volume ends after it, with no entry", pax_where);
+        return make_error(ErrorCode::kCorruption, "{} is a pax header with no entry after it: the volume ends", pax_where);
       }
       if (left == 0) {
         return make_error(ErrorCode::kCorruption,
@@ -416,7 +416,7 @@ Result<std::optional<Entry>> Reader::next() {
     TRY(read_exact(h, "a tar header"));
     if (all_zero(h)) {
       if (!pax_where.empty()) {
-        return make_error(ErrorCode::kCorruption, "{}: followed by the end of the archive, not by an entry",
+        return make_error(ErrorCode::kCorruption, "{} is a pax header followed by the end of the archive, not by an entry",
                           pax_where);
       }
       if (m_total - m_consumed < k_block_size) {
@@ -444,7 +444,7 @@ Result<std::optional<Entry>> Reader::next() {
       m_entry = text::escape_untrusted(*pax.path);
     }
     auto refuse = [&](std::string_view why) {
-      return make_error(ErrorCode::kCorruption, "{}: {} (at byte {})", where(), why, at);
+      return make_error(ErrorCode::kCorruption, "{} {} (header at byte {})", where(), why, at);
     };
 
     const auto stored_sum = parse_octal(h, k_chksum, false);
@@ -453,21 +453,21 @@ Result<std::optional<Entry>> Reader::next() {
       sum += (i >= k_chksum.at && i < k_chksum.at + k_chksum.width) ? std::uint8_t{' '} : h[i];
     }
     if (!stored_sum || *stored_sum != sum) {
-      return refuse("tar header checksum does not match (damaged header); re-copy this volume");
+      return refuse("has a tar header whose checksum does not match (damaged); re-copy this volume");
     }
     if (std::memcmp(h.data() + k_magic.at, "ustar", 6) != 0 || std::memcmp(h.data() + k_version.at, "00", 2) != 0) {
       return refuse(std::memcmp(h.data() + k_magic.at, "ustar ", 6) == 0
-                        ? "GNU tar header, not POSIX ustar (Airlock writes ustar \"00\" only)"
-                        : "not a POSIX ustar header (magic/version are not \"ustar\\0\" \"00\")");
+                        ? "has a GNU tar header, not POSIX ustar (Airlock writes ustar \"00\" only)"
+                        : "has no POSIX ustar header (magic and version are not \"ustar\\0\" \"00\")");
     }
     for (Field f : {k_mode, k_uid, k_gid, k_mtime}) {
       if (!parse_octal(h, f, false)) {
-        return refuse(fmt::format("numeric field at header offset {} is not plain octal (base-256 or garbage)", f.at));
+        return refuse(fmt::format("has a numeric field at header offset {} that is not plain octal (base-256 or garbage)", f.at));
       }
     }
     for (Field f : {k_devmajor, k_devminor}) {
       if (!parse_octal(h, f, true)) {
-        return refuse(fmt::format("numeric field at header offset {} is not plain octal (base-256 or garbage)", f.at));
+        return refuse(fmt::format("has a numeric field at header offset {} that is not plain octal (base-256 or garbage)", f.at));
       }
     }
     const std::uint8_t type = h[k_typeflag];
@@ -479,7 +479,7 @@ Result<std::optional<Entry>> Reader::next() {
       return refuse("uses the ustar prefix field, which Airlock does not write");
     }
     if (!all_zero(std::span(h.data() + k_linkname.at, k_linkname.width))) {
-      return refuse("has a link name, which a regular file does not");
+      return refuse("has a link name, which a regular file cannot have");
     }
 
     // The size: plain octal, except that a pax "size" record overrides it
@@ -495,12 +495,12 @@ Result<std::optional<Entry>> Reader::next() {
         ustar = v;
       }
       if (!ustar || *ustar != *pax.size) {
-        return refuse(fmt::format("the pax size {} and the ustar size field disagree", *pax.size));
+        return refuse(fmt::format("has a pax size {} that its ustar size field disagrees with", *pax.size));
       }
       size = pax.size;
     }
     if (!size) {
-      return refuse("size field is not plain octal (base-256 or garbage)");
+      return refuse("has a size field that is not plain octal (base-256 or garbage)");
     }
     const std::uint64_t need = *size + padding_of(*size);
     if (*size > k_max_size || need > m_total - m_consumed) {
