@@ -38,6 +38,9 @@ with tarfile.open(path, "w", format=fmt) as out:
         evil.name = "packs/" + "l" * 120
         evil.size = 1
         out.addfile(evil, io.BytesIO(b"x"))
+    elif kind == "escape-name":
+        evil.name, evil.size = "packs/\x1b]0;pwned\x07.pack", 1
+        out.addfile(evil, io.BytesIO(b"x"))
     elif kind == "pax-key":
         evil.name, evil.size, evil.pax_headers = "packs/000000.pack", 1, {"comment": "hi"}
         out.addfile(evil, io.BytesIO(b"x"))
@@ -46,13 +49,13 @@ with tarfile.open(path, "w", format=fmt) as out:
 PY
 }
 
-hostile() {  # KIND PATTERN
-  local kind=$1 pattern=$2
+hostile() {  # KIND PATTERN [PREFIX]
+  local kind=$1 pattern=$2 prefix=${3:-"$vol: entry '"}
   rm -rf "$kind" && cp -r b2 "$kind"
   rewrite "$kind" "$kind" || fail "python3 could not rewrite the volume ($kind)"
   "$FORGE" "$kind" --site-key "$AIRLOCK_ROOT/keys" --sign "$T/pub.key" --restat-volume 0 \
     || fail "re-signing $kind failed"
-  expect_fail 3 "$vol: entry '$pattern" "$INSTALLER" install "$kind" -q
+  expect_fail 3 "$prefix$pattern" "$INSTALLER" install "$kind" -q
   echo "   $kind: $(head -c 300 "$T/last.err")"
   assert_state_unchanged "$kind"
 }
@@ -60,6 +63,10 @@ hostile symlink "packs/evil' is a symbolic link"
 hostile fifo "packs/evil' is a FIFO"
 hostile gnu-long-name "\./\./@LongLink' has a GNU tar header"
 hostile pax-key "\./\./@PaxHeader' is a pax header with key 'comment'"
+# A regular file that is no pack of the volume: refused by the bundle reader,
+# its name escaped (no terminal control sequence reaches stderr).
+hostile escape-name "packs/\\\\x1b]0;pwned\\\\x07.pack' in the volume" "$vol: unexpected entry '"
+grep -q $'\x1b' "$T/last.err" && fail "an ESC from the volume reached stderr"
 [ ! -e "$AIRLOCK_ROOT/deployments/hv/2.0.0" ] || fail "a hostile 2.0.0 left files behind"
 
 # The same rewrite with nothing hostile in it installs: the refusals above
@@ -77,4 +84,4 @@ PY
 "$FORGE" same --site-key "$AIRLOCK_ROOT/keys" --sign "$T/pub.key" --restat-volume 0 || fail "re-signing same failed"
 "$INSTALLER" install same -q >/dev/null 2>"$T/same.err" || { cat "$T/same.err"; fail "a re-written volume of plain entries did not install"; }
 [ "$(readlink "$AIRLOCK_ROOT/deployments/hv/current")" = 2.0.0 ] || fail "2.0.0 is not current"
-pass "signed volumes holding a symlink, a FIFO, a GNU long name or an unknown pax key refused (exit 3, volume and entry named), ROOT unchanged; plain ustar from python3 installs"
+pass "signed volumes holding a symlink, a FIFO, a GNU long name, an unknown pax key or a stray entry (name escaped) refused (exit 3, volume and entry named), ROOT unchanged; plain ustar from python3 installs"
