@@ -18,7 +18,7 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)
 if(AIRLOCK_BUILD_BUNDLER)
-  # The bundler's own: never linked by the installer.
+  # The bundler's own (and the tests'): never linked by the installer.
   pkg_check_modules(ARCHIVE REQUIRED IMPORTED_TARGET libarchive)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 endif()
@@ -31,10 +31,11 @@ if(NOT AIRLOCK_STATIC_INSTALLER)
   find_package(fmt REQUIRED)
   pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
   pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+  pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
   pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
   pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
   foreach(pair crypto=OpenSSL::Crypto fmt=fmt::fmt sodium=PkgConfig::SODIUM zstd=PkgConfig::ZSTD
-               sqlite=PkgConfig::SQLITE tomlpp=PkgConfig::TOMLPP)
+               sqlite=PkgConfig::SQLITE tomlpp=PkgConfig::TOMLPP zlib=PkgConfig::ZLIB)
     string(REPLACE "=" ";" pair "${pair}")
     list(GET pair 0 name)
     list(GET pair 1 target)
@@ -59,6 +60,7 @@ airlock_static_dep(crypto "libcrypto>=3")
 airlock_static_dep(sodium libsodium)
 airlock_static_dep(zstd libzstd)
 airlock_static_dep(sqlite sqlite3)
+airlock_static_dep(zlib zlib)
 
 # Header-only C++ libraries: the same headers for every target architecture,
 # so a cross build takes them from the build machine's packages.

@@ -1,4 +1,4 @@
-// The volume reader (libarchive's tar parser behind our bounded reads) on an
+// The volume reader (the tar subset reader behind our bounded, hashed reads) on an
 // arbitrary file: list every entry, read its data in bounded pieces, hash the
 // rest. Must fail cleanly on anything malformed.
 #include <sys/mman.h>

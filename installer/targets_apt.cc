@@ -1,6 +1,5 @@
 // ROOT/apt: a flat apt repository of the active versions' .debs (see targets.h).
-#include <archive.h>
-#include <archive_entry.h>
+#include <zlib.h>
 
 #include <ctime>
 #include <map>
@@ -55,38 +54,31 @@ std::string rewrite_stanza(std::string_view control, const std::string& file, st
   return out;
 }
 
+// gzip (RFC 1952, zlib's own header: no name, mtime 0) of `data`, in memory:
+// Packages is a few hundred bytes a package.
 Result<std::string> gzip_bytes(std::string_view data, const std::string& name) {
-  std::string out;
-  struct archive* a = archive_write_new();
-  auto cleanup = [&] { archive_write_free(a); };
-  auto fail = [&](std::string_view what) {
-    std::string msg = archive_error_string(a) ? archive_error_string(a) : "unknown error";
-    cleanup();
-    return make_error(ErrorCode::kIOError, "compressing {}: {}: {}", name, what, msg);
-  };
-  if (archive_write_add_filter_gzip(a) != ARCHIVE_OK || archive_write_set_format_raw(a) != ARCHIVE_OK) {
-    return fail("libarchive setup");
+  if (data.size() > 0xffffffffu) {
+    return make_error(ErrorCode::kInvalidArgument, "compressing {}: {} bytes is more than one pass takes", name,
+                      data.size());
   }
-  archive_write_set_bytes_in_last_block(a, 1);
-  auto writer = [](struct archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
-    static_cast<std::string*>(ctx)->append(static_cast<const char*>(buf), n);
-    return static_cast<la_ssize_t>(n);
-  };
-  if (archive_write_open(a, &out, nullptr, writer, nullptr) != ARCHIVE_OK) {
-    return fail("open");
+  z_stream z{};
+  // 15 window bits + 16: a gzip wrapper instead of zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return make_error(ErrorCode::kIOError, "compressing {}: zlib: {}", name, z.msg ? z.msg : "cannot start");
   }
-  struct archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, name.c_str());
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-  const bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
-                  (data.empty() || archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size())) &&
-                  archive_write_close(a) == ARCHIVE_OK;
-  archive_entry_free(e);
-  if (!ok) {
-    return fail("write");
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const std::size_t produced = out.size() - z.avail_out;
+  const std::string msg = z.msg ? z.msg : "";
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    return make_error(ErrorCode::kIOError, "compressing {}: zlib error {} {}", name, rc, msg);
   }
-  cleanup();
+  out.resize(produced);
   return out;
 }
 

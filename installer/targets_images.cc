@@ -1,8 +1,5 @@
 // ROOT/images (an OCI image layout that is also a docker-archive) and
 // install --load (see targets.h).
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -11,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/archive/tar.h"
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
 #include "core/format/names.h"
@@ -82,7 +80,7 @@ Status check_descriptors(const json& index, const std::string& where) {
 // docker-archive's manifest.json entries ({Config, RepoTags, Layers}) for the
 // image manifests among `manifests` (OCI index descriptors); every blob named
 // must be in `blobs`.
-Result<json> docker_archive_entries(const json& manifests, const std::map<std::string, stdfs::path>& blobs) {
+Result<json> docker_load_entries(const json& manifests, const std::map<std::string, stdfs::path>& blobs) {
   json archive = json::array();
   for (const json& d : manifests) {
     const std::string mt = d.value("mediaType", "");
@@ -126,84 +124,44 @@ Result<json> docker_archive_entries(const json& manifests, const std::map<std::s
 }
 
 
-// A docker-archive tar (manifest.json + the blobs it names) at `tar`.
+// A docker-archive tar (manifest.json + the blobs it names) at `tar`, in
+// the same tar subset as the volumes (core/archive/tar.h).
 Status write_docker_archive(const stdfs::path& tar, const json& entries, const std::map<std::string, stdfs::path>& blobs) {
-  struct archive* a = archive_write_new();
-  auto fail = [&](std::string_view what) {
-    std::string msg = archive_error_string(a) ? archive_error_string(a) : fs::errno_text(errno);
-    archive_write_free(a);
-    return make_error(ErrorCode::kIOError, "{}: {}: {}", tar.string(), what, msg);
-  };
-  if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK || archive_write_open_filename(a, tar.c_str()) != ARCHIVE_OK) {
-    return fail("cannot create");
-  }
-  auto add = [&](const std::string& name, std::uint64_t size, const std::function<Status(struct archive*)>& body) -> Status {
-    struct archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(size));
-    const int rc = archive_write_header(a, e);
-    archive_entry_free(e);
-    if (rc != ARCHIVE_OK) {
-      return make_error(ErrorCode::kIOError, "{}: writing {}: {}", tar.string(), name,
-                        archive_error_string(a) ? archive_error_string(a) : "?");
-    }
-    return body(a);
-  };
+  TRY(remove_path(tar));  // left by an interrupted --load
+  ASSIGN_OR_RETURN(fs::File out, fs::File::create_new(tar, 0644));
+  archive::tar::Writer writer([&](ByteSpan data) { return out.write_all(data); });
   const std::string manifest = entries.dump();
-  Status st = add("manifest.json", manifest.size(), [&](struct archive* w) -> Status {
-    if (archive_write_data(w, manifest.data(), manifest.size()) != static_cast<la_ssize_t>(manifest.size())) {
-      return make_error(ErrorCode::kIOError, "{}: writing manifest.json", tar.string());
-    }
-    return ok_status();
-  });
+  TRY(writer.add_entry("manifest.json", as_bytes(manifest)));
   std::set<std::string> written;
+  Bytes buffer(1 << 20);
   for (const json& entry : entries) {
     std::vector<std::string> names = {entry["Config"].get<std::string>()};
     for (const json& l : entry["Layers"]) {
       names.push_back(l.get<std::string>());
     }
     for (const std::string& name : names) {
-      if (!st || !written.insert(name).second) {
+      if (!written.insert(name).second) {
         continue;
       }
       const stdfs::path& src = blobs.at(name.substr(13));  // "blobs/sha256/" + hex, checked when listed
-      auto file = fs::File::open_read(src);
-      if (!file) {
-        st = std::unexpected(file.error());
-        break;
-      }
-      std::error_code ec;
-      const std::uint64_t size = stdfs::file_size(src, ec);
-      st = add(name, size, [&](struct archive* w) -> Status {
-        Bytes buffer(1 << 20);
-        std::uint64_t left = size;
-        while (left > 0) {
-          ASSIGN_OR_RETURN(std::size_t n, file->read_some(buffer));
-          if (n == 0) {
-            return make_error(ErrorCode::kIOError, "{}: shorter than {} bytes", src.string(), size);
-          }
-          n = static_cast<std::size_t>(std::min<std::uint64_t>(n, left));
-          if (archive_write_data(w, buffer.data(), n) != static_cast<la_ssize_t>(n)) {
-            return make_error(ErrorCode::kIOError, "{}: writing {}: {}", tar.string(), name,
-                              archive_error_string(w) ? archive_error_string(w) : "?");
-          }
-          left -= n;
+      ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(src));
+      ASSIGN_OR_RETURN(const std::uint64_t size, file.size());
+      TRY(writer.begin_entry(name, size));
+      std::uint64_t left = size;
+      while (left > 0) {
+        ASSIGN_OR_RETURN(std::size_t n, file.read_some(buffer));
+        if (n == 0) {
+          return make_error(ErrorCode::kIOError, "{}: shorter than {} bytes", src.string(), size);
         }
-        return ok_status();
-      });
+        n = static_cast<std::size_t>(std::min<std::uint64_t>(n, left));
+        TRY(writer.write(ByteSpan(buffer.data(), n)));
+        left -= n;
+      }
+      TRY(writer.end_entry());
     }
   }
-  if (!st) {
-    archive_write_free(a);
-    return st;
-  }
-  if (archive_write_close(a) != ARCHIVE_OK) {
-    return fail("closing");
-  }
-  archive_write_free(a);
-  return ok_status();
+  TRY(writer.finish());
+  return out.close();
 }
 }  // namespace
 
@@ -280,7 +238,7 @@ Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsS
       }
     }
     if (usable) {
-      if (auto archive = docker_archive_entries(index["manifests"], mine); !archive) {
+      if (auto archive = docker_load_entries(index["manifests"], mine); !archive) {
         usable = std::unexpected(archive.error());
       }
     }
@@ -325,7 +283,7 @@ Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsS
   if (!manifests.empty()) {
     // docker-archive's manifest.json beside the OCI layout: docker load and
     // podman load read it; skopeo reads either.
-    ASSIGN_OR_RETURN(json archive, docker_archive_entries(manifests, blobs));
+    ASSIGN_OR_RETURN(json archive, docker_load_entries(manifests, blobs));
     json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
     layout = R"({"imageLayoutVersion":"1.0.0"})";
     index_text = index.dump();
@@ -388,7 +346,7 @@ Status load_images(Site& site, const std::string& name, const std::string& versi
   ASSIGN_OR_RETURN(std::string text, fs::read_text_file(dir / "images/index.json", k_max_index_bytes));
   json index = json::parse(text, nullptr, false);
   TRY(check_descriptors(index, (dir / "images/index.json").string()));
-  ASSIGN_OR_RETURN(json entries, docker_archive_entries(index["manifests"], blobs));
+  ASSIGN_OR_RETURN(json entries, docker_load_entries(index["manifests"], blobs));
   TRY(make_dirs(site.staging_dir()));
   const stdfs::path tar = site.staging_dir() / fmt::format("load-{}-{}.tar", name, version);
   Status st = write_docker_archive(tar, entries, blobs);

@@ -17,7 +17,7 @@ REPO="$PWD"
 SECS="${1:-20}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume safetensors sources)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume tar safetensors sources)
 
 packaging/install-deps.sh
 CXX_FUZZ="${CXX_FUZZ:-clang++-16}"
@@ -31,7 +31,7 @@ cmake --build "$B" -j"$(nproc)" --target airlock-bundler airlock-installer airlo
 
 # ---- seeds (made fresh each run; small)
 S="$B/seeds"
-rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,safetensors,sources}
+rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,tar,safetensors,sources}
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
 export ASAN_OPTIONS="detect_leaks=0"
@@ -46,6 +46,28 @@ printf '[deployment]\nname = "seed"\nversion = "1"\n[model]\nsource = "%s"\n' "$
 cp "$W"/b/*.airlock "$S/index/enc"; cp "$W"/u/*.airlock "$S/index/plain"
 # The volume seed: a real volume cut to its first MiB (tar header + pack start).
 head -c 1048576 "$W"/b/*.vol001.tar > "$S/volume/vol"
+# tar: byte 0 picks the read pattern; then tars of the shapes the reader
+# must take or refuse (pax path and size records, a symlink, a GNU long name).
+{ printf '\x01'; head -c 65536 "$W"/b/*.vol001.tar; } > "$S/tar/vol"
+python3 - "$S/tar" <<'PY'
+import io, sys, tarfile
+d = sys.argv[1]
+def make(name, fmt, add):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        add(t)
+    open(f"{d}/{name}", "wb").write(b"\x00" + buf.getvalue())
+def reg(t, name, data=b"abc", pax=None):
+    i = tarfile.TarInfo(name); i.size = len(data)
+    if pax: i.pax_headers = pax
+    t.addfile(i, io.BytesIO(data))
+def sym(t):
+    i = tarfile.TarInfo("packs/l"); i.type = tarfile.SYMTYPE; i.linkname = "/x"; t.addfile(i)
+make("pax-path", tarfile.PAX_FORMAT, lambda t: reg(t, "packs/" + "p" * 150))
+make("pax-size", tarfile.PAX_FORMAT, lambda t: reg(t, "packs/000000.pack", pax={"size": "3"}))
+make("gnu-long", tarfile.GNU_FORMAT, lambda t: reg(t, "packs/" + "g" * 150))
+make("symlink", tarfile.PAX_FORMAT, sym)
+PY
 cp manifests/*.toml "$S/manifest/" 2>/dev/null || true
 cp "$W/m.toml" "$S/manifest/seed.toml"
 head -c 4096 "$W"/model/*.safetensors > "$S/safetensors/header"

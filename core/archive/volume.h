@@ -1,7 +1,7 @@
 #pragma once
-// Volumes are POSIX pax tar files (libarchive) holding pack files. The
-// writer hashes every byte it emits; the reader hashes every byte it reads,
-// to the end of the file, so a volume is read exactly once.
+// Volumes are tar files (the strict subset of core/archive/tar.h) holding
+// pack files. The writer hashes every byte it emits; the reader hashes every
+// byte it reads, to the end of the file, so a volume is read exactly once.
 
 #include <cstdint>
 #include <filesystem>
@@ -12,9 +12,8 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/crypto/sha256.h"
+#include "core/archive/tar.h"
 #include "core/fs/file.h"
-
-#include <archive.h>
 
 namespace airlock::archive {
 
@@ -27,27 +26,29 @@ class VolumeWriter {
  public:
   static Result<std::unique_ptr<VolumeWriter>> create(const std::filesystem::path& path);
   ~VolumeWriter();
+  VolumeWriter(const VolumeWriter&) = delete;  // the tar writer's sink points here
+  VolumeWriter& operator=(const VolumeWriter&) = delete;
 
   // Adds a regular file entry (mode 0644, mtime 0, owner 0) holding `data`.
   Status add_entry(const std::string& name, ByteSpan data);
   // Writes the end-of-archive marker, fsyncs, and returns size and SHA-256.
   Status finish();
   std::uint64_t bytes_written() const { return m_bytes; }
-  // Bytes of tar produced so far, including what libarchive still buffers.
-  std::uint64_t logical_size() const;
+  // Bytes of tar produced so far (the writer buffers nothing).
+  std::uint64_t logical_size() const { return m_bytes; }
   std::string sha256_hex() const { return m_sha256; }
 
  private:
-  VolumeWriter() = default;
-  static la_ssize_t write_cb(struct archive*, void* self, const void* buf, size_t len);
+  VolumeWriter();
+  Status write_out(ByteSpan data);
+  Status with_path(Status st) const;
 
   fs::File m_file;
-  struct archive* m_archive = nullptr;
+  tar::Writer m_tar;
   crypto::Sha256 m_hash;
   std::uint64_t m_bytes = 0;
   std::uint64_t m_writeback_from = 0;  // bytes before this were handed to start_writeback
   std::string m_sha256;
-  std::optional<Error> m_write_error;
 };
 
 class VolumeReader {
@@ -61,13 +62,16 @@ class VolumeReader {
   static Result<std::unique_ptr<VolumeReader>> open(fs::File file, std::string display_name,
                                                     std::uint64_t signed_size);
   ~VolumeReader();
+  VolumeReader(const VolumeReader&) = delete;  // the tar reader's source points here
+  VolumeReader& operator=(const VolumeReader&) = delete;
 
   struct Entry {
     std::string name;
     std::uint64_t size = 0;
-    bool regular = false;
+    bool regular = false;  // always true: the tar reader refuses every other kind
   };
-  // The next entry, or nullopt at the end of the archive.
+  // The next entry, or nullopt at the end of the archive; kCorruption naming
+  // the volume and the entry for anything outside the tar subset.
   Result<std::optional<Entry>> next();
   // Reads exactly out.size() bytes of the current entry's data.
   Status read_exact(std::span<std::uint8_t> out);
@@ -78,18 +82,15 @@ class VolumeReader {
 
  private:
   VolumeReader() = default;
-  static la_ssize_t read_cb(struct archive*, void* self, const void** buf);
-  std::unexpected<Error> archive_error(std::string_view what);
+  Result<std::size_t> read_some(std::span<std::uint8_t> into);
 
   fs::File m_file;
   std::string m_name;
-  struct archive* m_archive = nullptr;
+  std::optional<tar::Reader> m_tar;
   crypto::Sha256 m_hash;
-  Bytes m_buffer;
   std::uint64_t m_bytes = 0;
   std::uint64_t m_limit = 0;  // the signed size: never read past it
   std::uint64_t m_prefetched = 0;  // asked the kernel to read up to here
-  std::optional<Error> m_read_error;
 };
 
 }  // namespace airlock::archive

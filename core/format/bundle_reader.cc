@@ -12,6 +12,7 @@
 #include "core/base/interrupt.h"
 #include "core/base/ordered_pool.h"
 #include "core/base/pipeline.h"
+#include "core/base/text.h"
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
 #include "core/format/frame.h"
@@ -326,7 +327,8 @@ class VolumeStreamer {
       }
       auto it = m_pack_by_name.find(entry->name);
       if (!entry->regular || it == m_pack_by_name.end()) {
-        return make_error(ErrorCode::kCorruption, "{}: unexpected entry '{}' in the volume", info.name, entry->name);
+        return make_error(ErrorCode::kCorruption, "{}: unexpected entry '{}' in the volume", info.name,
+                          text::escape_untrusted(entry->name));
       }
       std::uint32_t k = it->second;
       const PackEntry& pack = m_payload.packs[k];

@@ -18,12 +18,16 @@
 //   --tool-bytes N      the header's "tool" string is N bytes (header size cap)
 //   --sources JSON      the payload's `sources` becomes JSON
 //   --version V         the deployment version (header and payload) becomes V
+//   --restat-volume I   volume I's signed size and SHA-256 become those of the
+//                       file as it is now (after the test rewrote it, e.g. with
+//                       a symlink entry), so that the tar reader must refuse it
 // The index is rewritten in place; the volumes are left as they are.
 #include <cstdio>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "core/crypto/sha256.h"
 #include "core/format/bundle_reader.h"
 #include "core/format/bundle_writer.h"
 #include "core/fs/file.h"
@@ -36,7 +40,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: airlock-test-forge BUNDLE --site-key DIR --sign KEY (--path I=NEW | --mode I=OCTAL | "
-               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON | --version V)\n");
+               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON | --version V | --restat-volume I)\n");
   return 2;
 }
 
@@ -118,6 +122,11 @@ Status run(int argc, char** argv) {
   } else if (edit == "--version") {
     header.version = value;
     payload.version = value;
+  } else if (edit == "--restat-volume") {
+    format::VolumeInfo& v = header.volumes.at(std::stoul(value));
+    ASSIGN_OR_RETURN(Bytes bytes, fs::read_file(opened.index_path.parent_path() / v.name, std::uint64_t{1} << 32));
+    v.size = bytes.size();
+    v.sha256 = crypto::sha256_hex(bytes);
   } else {
     return make_error(ErrorCode::kUsage, "unknown edit {}", edit);
   }
