@@ -5,7 +5,8 @@ set -euo pipefail
 
 : "${AIRLOCK_BUILD_DIR:?set AIRLOCK_BUILD_DIR to the build directory}"
 BUNDLER="$AIRLOCK_BUILD_DIR/bundler/airlock-bundler"
-INSTALLER="$AIRLOCK_BUILD_DIR/installer/airlock-installer"
+# AIRLOCK_INSTALLER: another installer binary to test (the release tests give dist/...).
+INSTALLER="${AIRLOCK_INSTALLER:-$AIRLOCK_BUILD_DIR/installer/airlock-installer}"
 GEN="$AIRLOCK_BUILD_DIR/tools/airlock-gen-safetensors"
 
 T="$(mktemp -d "${TMPDIR:-/tmp}/airlock-e2e.XXXXXX")"
