@@ -6,21 +6,23 @@
 #      built with clang 16 in build-fuzz/ (the build the fuzzers use: one
 #      sanitizer build serves both, and clang builds it several times faster
 #      than g++ does with sanitizers);
-#   3. every libFuzzer harness for a bounded time (scripts/fuzz.sh).
+#   3. every libFuzzer harness for a bounded time (scripts/fuzz.sh);
+#   4. the release artifacts (packaging/build-release.sh into dist/) and their
+#      checks, tests/release/*.sh.
 # Environment: SANITIZE=0 skips 2, FUZZ_SECONDS=0 skips 3 (default 20 s per
-# harness). Any failure stops the script with a non-zero exit.
+# harness), RELEASE=0 skips 4. Any failure stops the script with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
 jobs="$(nproc)"
 
-echo "== 1/3 build and test (build/)"
+echo "== 1/4 build and test (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
 if [ "${SANITIZE:-1}" != 0 ]; then
-  echo "== 2/3 the same tests under ASan + UBSan (build-fuzz/, clang)"
+  echo "== 2/4 the same tests under ASan + UBSan (build-fuzz/, clang)"
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
     -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
   cmake --build build-fuzz -j"$jobs"
@@ -29,7 +31,18 @@ if [ "${SANITIZE:-1}" != 0 ]; then
 fi
 
 if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
-  echo "== 3/3 fuzzing, ${FUZZ_SECONDS:-20} s per harness (build-fuzz/)"
+  echo "== 3/4 fuzzing, ${FUZZ_SECONDS:-20} s per harness (build-fuzz/)"
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
+
+if [ "${RELEASE:-1}" != 0 ]; then
+  echo "== 4/4 release artifacts (dist/) and tests/release/"
+  AIRLOCK_DIST_DIR=dist bash packaging/build-release.sh
+  for t in tests/release/*.sh; do
+    case "$t" in */common.sh | */*_common.sh) continue ;; esac
+    rc=0
+    AIRLOCK_DIST_DIR=dist AIRLOCK_BUILD_DIR="$PWD/build" AIRLOCK_SOURCE_DIR="$PWD" bash "$t" || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then echo "FAILED: $t (exit $rc)" >&2; exit 1; fi
+  done
 fi
 echo "== all tests passed"
