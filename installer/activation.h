@@ -1,5 +1,5 @@
 #pragma once
-// Runs a version's [activate] table (DESIGN.md §3) on the isolated side:
+// Runs a version's [activate] table (docs/MANIFEST.md) on the isolated side:
 // each `run` command in order, then `health` retried until `timeout`.
 // Commands are split into words (core/manifest/command.h) and executed
 // directly, or through /bin/sh -c when `shell = true`. Their environment

@@ -29,12 +29,9 @@ void Context::run(const std::function<Status()>& body) {
   }
 }
 
-int run(int argc, char** argv) {
-  // Our own umask, not the caller's: what the installer creates under ROOT is
-  // never group/other-writable (key files and keys/ get 077 where they are made).
-  ::umask(022);
-  Context ctx;
-  CLI::App app{
+void build_app(CLI::App& app, Context& ctx) {
+  app.name("airlock-installer");
+  app.description(
       "airlock-installer: verify, install, audit and roll back Airlock bundles on an isolated site.\n"
       "Holds no network code. State lives under ROOT (--root, else $AIRLOCK_ROOT, else /var/lib/airlock).\n\n"
       "  airlock-installer init                      # prints the site public key for the bundler's --to\n"
@@ -42,12 +39,11 @@ int run(int argc, char** argv) {
       "  airlock-installer verify /media/usb/bundle  # decrypt and hash everything, write nothing\n"
       "  airlock-installer install /media/usb/bundle\n"
       "  airlock-installer rollback NAME\n\n"
-      "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed, 130 interrupted.",
-      "airlock-installer"};
+      "Exit codes: 0 ok, 1 error, 2 usage, 3 verification failed, 130 interrupted.");
   app.require_subcommand(1);
   app.fallthrough();
-  app.set_version_flag("--version", "airlock-installer 0.1.0");
-  app.add_option("--root", ctx.root_option, "installer root directory");
+  app.set_version_flag("--version", "airlock-installer " AIRLOCK_VERSION);
+  app.add_option("--root", ctx.root_option, "installer root directory")->type_name("DIR");
   app.add_flag("-q,--quiet", ctx.quiet, "no progress output");
   add_init_command(app, ctx);
   add_trust_command(app, ctx);
@@ -61,6 +57,15 @@ int run(int argc, char** argv) {
   add_gc_command(app, ctx);
   add_targets_command(app, ctx);
   add_publish_command(app, ctx);
+}
+
+int run(int argc, char** argv) {
+  // Our own umask, not the caller's: what the installer creates under ROOT is
+  // never group/other-writable (key files and keys/ get 077 where they are made).
+  ::umask(022);
+  Context ctx;
+  CLI::App app;
+  build_app(app, ctx);
   return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);
 }
 

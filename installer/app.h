@@ -1,6 +1,20 @@
 #pragma once
 // airlock-installer: the isolated side. No network code is linked.
+// build_app() defines the command line (every subcommand, option and help
+// text, with CLI11); run() parses argv with it. tools/gen_docs walks the same
+// tree for the man page and the bash completion, so they cannot drift from
+// --help.
+
+#include <CLI/CLI.hpp>
+
+#include "installer/commands/commands.h"
 
 namespace airlock::installer {
+
+// Fills an empty App: name, description, version flag, global options and
+// every subcommand, bound to ctx (which must outlive the App).
+void build_app(CLI::App& app, Context& ctx);
+
 int run(int argc, char** argv);
-}
+
+}  // namespace airlock::installer

@@ -1,5 +1,5 @@
 #pragma once
-// The installer's root directory (DESIGN.md §5) and what lives in it: the
+// The installer's root directory (FILES in installer/manual.md, airlock-installer(1)) and what lives in it: the
 // ledger, the site key, the trusted publisher keys, staging, deployments.
 // Opening a Site also recovers from an interrupted install or activation:
 // the ledger is the truth and the file system is brought back in line.

@@ -1,5 +1,5 @@
 #pragma once
-// The install targets (DESIGN.md §5): where standard tools find what the
+// The install targets (FILES in installer/manual.md, airlock-installer(1)): where standard tools find what the
 // active versions shipped, with no airlock in the loop.
 //
 //   ROOT/hf/       Hugging Face cache (HF_HUB_CACHE): models--ORG--NAME/

@@ -2,6 +2,8 @@
 # Builds the release artifacts into dist/ (or $AIRLOCK_DIST_DIR):
 #   airlock-installer-linux-x86_64    static, stripped: runs on any x86_64 Linux
 #   airlock-installer-linux-aarch64   static, stripped: any 64-bit Arm Linux (GH200, GB200)
+#   airlock-bundler_VERSION_ARCH.deb, airlock-installer_VERSION_ARCH.deb
+#                                     (packaging/build-debs.sh)
 #   SHA256SUMS                        of every artifact above, for `sha256sum -c`
 # Release builds: no test hooks, no tests, each architecture in its own tree
 # under build-release/ (x86_64/ also builds the dynamic bundler, aarch64/ is
@@ -55,6 +57,14 @@ static_installer() {
   echo "   $out: $(stat -c %s "$out") bytes"
 }
 
+# debs: the two Debian packages (a Release build of their own in build-release/deb).
+debs() {
+  echo "== build-release: Debian packages (build-release/deb)"
+  # The installer package ships the static installer: it runs on any
+  # amd64 Debian or Ubuntu, as the one on the media does.
+  AIRLOCK_STATIC_INSTALLER=ON bash packaging/build-debs.sh "$dist"
+}
+
 # checksums: SHA256SUMS over every artifact in $dist, in `sha256sum -c` form.
 checksums() {
   (cd "$dist" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%f\n' | LC_ALL=C sort |
@@ -69,8 +79,7 @@ main() {
   rm -f "$dist"/airlock-installer-linux-* "$dist"/*.deb "$dist/SHA256SUMS"
   static_installer x86_64
   static_installer aarch64
-  # Further artifacts (the .deb packages) are built here, each by its own
-  # function, before the checksums so that SHA256SUMS covers them.
+  debs
   checksums
 }
 

@@ -8,8 +8,9 @@
 #      than g++ does with sanitizers);
 #   3. every libFuzzer harness for a bounded time (scripts/fuzz.sh);
 #   4. the release artifacts (packaging/build-release.sh: static installers
-#      for x86_64 and aarch64 in dist/) and their tests, tests/release/*.sh
-#      (an empty chroot, qemu for aarch64, the ELF checks), with the bundler
+#      for x86_64 and aarch64 and the .debs in dist/) and their tests, tests/release/*.sh
+#      (an empty chroot, qemu for aarch64, the ELF checks; the .debs under
+#      lintian, dpkg --root and man -l), with the bundler
 #      of 1 making the bundles.
 # Environment: SANITIZE=0 skips 2, FUZZ_SECONDS=0 skips 3 (default 20 s per
 # harness), RELEASE=0 skips 4. Any failure stops the script with a non-zero exit.

@@ -297,7 +297,7 @@ void add_create_command(CLI::App& app, Context& ctx) {
                 "cache lacks)");
   cmd->add_option("manifest", o->manifest, "deployment manifest (TOML), or a lock (JSON) to bundle exactly")
       ->required();
-  cmd->add_option("-o,--out", o->out_dir, "output directory")->required();
+  cmd->add_option("-o,--out", o->out_dir, "output directory")->required()->type_name("DIR");
   cmd->add_option("--sign", o->sign, "publisher signing key (.key); repeat to add signatures")->required();
   cmd->add_option("--to", o->to, "site public key (site.pub from 'airlock-installer init'); repeatable");
   cmd->add_option("--passphrase-file", o->passphrase_file, "encrypt under a passphrase (Argon2id) read from this file");

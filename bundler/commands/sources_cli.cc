@@ -7,7 +7,8 @@ namespace airlock::bundler {
 void add_source_options(CLI::App* cmd, SourceOptions& o) {
   cmd->add_option("--cache", o.cache,
                   "fetch cache directory (default: $AIRLOCK_CACHE, else $XDG_CACHE_HOME/airlock, else "
-                  "~/.cache/airlock)");
+                  "~/.cache/airlock)")
+      ->type_name("DIR");
   cmd->add_option("--parallel", o.parallel, "concurrent downloads")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--retries", o.retries,
                   "retries per download after a network failure, with backoff; an interrupted download resumes")

@@ -3,7 +3,7 @@
 // progress. Progress is a self-overwriting line on a terminal whose TERM is
 // not "dumb" (bytes, rate, ETA); elsewhere (serial consoles, logs, CI) a
 // plain line at most every 10% of the work; nothing with -q.
-// Exit codes follow DESIGN.md §2.
+// Exit codes: EXIT STATUS in bundler/manual.md and installer/manual.md (the man pages).
 // Every message is written through text::escape_untrusted: whatever a
 // message quotes (a key id from an envelope, a volume or file name from the
 // media, a child's output), no control byte or escape sequence reaches the

@@ -1,6 +1,6 @@
 #pragma once
 // The one set of rules for the names a bundle carries that become entries of
-// the installer's layout (docs/ARCHITECTURE.md, DESIGN.md §5): the deployment
+// the installer's layout (docs/ARCHITECTURE.md; FILES in airlock-installer(1)): the deployment
 // name (ROOT/deployments/NAME), the version (ROOT/deployments/NAME/VERSION,
 // beside the `current` symlink), a Hugging Face repo, revision and commit
 // (ROOT/hf/models--ORG--NAME/refs/REVISION, snapshots/COMMIT), image refs

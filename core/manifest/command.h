@@ -1,5 +1,5 @@
 #pragma once
-// `[activate]` commands (DESIGN.md §3): split into words as a POSIX shell
+// `[activate]` commands (docs/MANIFEST.md): split into words as a POSIX shell
 // splits them, with nothing else a shell does. Quotes ('...' literal, "..."
 // with \" \\ \$ \` escapes) and backslash escapes are honoured; unquoted
 // shell operators and expansions (| & ; < > ( ) $ ` and a leading ~ or #)

@@ -1,5 +1,5 @@
 #pragma once
-// The deployment manifest (TOML, shape in DESIGN.md §3): what to ship.
+// The deployment manifest (TOML; reference: docs/MANIFEST.md, airlock-manifest(5)): what to ship.
 // Parsing is strict: an unknown table or key is an error naming it, so a
 // typo never silently drops a part of a deployment.
 
