@@ -278,8 +278,9 @@ Result<ShippedCheck> check_shipped_installers(const std::filesystem::path& dir,
   for (const crypto::SignPublicKey& k : keys) {
     by_id.emplace(key_id_of(k), k);
   }
-  std::map<std::string, Bytes> contents;
-  for (const ShippedFile& f : shipped->files) {
+  // Read whole (a signature covers the whole binary) and checked against
+  // its listed SHA-256; nullopt after naming the problem.
+  auto load = [&](const ShippedFile& f) -> Result<std::optional<Bytes>> {
     auto bytes = read_listed(dir, f);
     if (!bytes) {
       if (bytes.error().code() == ErrorCode::kInterrupted) {
@@ -287,43 +288,60 @@ Result<ShippedCheck> check_shipped_installers(const std::filesystem::path& dir,
       }
       only_signatures = false;
       problems.push_back(bytes.error().message());
-      continue;
+      return std::optional<Bytes>();
     }
     const std::string got = crypto::sha256_hex(*bytes);
     if (got != f.sha256) {
       only_signatures = false;
       problems.push_back(fmt::format("{}: SHA-256 mismatch (expected {}, got {}); re-copy the bundle", f.name,
                                      f.sha256, got));
-      continue;
+      return std::optional<Bytes>();
     }
     ++out.files;
-    contents.emplace(f.name, std::move(*bytes));
+    return std::optional<Bytes>(std::move(*bytes));
+  };
+  // The small files first (signatures, keys, sums, README), kept; then one
+  // binary at a time, so at most one binary is in memory.
+  std::map<std::string, Bytes> small;
+  for (const ShippedFile& f : shipped->files) {
+    if (shipped_kind(f.name) != ShippedKind::kBinary) {
+      ASSIGN_OR_RETURN(std::optional<Bytes> bytes, load(f));
+      if (bytes) {
+        small.emplace(f.name, std::move(*bytes));
+      }
+    }
   }
   for (std::size_t k = 1; k <= shipped->signers.size(); ++k) {
     const std::string& keyid = shipped->signers[k - 1];
     auto key = by_id.find(keyid);
-    if (key == by_id.end()) {
-      out.signatures_unchecked += shipped->binaries().size();
+    const std::string pem_name = public_key_name(k);
+    auto pem = small.find(pem_name);
+    if (key == by_id.end() || pem == small.end()) {
       continue;
     }
-    const std::string pem_name = public_key_name(k);
-    if (auto pem = contents.find(pem_name); pem != contents.end()) {
-      ASSIGN_OR_RETURN(std::string expected, crypto::ed25519_public_key_pem(key->second));
-      if (std::string_view(reinterpret_cast<const char*>(pem->second.data()), pem->second.size()) != expected) {
-        only_signatures = false;
-        problems.push_back(fmt::format("{}: is not the public key of signer {}", pem_name, keyid));
-      }
+    ASSIGN_OR_RETURN(std::string expected, crypto::ed25519_public_key_pem(key->second));
+    if (std::string_view(reinterpret_cast<const char*>(pem->second.data()), pem->second.size()) != expected) {
+      only_signatures = false;
+      problems.push_back(fmt::format("{}: is not the public key of signer {}", pem_name, keyid));
     }
-    for (const ShippedFile* b : shipped->binaries()) {
+  }
+  for (const ShippedFile* b : shipped->binaries()) {
+    ASSIGN_OR_RETURN(std::optional<Bytes> binary, load(*b));
+    for (std::size_t k = 1; k <= shipped->signers.size(); ++k) {
+      const std::string& keyid = shipped->signers[k - 1];
+      auto key = by_id.find(keyid);
+      if (key == by_id.end()) {
+        ++out.signatures_unchecked;
+        continue;
+      }
       const std::string sig_name = signature_name(b->name, k);
-      auto binary = contents.find(b->name);
-      auto sig = contents.find(sig_name);
-      if (binary == contents.end() || sig == contents.end()) {
+      auto sig = small.find(sig_name);
+      if (!binary || sig == small.end()) {
         continue;  // already reported
       }
-      crypto::Signature s{};
-      std::copy(sig->second.begin(), sig->second.end(), s.begin());
-      if (!crypto::ed25519_verify(binary->second, s, key->second)) {
+      crypto::Signature signature{};
+      std::copy(sig->second.begin(), sig->second.end(), signature.begin());  // 64 bytes: parse_shipped
+      if (!crypto::ed25519_verify(*binary, signature, key->second)) {
         problems.push_back(
             fmt::format("{}: signature by key {} does not verify over {}", sig_name, keyid, b->name));
         continue;
