@@ -269,6 +269,16 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
   std::optional<ScopedTimer> gate_timer(std::in_place, timings, "gate: signature, key, manifest");
   ASSIGN_OR_RETURN(Admitted a, admit(site, bundle, gate));
   gate_timer.reset();
+  // The installers shipped next to the bundle (create --with-installer):
+  // listed in the signed header, signed by the publisher keys this site
+  // trusts. install reads none of them.
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
+  std::vector<crypto::SignPublicKey> pubs;
+  for (const keys::TrustedKey& k : trusted) {
+    pubs.push_back(k.key.pub);
+  }
+  ASSIGN_OR_RETURN(format::ShippedCheck shipped,
+                   format::check_shipped_installers(a.opened.dir, a.opened.header.installers, pubs));
   Stager stager(a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
@@ -282,6 +292,10 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
   out.chunk_verified_only = partial;
   out.volume_bytes = stats.volume_bytes;
   out.signers = a.signers;
+  if (a.opened.header.installers) {
+    out.shipped_files = shipped.files;
+    out.shipped_signatures = shipped.signatures_verified;
+  }
   return out;
 }
 

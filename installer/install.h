@@ -65,9 +65,13 @@ struct VerifyOutcome {
   std::size_t chunk_verified_only = 0;
   std::uint64_t volume_bytes = 0;
   std::vector<std::string> signers;
+  std::size_t shipped_files = 0;       // shipped installer files checked (create --with-installer)
+  std::size_t shipped_signatures = 0;  // their detached signatures verified by trusted keys
 };
 
-// Everything install does short of writing a byte.
+// Everything install does short of writing a byte, and the installers
+// shipped with the bundle (format::check_shipped_installers), which install
+// does not read.
 Result<VerifyOutcome> verify_bundle(Site& site, const std::filesystem::path& bundle, const GateOptions& gate,
                                     const ProgressFn& progress, std::size_t threads = 0,
                                     Timings* timings = nullptr);

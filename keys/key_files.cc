@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sys/stat.h>
 
+#include "core/crypto/pem.h"
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 
@@ -71,8 +72,11 @@ Result<PublicKey> generate_signing_key(const stdfs::path& prefix) {
   key_path += ".key";
   stdfs::path pub_path = prefix;
   pub_path += ".pub";
+  stdfs::path pem_path = prefix;
+  pem_path += ".pem";
   std::error_code ec;
-  if (stdfs::exists(key_path, ec) || stdfs::exists(pub_path, ec)) {
+  if (stdfs::exists(stdfs::symlink_status(key_path, ec)) || stdfs::exists(stdfs::symlink_status(pub_path, ec)) ||
+      stdfs::exists(stdfs::symlink_status(pem_path, ec))) {
     return make_error(ErrorCode::kInvalidArgument, "{}: key files already exist; refusing to overwrite",
                       prefix.string());
   }
@@ -87,9 +91,17 @@ Result<PublicKey> generate_signing_key(const stdfs::path& prefix) {
     }
     stdfs::permissions(parent, stdfs::perms::owner_all, ec);
   }
+  ASSIGN_OR_RETURN(std::string pem, crypto::ed25519_public_key_pem(pub));
   TRY(write_new(key_path, key_line(k_sign_secret, secret), 0600));
-  if (Status st = write_new(pub_path, key_line(k_sign_public, pub), 0644); !st) {
-    stdfs::remove(key_path, ec);  // no half pair left behind
+  Status st = write_new(pub_path, key_line(k_sign_public, pub), 0644);
+  if (st) {
+    st = write_new(pem_path, pem, 0644);
+    if (!st) {
+      stdfs::remove(pub_path, ec);
+    }
+  }
+  if (!st) {
+    stdfs::remove(key_path, ec);  // no half set left behind
     return std::unexpected(st.error());
   }
   return PublicKey{key_id(pub), pub};

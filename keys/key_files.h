@@ -27,7 +27,9 @@ struct PublicKey {
   crypto::SignPublicKey pub{};
 };
 
-// Writes PREFIX.key (0600) and PREFIX.pub; refuses to overwrite either.
+// Writes PREFIX.key (0600), PREFIX.pub and PREFIX.pem (the public key as
+// PEM/SPKI, for stock OpenSSL: crypto/pem.h); refuses to overwrite any of
+// them, and leaves none behind when one cannot be written.
 Result<PublicKey> generate_signing_key(const stdfs::path& prefix);
 Result<format::Signer> load_signing_key(const stdfs::path& path);
 Result<PublicKey> load_public_key(const stdfs::path& path);

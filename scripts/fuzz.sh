@@ -44,6 +44,20 @@ printf '[deployment]\nname = "seed"\nversion = "1"\n[model]\nsource = "%s"\n' "$
 "$B/bundler/airlock-bundler" -q create "$W/m.toml" -o "$W/u" --sign "$W/pub.key" \
   --no-encrypt --sequence 2 --volume-size 64M >/dev/null
 cp "$W"/b/*.airlock "$S/index/enc"; cp "$W"/u/*.airlock "$S/index/plain"
+# An index whose header lists shipped installers (create --with-installer),
+# from two minimal ELF executables, x86-64 and AArch64.
+mkdir -p "$W/dist"
+python3 - "$W/dist" <<'PY'
+import struct, sys
+for arch, machine in (("x86_64", 62), ("aarch64", 183)):
+    ehdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    ehdr += struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, 0x400078, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, 128, 128, 0x1000)
+    open(f"{sys.argv[1]}/airlock-installer-linux-{arch}", "wb").write(ehdr + phdr + bytes(8))
+PY
+"$B/bundler/airlock-bundler" -q create "$W/m.toml" -o "$W/i" --sign "$W/pub.key" \
+  --no-encrypt --sequence 3 --volume-size 64M --with-installer "$W/dist" >/dev/null
+cp "$W"/i/*.airlock "$S/index/installers"
 # The volume seed: a real volume cut to its first MiB (tar header + pack start).
 head -c 1048576 "$W"/b/*.vol001.tar > "$S/volume/vol"
 # tar: byte 0 picks the read pattern; then tars of the shapes the reader

@@ -7,6 +7,7 @@
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
 #include "bundler/plan.h"
+#include "bundler/ship_installers.h"
 #include "core/cli/sizes.h"
 #include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
@@ -37,6 +38,7 @@ struct CreateOptions {
   std::vector<std::string> trust_add;     // NAME=FILE.pub
   std::vector<std::string> trust_revoke;  // key ids
   std::uint32_t trust_threshold = 0;
+  std::string with_installer;  // DIR holding airlock-installer-linux-{x86_64,aarch64}
   SourceOptions sources;
 };
 
@@ -99,13 +101,19 @@ Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, con
   return out;
 }
 
-Status check_output_free(const stdfs::path& dir, const std::string& base) {
+Status check_output_free(const stdfs::path& dir, const std::string& base, bool with_installer) {
   std::error_code ec;
   for (const auto& e : stdfs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     if (name == base + ".airlock" || (name.starts_with(base + ".vol") && name.ends_with(".tar"))) {
       return make_error(ErrorCode::kInvalidArgument, "{}: already holds a bundle named {} ({}); choose another -o",
                         dir.string(), base, name);
+    }
+    if (with_installer && (format::looks_like_shipped_installer_file(name) || name == format::k_sha256sums_name ||
+                           name == format::k_readme_name)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "{}: already holds {} (shipped installers of another bundle?); choose another -o",
+                        dir.string(), name);
     }
   }
   return ok_status();
@@ -126,6 +134,19 @@ Status create(const CreateOptions& o, Context& ctx) {
   for (const std::string& s : o.sign) {
     ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(s));
     signers.push_back(signer);
+  }
+  // Read and checked once, before anything is fetched or written: what is
+  // staged later is exactly these bytes.
+  std::vector<InstallerBinary> installers;
+  if (!o.with_installer.empty()) {
+    ASSIGN_OR_RETURN(installers, load_installers(o.with_installer));
+    for (const InstallerBinary& b : installers) {
+      if (b.dynamic) {
+        ctx.printer.warn("{}: dynamically linked: it will not start on a machine without its shared libraries "
+                         "(the release build makes static ones)",
+                         b.name);
+      }
+    }
   }
   ASSIGN_OR_RETURN(SourceSession sources, open_sources(o.sources, ctx));
   ASSIGN_OR_RETURN(Lock lock, load_or_resolve(o.manifest, sources, false));
@@ -175,7 +196,7 @@ Status create(const CreateOptions& o, Context& ctx) {
     }
   }
   std::string base = m.name + "-" + m.version;
-  TRY(check_output_free(out_dir, base));
+  TRY(check_output_free(out_dir, base, !installers.empty()));
   stdfs::create_directories(out_dir, ec);
   if (ec) {
     return make_error(ErrorCode::kIOError, "{}: cannot create: {}", out_dir.string(), ec.message());
@@ -188,7 +209,7 @@ Status create(const CreateOptions& o, Context& ctx) {
     }
     return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tmp.string(), ec.message());
   }
-  std::vector<stdfs::path> moved;  // volumes already in out_dir
+  std::vector<stdfs::path> moved;  // volumes and shipped installers already in out_dir
   bool complete = false;
   auto cleanup = [&] {
     (void)fs::remove_tree(tmp);
@@ -233,6 +254,14 @@ Status create(const CreateOptions& o, Context& ctx) {
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
+  if (!installers.empty()) {
+    auto shipped = stage_installers(installers, signers, tmp, ReadmeFacts{m.name, m.version, base + ".airlock"});
+    if (!shipped) {
+      cleanup();
+      return std::unexpected(shipped.error());
+    }
+    header.installers = std::move(*shipped);
+  }
   // The installer's reader is the judge: what it would refuse (a name or
   // sources field outside core/format/names.h) is refused here, before signing.
   if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size());
@@ -247,13 +276,22 @@ Status create(const CreateOptions& o, Context& ctx) {
     return std::unexpected(index.error());
   }
   Status st = fs::write_file_atomic(tmp / (base + ".airlock"), *index, 0644);
+  std::vector<std::string> to_move;
   for (const format::VolumeInfo& v : header.volumes) {
+    to_move.push_back(v.name);
+  }
+  if (header.installers) {
+    for (const format::ShippedFile& f : header.installers->files) {
+      to_move.push_back(f.name);
+    }
+  }
+  for (const std::string& name : to_move) {
     if (st) {
-      stdfs::rename(tmp / v.name, out_dir / v.name, ec);
+      stdfs::rename(tmp / name, out_dir / name, ec);
       if (ec) {
-        st = make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", v.name, ec.message());
+        st = make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", name, ec.message());
       } else {
-        moved.push_back(out_dir / v.name);
+        moved.push_back(out_dir / name);
       }
     }
   }
@@ -277,6 +315,11 @@ Status create(const CreateOptions& o, Context& ctx) {
                             {"chunks", written->payload.chunks.size()}, {"input_bytes", written->input_bytes},
                             {"stored_bytes", written->stored_bytes}, {"volumes", header.volumes.size()},
                             {"index", (out_dir / (base + ".airlock")).string()}, {"encrypted", data_key.has_value()}};
+  nlohmann::json shipped = nlohmann::json::array();
+  for (const InstallerBinary& b : installers) {
+    shipped.push_back(b.name);
+  }
+  summary["installers"] = std::move(shipped);
   if (o.json) {
     fmt::print("{}\n", summary.dump(2));
   } else {
@@ -284,6 +327,9 @@ Status create(const CreateOptions& o, Context& ctx) {
                (out_dir / (base + ".airlock")).string(), written->payload.files.size(),
                cli::human_bytes(written->input_bytes), cli::human_bytes(written->stored_bytes), header.volumes.size(),
                written->payload.chunks.size(), header.bundle_id, header.sequence);
+    if (!installers.empty()) {
+      fmt::print("with {} signed installer(s) and README.txt for the isolated side\n", installers.size());
+    }
   }
   return ok_status();
 }
@@ -331,6 +377,11 @@ void add_create_command(CLI::App& app, Context& ctx) {
                   "by enough of the keys the sites trust now");
   cmd->add_option("--trust-threshold", o->trust_threshold, "key rotation: the sites' new signature threshold")
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--with-installer", o->with_installer,
+                  "also ship the static installers from DIR (airlock-installer-linux-x86_64 and -aarch64, as "
+                  "packaging/build-release.sh writes them to dist/), each signed by every --sign key, with the "
+                  "publisher key as PEM, SHA256SUMS and README.txt for the isolated side")
+      ->type_name("DIR");
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   add_source_options(cmd, o->sources);

@@ -7,7 +7,9 @@ namespace airlock::bundler {
 
 void add_keygen_command(CLI::App& app, Context& ctx) {
   auto out = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("keygen", "Create an Ed25519 publisher signing key: PATH.key (0600) and PATH.pub");
+  CLI::App* cmd = app.add_subcommand(
+      "keygen", "Create an Ed25519 publisher signing key: PATH.key (0600), PATH.pub, and PATH.pem (the public key "
+                "for stock OpenSSL)");
   cmd->add_option("--out", *out, "path prefix for the key files")->required();
   cmd->callback([&ctx, out] {
     auto key = keys::generate_signing_key(*out);
@@ -15,7 +17,7 @@ void add_keygen_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = ctx.printer.fail(key.error());
       return;
     }
-    fmt::print("{}.key\n{}.pub\nkey id {}\n", *out, *out, key->keyid);
+    fmt::print("{}.key\n{}.pub\n{}.pem\nkey id {}\n", *out, *out, *out, key->keyid);
   });
 }
 

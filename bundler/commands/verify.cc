@@ -27,12 +27,28 @@ Status verify(const VerifyOptions& o, Context& ctx) {
   Status st = format::check_volume_hashes(opened, ctx.printer.progress());
   ctx.printer.end_progress();
   TRY(st);
+  // The shipped installers (create --with-installer): size, SHA-256 and each
+  // detached signature by a key given here; unlisted ones are refused.
+  std::vector<crypto::SignPublicKey> pubs;
+  for (const keys::PublicKey& k : keys) {
+    pubs.push_back(k.pub);
+  }
+  ASSIGN_OR_RETURN(format::ShippedCheck shipped,
+                   format::check_shipped_installers(opened.dir, opened.header.installers, pubs));
   std::uint64_t total = 0;
   for (const auto& v : opened.header.volumes) {
     total += v.size;
   }
-  fmt::print("ok: {} {} signed by {}; {} volume(s), {} verified\n", opened.header.name, opened.header.version,
-             fmt::join(check.signers, ", "), opened.header.volumes.size(), cli::human_bytes(total));
+  std::string extra;
+  if (opened.header.installers) {
+    extra = fmt::format("; {} shipped installer file(s), {} signature(s) verified{}", shipped.files,
+                        shipped.signatures_verified,
+                        shipped.signatures_unchecked != 0
+                            ? fmt::format(", {} by keys not given here unchecked", shipped.signatures_unchecked)
+                            : "");
+  }
+  fmt::print("ok: {} {} signed by {}; {} volume(s), {} verified{}\n", opened.header.name, opened.header.version,
+             fmt::join(check.signers, ", "), opened.header.volumes.size(), cli::human_bytes(total), extra);
   return ok_status();
 }
 
@@ -40,7 +56,8 @@ Status verify(const VerifyOptions& o, Context& ctx) {
 
 void add_verify_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptions>();
-  CLI::App* cmd = app.add_subcommand("verify", "Check a bundle's signature and every volume's SHA-256 (no site key needed)");
+  CLI::App* cmd = app.add_subcommand(
+      "verify", "Check a bundle's signature, every volume's SHA-256 and any shipped installers (no site key needed)");
   cmd->add_option("bundle", o->bundle, "bundle directory or its .airlock index")->required();
   cmd->add_option("--trust", o->trust, "publisher public key (.pub); repeatable")->required();
   cmd->callback([&ctx, o] {

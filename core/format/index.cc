@@ -101,6 +101,9 @@ std::string serialize_header(const Header& h) {
     }
     j["trust"] = std::move(t);
   }
+  if (h.installers) {
+    j["installers"] = shipped_to_json(*h.installers);
+  }
   json vols = json::array();
   for (const VolumeInfo& v : h.volumes) {
     vols.push_back({{"name", v.name}, {"size", v.size}, {"sha256", v.sha256}});
@@ -231,6 +234,9 @@ Result<Header> parse_header(ByteSpan bytes) {
       return corrupt("header: 'trust' changes nothing");
     }
     h.trust = std::move(change);
+  }
+  if (auto s = j.find("installers"); s != j.end()) {
+    ASSIGN_OR_RETURN(h.installers, parse_shipped(*s));
   }
   auto vols = j.find("volumes");
   if (vols == j.end() || !vols->is_array() || vols->empty() || vols->size() > k_max_volumes) {

@@ -13,6 +13,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/crypto/sodium.h"
+#include "core/format/shipped_installers.h"
 
 namespace airlock::format {
 
@@ -65,6 +66,8 @@ struct Header {
   std::vector<VolumeInfo> volumes;
   std::string tool;
   std::optional<TrustChange> trust;  // "trust" in the JSON; absent when nothing changes
+  // "installers": files written by create --with-installer; absent otherwise.
+  std::optional<ShippedInstallers> installers;
 
   bool encrypted() const { return suite != "none"; }
 };

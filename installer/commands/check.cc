@@ -157,8 +157,16 @@ Status check(Site& site, const std::string& only) {
   if (only.empty()) {
     TRY(check_targets(site, buffer, bad_targets, entries));
   }
+  // The event log too: an edited, removed or reordered event (or its
+  // installer identity) breaks the hash chain.
+  std::optional<std::string> bad_chain;
+  if (only.empty()) {
+    if (Status chain = site.ledger().verify_event_chain(); !chain) {
+      bad_chain = chain.error().message();
+    }
+  }
   std::string target = only.empty() ? "site" : only;
-  if (!bad.empty() || !bad_targets.empty()) {
+  if (!bad.empty() || !bad_targets.empty() || bad_chain) {
     for (const std::string& b : bad) {
       fmt::print("MISMATCH {}\n", b);
     }
@@ -166,6 +174,10 @@ Status check(Site& site, const std::string& only) {
       fmt::print("MISMATCH {}\n", b);
     }
     std::vector<std::string> what;
+    if (bad_chain) {
+      fmt::print("MISMATCH {}\n", *bad_chain);
+      what.push_back(*bad_chain);
+    }
     if (!bad.empty()) {
       what.push_back(fmt::format("{} of {} installed files no longer match the ledger", bad.size(), checked));
     }
@@ -175,13 +187,14 @@ Status check(Site& site, const std::string& only) {
                                  bad_targets.size(), entries));
     }
     (void)site.log("check", target, "failed",
-                   fmt::format("{} of {} files, {} of {} target entries do not match", bad.size(), checked,
-                               bad_targets.size(), entries));
+                   fmt::format("{} of {} files, {} of {} target entries do not match{}", bad.size(), checked,
+                               bad_targets.size(), entries, bad_chain ? "; the event chain is broken" : ""));
     return make_error(ErrorCode::kCorruption, "{}", fmt::join(what, "; "));
   }
   TRY(site.log("check", target, "ok", fmt::format("{} files, {} target entries match", checked, entries)));
   if (only.empty()) {
-    fmt::print("ok: {} installed files and {} install-target entries match the ledger\n", checked, entries);
+    fmt::print("ok: {} installed files and {} install-target entries match the ledger; its event chain is intact\n",
+               checked, entries);
   } else {
     fmt::print("ok: {} installed files match the ledger\n", checked);
   }
@@ -192,7 +205,8 @@ Status check(Site& site, const std::string& only) {
 
 void add_check_command(CLI::App& app, Context& ctx) {
   auto name = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("check", "Re-hash installed files against the ledger; exit 3 naming every mismatch");
+  CLI::App* cmd = app.add_subcommand(
+      "check", "Re-hash installed files against the ledger and verify its event chain; exit 3 naming every mismatch");
   cmd->add_option("name", *name, "only this deployment");
   cmd->callback([&ctx, name] {
     ctx.run([&]() -> Status {

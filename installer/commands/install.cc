@@ -137,11 +137,16 @@ void add_verify_command(CLI::App& app, Context& ctx) {
       if (o->json) {
         nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"ok", true},
                             {"already_installed", out->already_installed}, {"files", out->files},
-                            {"volume_bytes", out->volume_bytes}, {"signed_by", out->signers}};
+                            {"volume_bytes", out->volume_bytes}, {"signed_by", out->signers},
+                            {"shipped_installer_files", out->shipped_files},
+                            {"shipped_installer_signatures", out->shipped_signatures}};
         fmt::print("{}\n", j.dump(2));
       } else {
-        fmt::print("ok: {} {} verified ({} files, {} read), signed by {}{}\n", out->name, out->version, out->files,
+        fmt::print("ok: {} {} verified ({} files, {} read), signed by {}{}{}\n", out->name, out->version, out->files,
                    cli::human_bytes(out->volume_bytes), fmt::join(out->signers, ", "),
+                   out->shipped_files != 0 ? fmt::format("; {} shipped installer file(s), {} signature(s) verified",
+                                                         out->shipped_files, out->shipped_signatures)
+                                           : "",
                    out->already_installed ? "; already installed" : "");
       }
       return ok_status();

@@ -18,17 +18,29 @@
 #include "core/base/bytes.h"
 #include "core/base/text.h"
 #include "installer/ledger/schema.h"
+#include "installer/ledger/self_identity.h"
 
-// The event hash chain (format version 1)
-// ---------------------------------------
+// The event hash chain
+// --------------------
 // Every event row stores prev_hash and hash, both 64 lowercase hex characters.
 // The first event (id 1) has prev_hash = 64 '0' characters; every later event
 // has prev_hash = the hash of the event before it, and ids run 1, 2, 3, ...
 // with no gaps.
 //
+// Events written before ledger schema 4 (installer_version and
+// installer_sha256 both NULL) are hashed as they always were (version 1):
+//
 //   hash = lowercase hex( SHA-256( F(prev_hash) || F(id) || F(time) ||
 //                                  F(user) || F(action) || F(target) ||
 //                                  F(result) || F(detail) ) )
+//
+// Events written since (both set) also cover the installer that wrote them
+// (version 2):
+//
+//   hash = lowercase hex( SHA-256( F(prev_hash) || F(id) || F(time) ||
+//                                  F(user) || F(action) || F(target) ||
+//                                  F(result) || F(detail) ||
+//                                  F(installer_version) || F(installer_sha256) ) )
 //
 //   F(x) = u64-LE(byte length of x) || bytes of x
 //
@@ -36,10 +48,15 @@
 // 64-bit integers as 8 bytes little-endian two's complement (so F(id) is
 // 08 00 00 00 00 00 00 00 followed by those 8 bytes), and the strings are
 // their raw bytes as stored (UTF-8, no terminator). Every field is length-
-// prefixed, so no two different events encode to the same byte string.
+// prefixed, so no two different events encode to the same byte string, and a
+// version-1 encoding (8 fields) never equals a version-2 one (10): clearing
+// the installer fields of a new event changes the formula and breaks its hash.
 //
 // verify_event_chain() walks the events in id order and reports the first id
-// whose id, prev_hash or hash does not match. The chain shows that stored
+// whose id, prev_hash or hash does not match, that has only one of the two
+// installer fields, or that lacks them after an event that has them (a
+// schema-4 ledger is written only by installers that record them: an older
+// one refuses to open it). The chain shows that stored
 // events were not edited, reordered or removed from the middle; removing the
 // newest events (truncation) is not detectable from the chain alone.
 
@@ -283,7 +300,7 @@ Status check_is_ledger(sqlite3* db) {
   if (!version) {
     return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
   }
-  if (*version != "1" && *version != "2" && *version != std::to_string(schema::k_version)) {
+  if (*version != "1" && *version != "2" && *version != "3" && *version != std::to_string(schema::k_version)) {
     return ledger_error(db, ErrorCode::kUnsupported,
                         "unknown ledger schema version '{}' (this airlock supports version {})",
                         *version, schema::k_version);
@@ -298,14 +315,17 @@ Status upgrade_schema(sqlite3* db) {
                                               "reading the meta table"));
     ASSIGN_OR_RETURN(bool row, read.step());
     const std::string from = row ? read.column_text(0) : std::string();
-    if (from != "1" && from != "2") {
+    if (from != "1" && from != "2" && from != "3") {
       return ok();
     }
     if (from == "1") {
       TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
     }
-    TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
-    TRY(exec(db, schema::k_migrate_2_to_3_targets, "adding the target_entries table"));
+    if (from == "1" || from == "2") {
+      TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
+      TRY(exec(db, schema::k_migrate_2_to_3_targets, "adding the target_entries table"));
+    }
+    TRY(exec(db, schema::k_migrate_3_to_4, "adding the installer identity to events"));
     ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                                                 "writing the meta table"));
     update.text(1, std::to_string(schema::k_version));
@@ -347,6 +367,10 @@ Result<std::string> event_hash(const EventRecord& e) {
   append_field(encoded, e.target);
   append_field(encoded, e.result);
   append_field(encoded, e.detail);
+  if (e.installer_version && e.installer_sha256) {  // version 2 (schema 4)
+    append_field(encoded, *e.installer_version);
+    append_field(encoded, *e.installer_sha256);
+  }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(encoded.data(), encoded.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
@@ -392,6 +416,8 @@ EventRecord read_event(const Stmt& s) {
   e.detail = s.column_text(6);
   e.prev_hash = s.column_text(7);
   e.hash = s.column_text(8);
+  e.installer_version = s.column_optional_text(9);
+  e.installer_sha256 = s.column_optional_text(10);
   return e;
 }
 
@@ -427,7 +453,9 @@ Result<VersionRecord> require_version(sqlite3* db, const std::string& deployment
 
 }  // namespace
 
-Ledger::Ledger(sqlite3* db) : m_db(db) {}
+// The running installer's executable is opened now, once per process, and
+// hashed when the first event is written.
+Ledger::Ledger(sqlite3* db) : m_db(db) { (void)SelfIdentity::running(); }
 
 Ledger::~Ledger() { sqlite3_close_v2(m_db); }
 
@@ -484,6 +512,7 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
       TRY(exec(db, schema::k_migrate_1_to_2, "creating the schema"));
       TRY(exec(db, schema::k_migrate_2_to_3_replay, "creating the schema"));
       TRY(exec(db, schema::k_migrate_2_to_3_targets, "creating the schema"));
+      TRY(exec(db, schema::k_migrate_3_to_4, "creating the schema"));
       ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                                                 "writing the meta table"));
       meta.text(1, "format").text(2, schema::k_format);
@@ -893,7 +922,8 @@ Result<std::int64_t> Ledger::trust_generation() {
 
 Result<std::optional<EventRecord>> Ledger::last_manual_trust_change() {
   ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
-                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash, "
+                                         "installer_version, installer_sha256 "
                                          "FROM events WHERE result = 'ok' AND action IN "
                                          "('trust-add', 'trust-remove', 'trust-threshold', 'trust-revoke') "
                                          "ORDER BY id DESC LIMIT 1",
@@ -987,6 +1017,9 @@ Result<EventRecord> Ledger::append_event(std::int64_t time, const std::string& u
   e.target = text::escape_untrusted(target);
   e.result = text::escape_untrusted(result);
   e.detail = text::escape_untrusted(detail);
+  SelfIdentity& self = SelfIdentity::running();
+  e.installer_version = text::escape_untrusted(self.version());
+  e.installer_sha256 = text::escape_untrusted(self.sha256());
   TRY(atomically(m_db, "appending an event", [&]() -> Status {
     ASSIGN_OR_RETURN(Stmt last, Stmt::prepare(m_db, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
                                               "reading the last event"));
@@ -1002,7 +1035,8 @@ Result<EventRecord> Ledger::append_event(std::int64_t time, const std::string& u
     ASSIGN_OR_RETURN(Stmt insert,
                      Stmt::prepare(m_db,
                                    "INSERT INTO events (id, time, user, action, target, result, detail, "
-                                   "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                   "prev_hash, hash, installer_version, installer_sha256) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                    "appending an event"));
     insert.integer(1, e.id)
         .integer(2, e.time)
@@ -1012,7 +1046,9 @@ Result<EventRecord> Ledger::append_event(std::int64_t time, const std::string& u
         .text(6, e.result)
         .text(7, e.detail)
         .text(8, e.prev_hash)
-        .text(9, e.hash);
+        .text(9, e.hash)
+        .optional_text(10, e.installer_version)
+        .optional_text(11, e.installer_sha256);
     return insert.run();
   }));
   return e;
@@ -1022,7 +1058,8 @@ Result<std::vector<EventRecord>> Ledger::events(const std::optional<std::string>
   // target == prefix, or target's bytes start with prefix + '/' (compared as
   // BLOBs: byte-exact, no LIKE wildcards to escape).
   ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
-                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash, "
+                                         "installer_version, installer_sha256 "
                                          "FROM events WHERE ?1 IS NULL OR target = ?1 "
                                          "OR substr(CAST(target AS BLOB), 1, length(?2)) = ?2 "
                                          "ORDER BY id",
@@ -1043,15 +1080,31 @@ Result<std::vector<EventRecord>> Ledger::events(const std::optional<std::string>
 
 Status Ledger::verify_event_chain() {
   ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
-                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash "
+                                         "SELECT id, time, user, action, target, result, detail, prev_hash, hash, "
+                                         "installer_version, installer_sha256 "
                                          "FROM events ORDER BY id",
                                          "verifying the event chain"));
   std::string expected_prev(k_zero_hash);
   std::int64_t expected_id = 1;
+  std::int64_t first_identified = 0;  // the first event that records its installer
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.step());
     if (!row) break;
     const EventRecord e = read_event(s);
+    if (e.installer_version.has_value() != e.installer_sha256.has_value()) {
+      return ledger_error(m_db, ErrorCode::kCorruption,
+                          "event chain broken at event {}: it has only one of installer_version and "
+                          "installer_sha256",
+                          e.id);
+    }
+    if (e.installer_version) {
+      first_identified = first_identified == 0 ? e.id : first_identified;
+    } else if (first_identified != 0) {
+      return ledger_error(m_db, ErrorCode::kCorruption,
+                          "event chain broken at event {}: it lacks the installer identity that every event since "
+                          "event {} records",
+                          e.id, first_identified);
+    }
     if (e.id != expected_id) {
       return ledger_error(m_db, ErrorCode::kCorruption,
                           "event chain broken at event {}: expected event {} (events are missing)", e.id,

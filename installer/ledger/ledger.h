@@ -91,8 +91,12 @@ struct EventRecord {
   std::string target;  // e.g. "llama/2026.11.0"
   std::string result;  // "ok", "failed", "refused"
   std::string detail;
+  // The installer that wrote it (schema 4): its version and the SHA-256 of
+  // its executable, or "unavailable: ..."; absent for older events.
+  std::optional<std::string> installer_version;
+  std::optional<std::string> installer_sha256;
   std::string prev_hash;  // hex; 64 zeros for the first event
-  std::string hash;       // hex SHA-256 over prev_hash and the fields above
+  std::string hash;       // hex SHA-256 over prev_hash and the fields above (ledger.cc)
 };
 
 class Ledger {
@@ -163,14 +167,16 @@ class Ledger {
   Status settle_rotation(const std::string& bundle_id, const std::string& state, const std::string& note,
                          std::int64_t time);
 
-  // Appends an event; computes prev_hash/hash. Returns the stored record.
+  // Appends an event, recording the running installer (self_identity.h);
+  // computes prev_hash/hash. Returns the stored record.
   Result<EventRecord> append_event(std::int64_t time, const std::string& user,
                                    const std::string& action, const std::string& target,
                                    const std::string& result, const std::string& detail);
   // All events, oldest first; with a target prefix only those whose target
   // equals it or starts with it followed by '/'.
   Result<std::vector<EventRecord>> events(const std::optional<std::string>& target_prefix = {});
-  // Recomputes the chain; kCorruption naming the first event id that breaks it.
+  // Recomputes the chain; kCorruption naming the first event id that breaks
+  // it (also an event without the installer fields after one with them).
   Status verify_event_chain();
 
  private:

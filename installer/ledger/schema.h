@@ -1,10 +1,9 @@
 #pragma once
-// The ledger's SQLite schema, version 3. Created once by Ledger::create();
+// The ledger's SQLite schema, version 4. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
-// format = 'airlock-ledger' and schema_version '1', '2' or '3', and upgrades
-// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_replay and
-// k_migrate_2_to_3_targets, one
-// transaction).
+// format = 'airlock-ledger' and schema_version '1' to '4', and upgrades
+// an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_replay,
+// k_migrate_2_to_3_targets and k_migrate_3_to_4, one transaction).
 //
 // Tables:
 //   meta         key/value facts about the file itself (format, schema_version).
@@ -39,13 +38,18 @@
 //                are ever removed there, and `check` re-verifies them.
 //   events       the append-only audit log, hash-chained (see ledger.cc for
 //                the hash encoding). Triggers make UPDATE and DELETE abort.
+//   events.installer_version, events.installer_sha256 (v4) the installer
+//                that wrote the event: its version and the SHA-256 of its
+//                executable ("unavailable: ..." when it could not be read);
+//                both NULL for events written before schema 4, which keep
+//                their old hash formula.
 //
 // Unsigned 64-bit quantities (sequence, sizes) are stored as INTEGER and are
 // limited to 0..INT64_MAX; record_version refuses anything larger.
 
 namespace airlock::installer::schema {
 
-inline constexpr int k_version = 3;
+inline constexpr int k_version = 4;
 inline constexpr const char* k_format = "airlock-ledger";
 
 // Constant DDL only: no values are ever spliced into SQL. A new ledger is
@@ -154,6 +158,13 @@ CREATE TABLE target_entries (
   value  TEXT NOT NULL,
   PRIMARY KEY (target, path)
 ) STRICT;
+)sql";
+
+// Schema 3 -> 4: which installer wrote each event. Old rows keep NULL (and
+// their hash: the chain covers the new fields only where they are set).
+inline constexpr const char* k_migrate_3_to_4 = R"sql(
+ALTER TABLE events ADD COLUMN installer_version TEXT;
+ALTER TABLE events ADD COLUMN installer_sha256 TEXT;
 )sql";
 
 }  // namespace airlock::installer::schema

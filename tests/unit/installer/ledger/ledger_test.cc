@@ -121,6 +121,32 @@ void put_field(airlock::Bytes& out, std::string_view s) {
   airlock::append(out, airlock::as_bytes(s));
 }
 
+std::string sha256_hex(const airlock::Bytes& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  REQUIRE(EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) == 1);
+  return airlock::to_hex(airlock::ByteSpan(digest, length));
+}
+
+// The chain's encodings, written out here independently of ledger.cc.
+airlock::Bytes v1_encoding(const EventRecord& e) {
+  airlock::Bytes encoded;
+  put_field(encoded, e.prev_hash);
+  airlock::put_u64le(encoded, 8);
+  airlock::put_u64le(encoded, static_cast<std::uint64_t>(e.id));
+  airlock::put_u64le(encoded, 8);
+  airlock::put_u64le(encoded, static_cast<std::uint64_t>(e.time));
+  for (const std::string* f : {&e.user, &e.action, &e.target, &e.result, &e.detail}) put_field(encoded, *f);
+  return encoded;
+}
+std::string v1_hash(const EventRecord& e) { return sha256_hex(v1_encoding(e)); }
+std::string v2_hash(const EventRecord& e) {
+  airlock::Bytes encoded = v1_encoding(e);
+  put_field(encoded, e.installer_version.value());
+  put_field(encoded, e.installer_sha256.value());
+  return sha256_hex(encoded);
+}
+
 }  // namespace
 
 TEST_CASE("create then open round-trips the recorded state", "[ledger]") {
@@ -153,7 +179,7 @@ TEST_CASE("create then open round-trips the recorded state", "[ledger]") {
   CHECK(ledger.verify_event_chain().has_value());
 
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
   CHECK(raw.text("SELECT value FROM meta WHERE key = 'format'") == "airlock-ledger");
 }
 
@@ -172,6 +198,8 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
     REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -190,7 +218,7 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
   CHECK_FALSE((*ledger)->set_version_meta("llama", "9.9", {"[]", "null"}).has_value());
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
 }
 
 TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old versions keep no hash", "[ledger]") {
@@ -207,6 +235,8 @@ TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old v
     REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
     REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -230,7 +260,7 @@ TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old v
   CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
   CHECK(raw.text("SELECT count(*) FROM versions WHERE index_sha256 IS NULL") == "1");
   // Opening a schema-3 file again changes nothing.
   auto again = Ledger::open(path);
@@ -308,6 +338,8 @@ TEST_CASE("a schema-2 ledger is upgraded on open: versions and sources kept, no 
     REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
     REQUIRE(raw.exec("DROP TABLE rotations") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -328,7 +360,7 @@ TEST_CASE("a schema-2 ledger is upgraded on open: versions and sources kept, no 
   CHECK((*ledger)->target_entries().value() == std::vector<airlock::installer::TargetEntry>{hf[1], {"wheels", "x.whl", "file", std::string(64, 'b')}});
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
 }
 
 TEST_CASE("create refuses an existing file and leaves it alone", "[ledger]") {
@@ -411,13 +443,13 @@ TEST_CASE("open refuses files that are not ledgers", "[ledger]") {
     REQUIRE(Ledger::create(path).has_value());
     {
       RawDb raw(path);
-      REQUIRE(raw.exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'") == SQLITE_OK);
+      REQUIRE(raw.exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'") == SQLITE_OK);
     }
     auto opened = Ledger::open(path);
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().code() == ErrorCode::kUnsupported);
     CHECK_THAT(opened.error().message(), Catch::Contains(path.string()));
-    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '4'"));
+    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '5'"));
   }
 
   SECTION("a directory") {
@@ -679,19 +711,13 @@ TEST_CASE("events append, chain and verify", "[ledger]") {
     CHECK(e1->prev_hash == std::string(64, '0'));
     CHECK(e1->hash.size() == 64);
 
-    // Pin the documented encoding: SHA-256 over u64-LE length + bytes of
-    // prev_hash, id, time, user, action, target, result, detail.
-    airlock::Bytes encoded;
-    put_field(encoded, e1->prev_hash);
-    airlock::put_u64le(encoded, 8);
-    airlock::put_u64le(encoded, 1);
-    airlock::put_u64le(encoded, 8);
-    airlock::put_u64le(encoded, 1000);
-    for (const char* s : {"root", "install", "llama/1.0", "ok", "3 files"}) put_field(encoded, s);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    REQUIRE(EVP_Digest(encoded.data(), encoded.size(), digest, &length, EVP_sha256(), nullptr) == 1);
-    CHECK(e1->hash == airlock::to_hex(airlock::ByteSpan(digest, length)));
+    // Pin the documented encoding (version 2, schema 4): SHA-256 over u64-LE
+    // length + bytes of prev_hash, id, time, user, action, target, result,
+    // detail, installer_version, installer_sha256.
+    REQUIRE(e1->installer_version.has_value());
+    REQUIRE(e1->installer_sha256.has_value());
+    CHECK(e1->hash == v2_hash(*e1));
+    CHECK(e1->hash != v1_hash(*e1));
 
     auto e2 = ledger->append_event(1001, "alice", "activate", "llama/1.0", "ok", "");
     REQUIRE(e2.has_value());
@@ -859,4 +885,144 @@ TEST_CASE("append_event stores control bytes from unverified input escaped; the 
   }
   CHECK((*events)[0].detail == e->detail);
   CHECK(ledger->verify_event_chain().has_value());
+}
+
+namespace {
+
+// Appends an event the way a schema-3 installer did: no installer fields,
+// hashed with the version-1 formula.
+void insert_v1_event(RawDb& raw, std::int64_t id, const std::string& prev, std::int64_t time,
+                     const std::string& action, EventRecord* out = nullptr) {
+  EventRecord e;
+  e.id = id;
+  e.time = time;
+  e.user = "root";
+  e.action = action;
+  e.target = "llama/1.0";
+  e.result = "ok";
+  e.detail = "";
+  e.prev_hash = prev;
+  e.hash = v1_hash(e);
+  const std::string sql = fmt::format(
+      "INSERT INTO events (id, time, user, action, target, result, detail, prev_hash, hash) VALUES "
+      "({}, {}, 'root', '{}', 'llama/1.0', 'ok', '', '{}', '{}')",
+      id, time, action, prev, e.hash);
+  REQUIRE(raw.exec(sql.c_str()) == SQLITE_OK);
+  if (out != nullptr) *out = e;
+}
+
+std::string file_sha256(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return sha256_hex(airlock::Bytes(bytes.begin(), bytes.end()));
+}
+
+// The version project() declares in CMakeLists.txt.
+std::string project_version() {
+  std::ifstream in(fs::path(AIRLOCK_SOURCE_DIR) / "CMakeLists.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto at = line.find("project(airlock VERSION ");
+    if (at != std::string::npos) {
+      std::string rest = line.substr(at + 24);
+      return rest.substr(0, rest.find(' '));
+    }
+  }
+  FAIL("no project(airlock VERSION ...) in CMakeLists.txt");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a schema-3 ledger is upgraded to 4: old events keep their hashes, new ones record the installer",
+          "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir / "v3.db";
+  std::string last_hash;
+  {
+    REQUIRE(Ledger::create(path).has_value());
+    RawDb raw(path);  // what a schema-3 file looks like, with two events a schema-3 installer wrote
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
+    REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'") == SQLITE_OK);
+    EventRecord e1, e2;
+    insert_v1_event(raw, 1, std::string(64, '0'), 100, "init", &e1);
+    insert_v1_event(raw, 2, e1.hash, 101, "install", &e2);
+    last_hash = e2.hash;
+  }
+  auto ledger = Ledger::open(path).value();
+  REQUIRE(ledger->verify_event_chain().has_value());
+  auto old_events = ledger->events().value();
+  REQUIRE(old_events.size() == 2);
+  CHECK_FALSE(old_events[0].installer_version.has_value());
+  CHECK_FALSE(old_events[1].installer_sha256.has_value());
+  CHECK(old_events[1].hash == last_hash);
+
+  auto e3 = ledger->append_event(102, "root", "activate", "llama/1.0", "ok", "");
+  REQUIRE(e3.has_value());
+  CHECK(e3->prev_hash == last_hash);
+  CHECK(e3->installer_version == project_version());
+  // The running executable: this test binary here, the installer in e2e.
+  CHECK(e3->installer_sha256 == file_sha256("/proc/self/exe"));
+  CHECK(e3->hash == v2_hash(*e3));
+  auto stored = ledger->events().value().at(2);
+  CHECK(stored.installer_version == e3->installer_version);
+  CHECK(stored.installer_sha256 == e3->installer_sha256);
+  REQUIRE(ledger->append_event(103, "root", "check", "site", "ok", "").has_value());
+  REQUIRE(ledger->verify_event_chain().has_value());
+  {
+    RawDb raw(path);
+    CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+    CHECK(raw.text("SELECT count(*) FROM events WHERE installer_sha256 IS NULL") == "2");
+  }
+
+  RawDb raw(path);
+  REQUIRE(raw.exec("DROP TRIGGER events_no_update") == SQLITE_OK);
+  auto broken_at = [&](const char* event) {
+    auto verified = ledger->verify_event_chain();
+    REQUIRE_FALSE(verified.has_value());
+    CHECK(verified.error().code() == ErrorCode::kCorruption);
+    CHECK_THAT(verified.error().message(), Catch::Contains(std::string("event ") + event));
+  };
+  SECTION("another binary's hash written over the recorded one") {
+    REQUIRE(raw.exec(("UPDATE events SET installer_sha256 = '" + hash_of('e') + "' WHERE id = 3").c_str()) ==
+            SQLITE_OK);
+    broken_at("3");
+  }
+  SECTION("another version") {
+    REQUIRE(raw.exec("UPDATE events SET installer_version = '9.9.9' WHERE id = 4") == SQLITE_OK);
+    broken_at("4");
+  }
+  SECTION("the installer fields cleared, so the old formula would apply") {
+    REQUIRE(raw.exec("UPDATE events SET installer_version = NULL, installer_sha256 = NULL WHERE id = 4") ==
+            SQLITE_OK);
+    broken_at("4");
+  }
+  SECTION("only one of the two fields") {
+    REQUIRE(raw.exec("UPDATE events SET installer_sha256 = NULL WHERE id = 3") == SQLITE_OK);
+    broken_at("3");
+  }
+  SECTION("installer fields added to an old event") {
+    REQUIRE(raw.exec("UPDATE events SET installer_version = '0.1.0', installer_sha256 = 'x' WHERE id = 2") ==
+            SQLITE_OK);
+    broken_at("2");
+  }
+}
+
+TEST_CASE("an event without the installer identity after one with it breaks the chain", "[ledger]") {
+  TempDir dir;
+  const fs::path path = dir / "ledger.db";
+  auto ledger = Ledger::create(path).value();
+  auto e1 = ledger->append_event(1, "root", "init", "site", "ok", "");
+  REQUIRE(e1.has_value());
+  REQUIRE(ledger->verify_event_chain().has_value());
+  {
+    // Well hashed by the old formula, but no schema-4 installer writes it.
+    RawDb raw(path);
+    insert_v1_event(raw, 2, e1->hash, 2, "install");
+  }
+  auto verified = ledger->verify_event_chain();
+  REQUIRE_FALSE(verified.has_value());
+  CHECK_THAT(verified.error().message(), Catch::Contains("event 2") && Catch::Contains("since event 1"));
 }
