@@ -17,8 +17,12 @@ namespace stdfs = std::filesystem;
 namespace {
 
 std::uint16_t u16(ByteSpan b, std::size_t at) { return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8)); }
-std::uint32_t u32(ByteSpan b, std::size_t at) { return u16(b, at) | (static_cast<std::uint32_t>(u16(b, at + 2)) << 16); }
-std::uint64_t u64(ByteSpan b, std::size_t at) { return u32(b, at) | (static_cast<std::uint64_t>(u32(b, at + 4)) << 32); }
+std::uint32_t u32(ByteSpan b, std::size_t at) {
+  return u16(b, at) | (static_cast<std::uint32_t>(u16(b, at + 2)) << 16);
+}
+std::uint64_t u64(ByteSpan b, std::size_t at) {
+  return u32(b, at) | (static_cast<std::uint64_t>(u32(b, at + 4)) << 32);
+}
 
 constexpr std::size_t k_ehdr_size = 64;
 constexpr std::size_t k_phdr_size = 56;

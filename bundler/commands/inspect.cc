@@ -88,6 +88,11 @@ Status inspect(const InspectOptions& o) {
   for (const auto& v : h.volumes) {
     print_line("volume     {}  {} bytes  sha256 {}", v.name, v.size, v.sha256);
   }
+  if (h.installers) {
+    for (const format::ShippedFile* b : h.installers->binaries()) {
+      print_line("installer  {}  {} bytes  sha256 {}", b->name, b->size, b->sha256);
+    }
+  }
   if (payload && payload->sources.is_array()) {
     for (const nlohmann::json& src : payload->sources) {
       const nlohmann::json& id = src.value("identity", nlohmann::json::object());

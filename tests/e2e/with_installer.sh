@@ -59,6 +59,8 @@ cmp -s b1/publisher.2.pem "$T/pub2.pem" || fail "publisher.2.pem is not the seco
 cmp -s b1/airlock-installer-linux-aarch64 "$DIST/airlock-installer-linux-aarch64" || fail "aarch64 binary not copied as is"
 [ -x b1/airlock-installer-linux-x86_64 ] || fail "the shipped x86_64 binary is not executable"
 [ -z "$(ls -A b1 | grep '^\.airlock-tmp' || true)" ] || fail "staging left in b1"
+"$BUNDLER" inspect b1 | grep -q "^installer  airlock-installer-linux-aarch64  $(stat -c %s b1/airlock-installer-linux-aarch64) bytes" ||
+  fail "inspect does not list the shipped installers"
 
 # The stock-tool checks, exactly as README.txt gives them, in the bundle dir.
 grep -q 'uname -m' b1/README.txt || fail "README.txt does not say how to pick the binary"

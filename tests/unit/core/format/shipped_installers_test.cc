@@ -71,11 +71,12 @@ TEST_CASE("shipped installers: file names and their kinds", "[shipped]") {
   CHECK(shipped_kind("publisher.2.pem") == ShippedKind::kPublicKey);
   CHECK(shipped_kind("SHA256SUMS") == ShippedKind::kSums);
   CHECK(shipped_kind("README.txt") == ShippedKind::kReadme);
-  for (const std::string& bad : std::vector<std::string>{"airlock-installer-linux-", "airlock-installer-linux-X86", "airlock-installer-linux-a/b",
-                                "airlock-installer-linux-x86_64.1.sig", "airlock-installer-linux-x86_64.02.sig",
-                                "airlock-installer-linux-x86_64.33.sig", "airlock-installer-linux-x86_64.sig.sig",
-                                "publisher.1.pem", "publisher.x.pem", "publisher", "readme.txt", "../SHA256SUMS",
-                                "airlock-installer-linux-" + std::string(33, 'a')}) {
+  const std::vector<std::string> bad_names = {
+      "airlock-installer-linux-", "airlock-installer-linux-X86", "airlock-installer-linux-a/b",
+      "airlock-installer-linux-x86_64.1.sig", "airlock-installer-linux-x86_64.02.sig",
+      "airlock-installer-linux-x86_64.33.sig", "airlock-installer-linux-x86_64.sig.sig", "publisher.1.pem",
+      "publisher.x.pem", "publisher", "readme.txt", "../SHA256SUMS", "airlock-installer-linux-" + std::string(33, 'a')};
+  for (const std::string& bad : bad_names) {
     CHECK(shipped_kind(bad) == ShippedKind::kOther);
   }
   CHECK(looks_like_shipped_installer_file("airlock-installer-linux-x86_64.old"));
@@ -204,7 +205,9 @@ TEST_CASE("pem: an Ed25519 public key in the RFC 8410 SubjectPublicKeyInfo form"
   auto pem = crypto::ed25519_public_key_pem(key);
   REQUIRE(pem.has_value());
   CHECK(*pem ==
-        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n");
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+        "-----END PUBLIC KEY-----\n");
 }
 
 }  // namespace airlock::format
