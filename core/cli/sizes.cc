@@ -5,6 +5,9 @@
 
 namespace airlock::cli {
 
+// GCC's 128-bit integer; __extension__ keeps -Wpedantic quiet about it.
+__extension__ typedef unsigned __int128 u128;
+
 namespace {
 
 std::unexpected<Error> bad_size(std::string_view text) {
@@ -28,10 +31,10 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   // DIGITS [. DIGITS] [SUFFIX], computed exactly in 128 bits: the whole part
   // times the unit, plus the fraction times the unit, rounded down.
   std::size_t i = 0;
-  unsigned __int128 whole = 0;
+  u128 whole = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) {
     whole = whole * 10 + static_cast<unsigned>(t[i] - '0');
-    if (whole > (unsigned __int128)UINT64_MAX) {
+    if (whole > static_cast<u128>(UINT64_MAX)) {
       return make_error(ErrorCode::kInvalidArgument, "size '{}' is too large", text);
     }
     ++i;
@@ -39,8 +42,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   if (i == 0) {
     return bad_size(text);
   }
-  unsigned __int128 frac = 0;
-  unsigned __int128 frac_scale = 1;
+  u128 frac = 0;
+  u128 frac_scale = 1;
   if (i < t.size() && t[i] == '.') {
     ++i;
     const std::size_t start = i;
@@ -76,8 +79,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   if (unit == 1 && frac != 0) {
     return make_error(ErrorCode::kInvalidArgument, "bad size '{}': a byte count is a whole number", text);
   }
-  const unsigned __int128 bytes = whole * unit + frac * unit / frac_scale;
-  if (bytes > (unsigned __int128)UINT64_MAX) {
+  const u128 bytes = whole * unit + frac * unit / frac_scale;
+  if (bytes > static_cast<u128>(UINT64_MAX)) {
     return make_error(ErrorCode::kInvalidArgument, "size '{}' is too large", text);
   }
   return static_cast<std::uint64_t>(bytes);
