@@ -40,7 +40,7 @@ fi
 if [ "${RELEASE:-1}" != 0 ]; then
   echo "== 4/4 release artifacts (dist/) and their tests (tests/release/)"
   bash packaging/build-release.sh
-  export AIRLOCK_DIST_DIR=dist AIRLOCK_BUILD_DIR="$PWD/build" AIRLOCK_SOURCE_DIR="$PWD"
+  export AIRLOCK_DIST_DIR="$PWD/dist" AIRLOCK_BUILD_DIR="$PWD/build" AIRLOCK_SOURCE_DIR="$PWD"
   failed=()
   for t in tests/release/*.sh tests/e2e/ldd_installer.sh tests/e2e/with_installer.sh; do
     case "$(basename "$t")" in common.sh | *_common.sh) continue ;; esac
