@@ -8,20 +8,28 @@
 #
 # AIRLOCK_STATIC_INSTALLER=ON (environment) ships a statically linked
 # installer in airlock-installer's package; the default is the dynamic one.
+# AIRLOCK_DEB_BUILD_DIR=DIR uses a tree configured already, with the same
+# options, instead of configuring build-release/deb: packaging/build-release.sh
+# gives its x86_64 tree, so the installer in the package is the very binary
+# it ships as dist/airlock-installer-linux-x86_64, built once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: packaging/build-debs.sh OUTDIR}
-build=build-release/deb
+build=${AIRLOCK_DEB_BUILD_DIR:-}
 static=${AIRLOCK_STATIC_INSTALLER:-OFF}
 
-export DEB_BUILD_MAINT_OPTIONS=hardening=+all
-launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DAIRLOCK_BUILD_TESTS=OFF -DAIRLOCK_TEST_HOOKS=OFF -DAIRLOCK_STATIC_INSTALLER="$static" \
-  -DCMAKE_CXX_FLAGS="$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)" \
-  -DCMAKE_EXE_LINKER_FLAGS="$(dpkg-buildflags --get LDFLAGS)" "${launcher[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)"
+if [ -z "$build" ]; then
+  build=build-release/deb
+  export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DAIRLOCK_BUILD_TESTS=OFF -DAIRLOCK_TEST_HOOKS=OFF -DAIRLOCK_STATIC_INSTALLER="$static" \
+    -DCMAKE_CXX_FLAGS="$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)" \
+    -DCMAKE_EXE_LINKER_FLAGS="$(dpkg-buildflags --get LDFLAGS)" "${launcher[@]}" >/dev/null
+fi
+[ -f "$build/build.ninja" ] || { echo "build-debs: $build is not a configured build tree" >&2; exit 1; }
+cmake --build "$build" -j"${JOBS:-$(nproc)}"
 rm -f "$build"/airlock-*.deb
 (cd "$build" && cpack -G DEB >/dev/null)
 

@@ -98,14 +98,17 @@ chroot_scenario() {
   flip_byte "$shard" 100
 
   in_chroot history demo --json >"$T/history.json" || fail "history in the chroot failed"
-  python3 - "$T/history.json" <<'PY' || fail "history lacks the events"
+  python3 - "$T/history.json" "$(sha256sum < "$CH/airlock-installer" | cut -d' ' -f1)" <<'PY' ||
 import json, sys
 ev = json.load(open(sys.argv[1]))
 acts = [e["action"] for e in ev]
 assert acts.count("install") == 2 and acts.count("rollback") == 1, acts
 # No /etc/passwd in the chroot and no NSS: the user is the uid, never empty.
 assert all(e["user"] == "0" for e in ev), [e["user"] for e in ev]
+# No /proc either: each event still names this binary by its SHA-256.
+assert all(e["installer"]["sha256"] == sys.argv[2] for e in ev), [e["installer"] for e in ev]
 PY
+    fail "history lacks the events, or they name the wrong user or installer"
   in_chroot status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["event_chain_ok"] is True, d' ||
     fail "status: the event chain does not verify"
 }
