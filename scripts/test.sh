@@ -18,14 +18,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh
 jobs="$(nproc)"
+# stage NAME: prints how long the previous stage took, then NAME.
+stage_start=$SECONDS
+stage() {
+  if [ -n "${stage_name:-}" ]; then echo "   ($stage_name: $((SECONDS - stage_start)) s)"; fi
+  stage_name=$1 stage_start=$SECONDS
+  echo "== $1"
+}
 
-echo "== 1/4 build and test (build/)"
+stage "1/4 build and test (build/)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
 if [ "${SANITIZE:-1}" != 0 ]; then
-  echo "== 2/4 the same tests under ASan + UBSan (build-fuzz/, clang)"
+  stage "2/4 the same tests under ASan + UBSan (build-fuzz/, clang)"
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
     -DAIRLOCK_FUZZ=ON -DAIRLOCK_BUILD_TESTS=ON -DAIRLOCK_TEST_HOOKS=ON >/dev/null
   cmake --build build-fuzz -j"$jobs"
@@ -34,18 +41,19 @@ if [ "${SANITIZE:-1}" != 0 ]; then
 fi
 
 if [ "${FUZZ_SECONDS:-20}" != 0 ]; then
-  echo "== 3/4 fuzzing, ${FUZZ_SECONDS:-20} s per harness (build-fuzz/)"
+  stage "3/4 fuzzing, ${FUZZ_SECONDS:-20} s per harness (build-fuzz/)"
   bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
 if [ "${RELEASE:-1}" != 0 ]; then
-  echo "== 4/4 release artifacts (dist/) and their tests (tests/release/)"
+  stage "4/4 release artifacts (dist/) and their tests (tests/release/)"
   bash packaging/build-release.sh
   export AIRLOCK_DIST_DIR="$PWD/dist" AIRLOCK_BUILD_DIR="$PWD/build" AIRLOCK_SOURCE_DIR="$PWD"
   failed=()
   for t in tests/release/*.sh tests/e2e/ldd_installer.sh tests/e2e/with_installer.sh; do
     case "$(basename "$t")" in common.sh | *_common.sh) continue ;; esac
-    rc=0
+    rc=0 t0=$SECONDS
     AIRLOCK_INSTALLER="$PWD/dist/airlock-installer-linux-x86_64" bash "$t" || rc=$?
+    echo "   $t: exit $rc, $((SECONDS - t0)) s"
     case "$rc" in
       0) ;;
       77) echo "   (skipped: $t)" ;;
@@ -57,4 +65,4 @@ if [ "${RELEASE:-1}" != 0 ]; then
     exit 1
   fi
 fi
-echo "== all tests passed"
+stage "all tests passed (${SECONDS} s in all)"
