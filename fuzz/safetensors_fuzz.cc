@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "core/chunk/safetensors.h"
+#include "core/safetensors/safetensors.h"
 
 using namespace airlock;
 

@@ -11,7 +11,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/chunk/fastcdc.h"
-#include "core/chunk/safetensors.h"
+#include "core/safetensors/safetensors.h"
 #include "core/codec/codec.h"
 #include "core/fs/file.h"
 

@@ -12,7 +12,7 @@
 
 #include "core/base/bytes.h"
 #include "core/base/error.h"
-#include "core/chunk/safetensors.h"
+#include "core/safetensors/safetensors.h"
 
 namespace airlock::codec {
 

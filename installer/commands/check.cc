@@ -8,7 +8,7 @@
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

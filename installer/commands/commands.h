@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cli/printer.h"
-#include "installer/site.h"
+#include "installer/site/site.h"
 
 namespace airlock::installer {
 

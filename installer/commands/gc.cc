@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
-#include "installer/install.h"
+#include "installer/install/install.h"
 #include "keys/key_files.h"
 
 namespace airlock::installer {

@@ -1,9 +1,9 @@
 // airlock-installer rollback NAME [--to VERSION]: switch back to an installed version.
 #include <algorithm>
 #include <fmt/format.h>
-#include "installer/activation.h"
+#include "installer/activation/activation.h"
 #include "installer/commands/commands.h"
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

@@ -2,7 +2,7 @@
 // ROOT/wheels from the ledger and say how each tool finds them.
 #include <fmt/format.h>
 #include "installer/commands/commands.h"
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

@@ -1,5 +1,5 @@
 # kill -9 at every step of an install (AIRLOCK_TEST_CRASH_AT, see
-# installer/crash_point.h): staged, streamed, verified, moved, committed,
+# installer/site/crash_point.h): staged, streamed, verified, moved, committed,
 # activated, targets (install targets half rebuilt). After each, the next
 # command recovers: before the ledger commit v1 stays active and nothing of
 # v2 is left; from the commit on v2 is active. Either way `check` passes,

@@ -1,4 +1,4 @@
-#include "installer/activation.h"
+#include "installer/activation/activation.h"
 
 #include <chrono>
 #include <thread>
@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/manifest/command.h"
-#include "installer/process.h"
-#include "installer/targets.h"
+#include "installer/activation/process.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

@@ -18,8 +18,8 @@
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
-#include "installer/layout.h"
-#include "installer/process.h"
+#include "installer/targets/layout.h"
+#include "installer/activation/process.h"
 
 namespace airlock::installer {
 

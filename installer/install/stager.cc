@@ -1,4 +1,4 @@
-#include "installer/stager.h"
+#include "installer/install/stager.h"
 
 #include <algorithm>
 #include <cerrno>

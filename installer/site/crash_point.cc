@@ -1,4 +1,4 @@
-#include "installer/crash_point.h"
+#include "installer/site/crash_point.h"
 
 #include <signal.h>
 #include <unistd.h>

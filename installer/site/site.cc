@@ -1,4 +1,4 @@
-#include "installer/site.h"
+#include "installer/site/site.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,8 +13,8 @@
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "core/fs/users.h"
-#include "installer/rotation.h"
-#include "installer/targets.h"
+#include "installer/admit/rotation.h"
+#include "installer/targets/targets.h"
 #include "keys/key_files.h"
 
 namespace airlock::installer {

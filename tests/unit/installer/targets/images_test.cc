@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::installer {

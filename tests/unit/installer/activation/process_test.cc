@@ -1,10 +1,10 @@
-#include "installer/process.h"
+#include "installer/activation/process.h"
 
 #include <chrono>
 
 #include <catch2/catch.hpp>
 
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 using airlock::ErrorCode;
 using namespace airlock::installer;

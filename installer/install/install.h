@@ -22,8 +22,8 @@
 
 #include "core/base/progress.h"
 #include "core/base/timings.h"
-#include "installer/gate.h"
-#include "installer/site.h"
+#include "installer/admit/gate.h"
+#include "installer/site/site.h"
 
 namespace airlock::installer {
 

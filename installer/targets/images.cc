@@ -13,9 +13,9 @@
 #include "core/crypto/sha256.h"
 #include "core/format/names.h"
 #include "core/fs/file.h"
-#include "installer/layout.h"
-#include "installer/process.h"
-#include "installer/targets_internal.h"
+#include "installer/targets/layout.h"
+#include "installer/activation/process.h"
+#include "installer/targets/internal.h"
 
 namespace airlock::installer::targets_internal {
 

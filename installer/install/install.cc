@@ -1,4 +1,4 @@
-#include "installer/install.h"
+#include "installer/install/install.h"
 
 #include <algorithm>
 #include <map>
@@ -9,11 +9,11 @@
 
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
-#include "installer/activation.h"
-#include "installer/crash_point.h"
-#include "installer/rotation.h"
-#include "installer/stager.h"
-#include "installer/targets.h"
+#include "installer/activation/activation.h"
+#include "installer/site/crash_point.h"
+#include "installer/admit/rotation.h"
+#include "installer/install/stager.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer {
 

@@ -1,7 +1,7 @@
-#include "installer/gate.h"
+#include "installer/admit/gate.h"
 
 #include "core/cli/printer.h"
-#include "installer/rotation.h"
+#include "installer/admit/rotation.h"
 
 namespace airlock::installer {
 

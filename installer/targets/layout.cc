@@ -1,4 +1,4 @@
-#include "installer/layout.h"
+#include "installer/targets/layout.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
-#include "installer/rotation.h"
+#include "installer/admit/rotation.h"
 
 #include <catch2/catch.hpp>
 
-#include "installer/site.h"
+#include "installer/site/site.h"
 #include "keys/key_files.h"
 #include "tests/support/temp_dir.h"
 

@@ -46,7 +46,7 @@
 #include <vector>
 
 #include "core/base/error.h"
-#include "installer/site.h"
+#include "installer/site/site.h"
 
 namespace airlock::installer {
 

@@ -1,4 +1,4 @@
-#include "installer/rotation.h"
+#include "installer/admit/rotation.h"
 
 #include <algorithm>
 #include <cstring>

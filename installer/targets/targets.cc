@@ -1,4 +1,4 @@
-#include "installer/targets.h"
+#include "installer/targets/targets.h"
 
 #include <algorithm>
 #include <map>
@@ -15,9 +15,9 @@
 #include "core/crypto/sha256.h"
 #include "core/format/names.h"
 #include "core/fs/file.h"
-#include "installer/crash_point.h"
-#include "installer/layout.h"
-#include "installer/targets_internal.h"
+#include "installer/site/crash_point.h"
+#include "installer/targets/layout.h"
+#include "installer/targets/internal.h"
 
 namespace airlock::installer {
 

@@ -1,4 +1,4 @@
-#include "installer/process.h"
+#include "installer/activation/process.h"
 
 #include <fcntl.h>
 #include <poll.h>

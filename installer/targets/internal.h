@@ -12,8 +12,8 @@
 
 #include "core/format/sources.h"
 #include "installer/ledger/ledger.h"
-#include "installer/site.h"
-#include "installer/targets.h"
+#include "installer/site/site.h"
+#include "installer/targets/targets.h"
 
 namespace airlock::installer::targets_internal {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/format/bundle_reader.h"
-#include "installer/site.h"
+#include "installer/site/site.h"
 
 namespace airlock::installer {
 

@@ -20,7 +20,7 @@
 
 #include "core/base/error.h"
 #include "core/format/index.h"
-#include "installer/site.h"
+#include "installer/site/site.h"
 
 namespace airlock::installer {
 

@@ -1,4 +1,4 @@
-#include "core/chunk/safetensors.h"
+#include "core/safetensors/safetensors.h"
 
 #include <algorithm>
 #include <optional>
