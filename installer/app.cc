@@ -5,17 +5,18 @@
 
 #include "core/cli/run_app.h"
 #include "installer/commands/commands.h"
+#include "installer/install/recover.h"
 
 namespace airlock::installer {
 
 Result<std::unique_ptr<Site>> Context::open_site() {
   ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(root_option)));
   TRY(site->lock_exclusive());  // recover() and every change below are ours alone
-  ASSIGN_OR_RETURN(auto repaired, site->recover());
-  for (const std::string& r : repaired) {
+  ASSIGN_OR_RETURN(Recovery recovery, recover(*site));
+  for (const std::string& r : recovery.repaired) {
     printer.warn("recovered: {}", r);
   }
-  for (const std::string& r : site->recover_failures()) {
+  for (const std::string& r : recovery.failures) {
     printer.warn("not recovered: {}", r);  // the command still runs: the ledger is the truth
   }
   return site;

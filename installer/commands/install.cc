@@ -1,46 +1,12 @@
-// airlock-installer install and verify.
+// airlock-installer install.
 #include <chrono>
 #include <fmt/format.h>
 #include "core/fs/file.h"
+#include "installer/commands/bundle_options.h"
 #include "installer/commands/commands.h"
 #include "installer/install/install.h"
-#include "keys/key_files.h"
 
 namespace airlock::installer {
-
-namespace {
-
-struct BundleOptions {
-  std::string bundle;
-  std::string passphrase_file;
-  bool allow_unencrypted = false;
-  bool no_activate = false;
-  std::string load;
-  bool json = false;
-  std::size_t threads = 0;
-  bool timings = false;
-};
-
-Result<GateOptions> gate_options(const BundleOptions& o) {
-  GateOptions g;
-  g.allow_unencrypted = o.allow_unencrypted;
-  if (!o.passphrase_file.empty()) {
-    ASSIGN_OR_RETURN(std::string pass, keys::read_passphrase_file(o.passphrase_file));
-    g.passphrase = pass;
-  }
-  return g;
-}
-
-void add_bundle_options(CLI::App* cmd, BundleOptions& o) {
-  cmd->add_option("bundle", o.bundle, "bundle directory or its .airlock index")->required();
-  cmd->add_option("--passphrase-file", o.passphrase_file, "passphrase for a passphrase-encrypted bundle");
-  cmd->add_flag("--allow-unencrypted", o.allow_unencrypted, "accept a bundle made with --no-encrypt");
-  cmd->add_flag("--json", o.json, "print the result as JSON");
-  cmd->add_option("--threads", o.threads, "worker threads for decryption and hashing (default: one per core)");
-  cmd->add_flag("--timings", o.timings, "print where the time went, per stage");
-}
-
-}  // namespace
 
 void add_install_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<BundleOptions>();
@@ -111,43 +77,6 @@ void add_install_command(CLI::App& app, Context& ctx) {
       } else {
         fmt::print("installed {} {}: {} files, {} ({} unchanged, hardlinked){}\n", out->name, out->version, out->files,
                    cli::human_bytes(out->bytes), out->linked, out->activated ? "; now active" : "; not activated");
-      }
-      return ok_status();
-    });
-  });
-}
-
-void add_verify_command(CLI::App& app, Context& ctx) {
-  auto o = std::make_shared<BundleOptions>();
-  CLI::App* cmd = app.add_subcommand("verify", "Check a bundle completely (signature, site, every chunk) without writing");
-  add_bundle_options(cmd, *o);
-  cmd->callback([&ctx, o] {
-    ctx.run([&]() -> Status {
-      ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option)));
-      ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
-      Timings timings;
-      auto started = std::chrono::steady_clock::now();
-      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress(), o->threads,
-                               o->timings ? &timings : nullptr);
-      ctx.printer.end_progress();
-      TRY(out);
-      if (o->timings) {
-        ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      }
-      if (o->json) {
-        nlohmann::json j = {{"deployment", out->name}, {"version", out->version}, {"ok", true},
-                            {"already_installed", out->already_installed}, {"files", out->files},
-                            {"volume_bytes", out->volume_bytes}, {"signed_by", out->signers},
-                            {"shipped_installer_files", out->shipped_files},
-                            {"shipped_installer_signatures", out->shipped_signatures}};
-        fmt::print("{}\n", j.dump(2));
-      } else {
-        fmt::print("ok: {} {} verified ({} files, {} read), signed by {}{}{}\n", out->name, out->version, out->files,
-                   cli::human_bytes(out->volume_bytes), fmt::join(out->signers, ", "),
-                   out->shipped_files != 0 ? fmt::format("; {} shipped installer file(s), {} signature(s) verified",
-                                                         out->shipped_files, out->shipped_signatures)
-                                           : "",
-                   out->already_installed ? "; already installed" : "");
       }
       return ok_status();
     });

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include "installer/activation/activation.h"
 #include "installer/commands/commands.h"
+#include "installer/install/bring_up.h"
 #include "installer/targets/targets.h"
 
 namespace airlock::installer {

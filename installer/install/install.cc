@@ -10,9 +10,10 @@
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "installer/activation/activation.h"
-#include "installer/site/crash_point.h"
 #include "installer/admit/rotation.h"
+#include "installer/install/bring_up.h"
 #include "installer/install/stager.h"
+#include "installer/site/crash_point.h"
 #include "installer/targets/targets.h"
 
 namespace airlock::installer {

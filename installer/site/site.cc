@@ -13,8 +13,6 @@
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "core/fs/users.h"
-#include "installer/admit/rotation.h"
-#include "installer/targets/targets.h"
 #include "keys/key_files.h"
 
 namespace airlock::installer {
@@ -218,100 +216,6 @@ Status Site::lock_exclusive() {
 Status Site::clear_current(const std::string& name) {
   TRY(fs::remove_entry(deployment_dir(name) / "current"));
   return fs::fsync_dir(deployment_dir(name));
-}
-
-Result<std::vector<std::string>> Site::recover() {
-  std::vector<std::string> repaired;
-  m_recover_failures.clear();
-  std::error_code ec;
-  // Every listing and removal below goes through core/fs/dir.h: directories
-  // are opened without following links, a link is removed, never its target.
-  // 1. Partial installs: nothing in staging is ever live; drop it.
-  if (auto staging = fs::Dir::open(staging_dir())) {
-    ASSIGN_OR_RETURN(auto entries, staging->list());
-    for (const fs::DirEntry& e : entries) {
-      TRY(staging->remove(e.name));
-      repaired.push_back(fmt::format("removed interrupted install {}", e.name));
-    }
-  } else if (staging.error().code() != ErrorCode::kNotFound) {
-    return std::unexpected(staging.error());
-  }
-  // 2. Version directories the ledger does not list as installed: an install
-  //    that crashed between moving files into place and committing.
-  if (auto deployments = fs::Dir::open(deployments_dir())) {
-    ASSIGN_OR_RETURN(auto deps, deployments->list());
-    for (const fs::DirEntry& dep : deps) {
-      if (dep.type != fs::EntryType::kDirectory) {
-        continue;
-      }
-      const std::string& name = dep.name;
-      ASSIGN_OR_RETURN(fs::Dir dep_dir, deployments->open_sub(name));
-      ASSIGN_OR_RETURN(auto versions, dep_dir.list());
-      for (const fs::DirEntry& ver : versions) {
-        const std::string& version = ver.name;
-        if (ver.type == fs::EntryType::kSymlink || version.find(".tmp-") != std::string::npos) {
-          if (version.find(".tmp-") != std::string::npos) {
-            TRY(dep_dir.remove(version));
-          }
-          continue;
-        }
-        ASSIGN_OR_RETURN(auto rec, m_ledger->find_version(name, version));
-        if (!rec || rec->state != "installed") {
-          TRY(dep_dir.remove(version));
-          repaired.push_back(fmt::format("removed {}/{} (not committed to the ledger)", name, version));
-        }
-      }
-    }
-  } else if (deployments.error().code() != ErrorCode::kNotFound) {
-    return std::unexpected(deployments.error());
-  }
-  // 3. The current symlink follows the ledger's active version.
-  ASSIGN_OR_RETURN(auto deps, m_ledger->deployments());
-  for (const DeploymentRecord& d : deps) {
-    if (!d.active_version) {
-      std::error_code lec;
-      if (stdfs::is_symlink(deployment_dir(d.name) / "current", lec)) {
-        TRY(clear_current(d.name));
-        repaired.push_back(fmt::format("removed {}/current: the ledger records no active version", d.name));
-      }
-      continue;
-    }
-    stdfs::path link = deployment_dir(d.name) / "current";
-    auto target = stdfs::read_symlink(link, ec);
-    if (ec || target.string() != *d.active_version) {
-      Status st = fs::make_dirs(deployment_dir(d.name), 0755);
-      if (st) {
-        st = switch_current(d.name, *d.active_version);
-      }
-      if (!st) {
-        m_recover_failures.push_back(fmt::format("could not point {}/current at {} as the ledger records: {}; the "
-                                                 "next command retries",
-                                                 d.name, *d.active_version, st.error().message()));
-      } else {
-        repaired.push_back(fmt::format("pointed {}/current at {} as the ledger records", d.name, *d.active_version));
-      }
-    }
-  }
-  // 4. The install targets, when a command stopped (or failed) between
-  //    changing the active version and rebuilding them.
-  if (targets_dirty(*this)) {
-    if (auto sum = sync_targets(*this); !sum) {
-      m_recover_failures.push_back(targets_retry_text(sum.error()));
-    } else {
-      repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
-    }
-  }
-  // 5. Key rotations committed with their version but not yet applied (a
-  //    crash in between): applied, or reported as superseded (rotation.h).
-  ASSIGN_OR_RETURN(std::vector<std::string> rotations, settle_pending_rotations(*this));
-  repaired.insert(repaired.end(), rotations.begin(), rotations.end());
-  for (const std::string& r : repaired) {
-    TRY(log("recover", "site", "ok", r));
-  }
-  for (const std::string& r : m_recover_failures) {
-    (void)log("recover", "site", "failed", r);
-  }
-  return repaired;
 }
 
 }  // namespace airlock::installer

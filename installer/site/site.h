@@ -1,8 +1,8 @@
 #pragma once
 // The installer's root directory (FILES in installer/manual.md, airlock-installer(1)) and what lives in it: the
 // ledger, the site key, the trusted publisher keys, staging, deployments.
-// Opening a Site also recovers from an interrupted install or activation:
-// the ledger is the truth and the file system is brought back in line.
+// Bringing the file system back in line with the ledger after an interrupted
+// install or activation is install/recover.h, run by every command.
 
 #include <cstdint>
 #include <filesystem>
@@ -67,20 +67,12 @@ class Site {
   // Removes deployments/NAME/current (no version active).
   Status clear_current(const std::string& name);
 
-  // Brings the file system in line with the ledger (see header comment).
-  // Returns a line per thing it repaired. A repair that fails after the
-  // ledger's commit (the `current` switch, the targets rebuild) does not
-  // fail it: the ledger is the truth and every command must still run, so
-  // the step is listed in recover_failures() and retried by the next command.
-  Result<std::vector<std::string>> recover();
-  const std::vector<std::string>& recover_failures() const { return m_recover_failures; }
 
  private:
   Site(stdfs::path root, std::unique_ptr<Ledger> ledger) : m_root(std::move(root)), m_ledger(std::move(ledger)) {}
   stdfs::path m_root;
   std::unique_ptr<Ledger> m_ledger;
   int m_lock_fd = -1;
-  std::vector<std::string> m_recover_failures;
 };
 
 std::int64_t now_seconds();

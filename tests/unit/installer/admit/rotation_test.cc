@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "installer/install/recover.h"
 #include "installer/site/site.h"
 #include "keys/key_files.h"
 #include "tests/support/temp_dir.h"
@@ -78,10 +79,10 @@ TEST_CASE("a pending rotation is applied once by recover() while the trust polic
   REQUIRE(f.site->ledger().with_transaction([&] { return record_pending_rotation(*f.site, h, std::string(64, 'f')); }));
   CHECK_FALSE(f.trusts("new"));
 
-  auto repaired = f.site->recover();
+  auto repaired = recover(*f.site);
   REQUIRE(repaired.has_value());
-  REQUIRE(repaired->size() == 1);
-  CHECK_THAT((*repaired)[0], Catch::Contains("completed the interrupted key rotation") && Catch::Contains("added new"));
+  REQUIRE(repaired->repaired.size() == 1);
+  CHECK_THAT(repaired->repaired[0], Catch::Contains("completed the interrupted key rotation") && Catch::Contains("added new"));
   CHECK(f.trusts("new"));
   auto row = f.site->ledger().find_rotation(h.bundle_id);
   REQUIRE(row.has_value());
@@ -90,9 +91,9 @@ TEST_CASE("a pending rotation is applied once by recover() while the trust polic
 
   // Settled once: the operator's later removal sticks through further recoveries.
   REQUIRE(f.site->trust_store().remove("new").has_value());
-  auto again = f.site->recover();
+  auto again = recover(*f.site);
   REQUIRE(again.has_value());
-  CHECK(again->empty());
+  CHECK(again->repaired.empty());
   CHECK_FALSE(f.trusts("new"));
 }
 
@@ -106,10 +107,10 @@ TEST_CASE("a pending rotation older than the current trust policy is superseded,
   // The operator changed the policy after the rotation was recorded.
   REQUIRE(f.site->log("trust-threshold", "policy", "ok", "publisher threshold 1").has_value());
 
-  auto repaired = f.site->recover();
+  auto repaired = recover(*f.site);
   REQUIRE(repaired.has_value());
-  REQUIRE(repaired->size() == 1);
-  CHECK_THAT((*repaired)[0], Catch::Contains("not applied") && Catch::Contains("trust policy changed"));
+  REQUIRE(repaired->repaired.size() == 1);
+  CHECK_THAT(repaired->repaired[0], Catch::Contains("not applied") && Catch::Contains("trust policy changed"));
   CHECK_FALSE(f.trusts("new"));
   CHECK(f.trusts("publisher"));
   auto row = f.site->ledger().find_rotation(h.bundle_id);
@@ -120,7 +121,7 @@ TEST_CASE("a pending rotation older than the current trust policy is superseded,
   CHECK(std::any_of(events->begin(), events->end(), [](const EventRecord& e) {
     return e.action == "trust-rotate" && e.result == "refused";
   }));
-  CHECK(f.site->recover()->empty());
+  CHECK(recover(*f.site)->repaired.empty());
 }
 
 TEST_CASE("a pending rotation that no longer checks is superseded with the reason", "[rotation]") {
