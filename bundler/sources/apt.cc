@@ -69,7 +69,8 @@ Result<std::vector<LockedSource>> resolve_debs(const std::vector<manifest::DebSp
       ctx.note(line);
     }
   };
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   std::vector<deb::RepoIndex> repos;
   std::vector<deb::Request> requests;
   for (std::size_t i = 0; i < specs.size(); ++i) {

@@ -44,7 +44,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-Result<net::Response> get(net::Http& http, const std::string& url, bool allow_http, std::size_t max_body) {
+Result<net::Response> get(net::HttpClient& http, const std::string& url, bool allow_http, std::size_t max_body) {
   net::Request req;
   req.url = url;
   req.allow_insecure_http = allow_http;
@@ -67,7 +67,7 @@ struct Release {
 };
 
 Result<Release> fetch_release(const manifest::DebSpec& spec, const std::string& dist_url, bool allow_http,
-                              net::Http& http, std::string_view label) {
+                              net::HttpClient& http, std::string_view label) {
   Release rel;
   std::string inrelease_url = dist_url + "InRelease";
   ASSIGN_OR_RETURN(net::Response in, get(http, inrelease_url, allow_http, k_max_release));
@@ -217,7 +217,7 @@ Status check_hash(std::string_view data, const ReleaseEntry& want, std::string_v
 
 // The Packages file of one component (prefix "main/binary-amd64/", or "" for a flat repo).
 Result<std::string> fetch_packages(const std::map<std::string, ReleaseEntry>& release, const std::string& dist_url,
-                                   const std::string& prefix, bool allow_http, net::Http& http,
+                                   const std::string& prefix, bool allow_http, net::HttpClient& http,
                                    std::string_view label) {
   std::string plain = prefix + "Packages";
   bool listed = false;
@@ -334,7 +334,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
   return out;
 }
 
-Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::Http& http,
+Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::HttpClient& http,
                                    const std::function<void(const std::string&)>& note) {
   RepoIndex index;
   index.label = repo_label(spec);

@@ -55,7 +55,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 
 // Fetches and verifies the index of one [[deb]] entry; `note` gets a line
 // for the user (e.g. that the repository is trusted without a signature).
-Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::Http& http,
+Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::HttpClient& http,
                                    const std::function<void(const std::string&)>& note);
 
 }  // namespace airlock::bundler::deb

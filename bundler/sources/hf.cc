@@ -60,7 +60,8 @@ Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const Res
   if (!token) {
     return std::unexpected(Error(token.error()).with_context(source));
   }
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   const hf::Hub hub(repo, endpoint, *token, http);
 
   ASSIGN_OR_RETURN(std::string commit, hub.pin(revision));
@@ -113,6 +114,7 @@ Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const Res
   }
   if (!git_items.empty()) {
     net::FetchOptions fo;
+    fo.http = ctx.http;
     fo.net = ctx.net;
     ASSIGN_OR_RETURN(std::vector<net::FetchResult> fetched, net::fetch_all(*ctx.cache, git_items, fo));
     if (fetched.size() != git_items.size()) {

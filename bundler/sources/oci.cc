@@ -240,7 +240,7 @@ struct ResolvedImage {
   json layout_entry;  // the descriptor for index.json
 };
 
-Result<ResolvedImage> resolve_one(net::Http& http, const manifest::ImageSpec& spec, const ImageRef& ref,
+Result<ResolvedImage> resolve_one(net::HttpClient& http, const manifest::ImageSpec& spec, const ImageRef& ref,
                                   const Platform& wanted, const ResolveContext& ctx) {
   const std::string image = ref.full();
   oci::Registry reg(http, ref, spec.insecure);
@@ -417,7 +417,8 @@ Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::Ima
   json entries = json::array();
   json refs = json::array();
   std::set<std::string> seen;
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const manifest::ImageSpec& spec = specs[i];
     auto ref = oci::parse_image_ref(spec.ref);
@@ -466,7 +467,8 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
   const bool insecure = bool_field(source.identity, "insecure");
   const std::string digest = str_field(source.identity, "digest");
   TRY(oci::check_digest(digest, fmt::format("lock: {}: digest", label)));
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   oci::Registry reg(http, ref, insecure);
   TRY(reg.check_allowed());
   // Files must come from this repository: the token is for it alone.
@@ -497,9 +499,9 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
     }
     authorization = std::move(*auth);
   }
-  auto reauthorize = [ref, insecure, probe, options = ctx.net]() -> Result<std::string> {
-    net::Http h(options);  // called from a fetch worker: its own connection
-    oci::Registry r(h, ref, insecure);
+  auto reauthorize = [ref, insecure, probe, options = ctx.net, connector = ctx.http]() -> Result<std::string> {
+    const std::unique_ptr<net::HttpClient> h = connector->open(options);  // called from a fetch worker: its own
+    oci::Registry r(*h, ref, insecure);
     auto auth = r.authorize(probe);
     if (!auth) {
       return std::unexpected(name_image(std::move(auth).error(), ref.full()));

@@ -53,7 +53,7 @@ Result<std::optional<Credentials>> find_credentials(const ImageRef& ref);
 
 class Registry {
  public:
-  Registry(net::Http& http, ImageRef ref, bool insecure);
+  Registry(net::HttpClient& http, ImageRef ref, bool insecure);
 
   const ImageRef& ref() const { return m_ref; }
   bool insecure() const { return m_insecure; }
@@ -75,7 +75,7 @@ class Registry {
   Result<std::string> fetch_token(const Challenge& bearer);
   Result<std::optional<Credentials>> credentials();
 
-  net::Http& m_http;
+  net::HttpClient& m_http;
   ImageRef m_ref;
   bool m_insecure;
   std::string m_authorization;

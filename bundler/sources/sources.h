@@ -21,6 +21,7 @@
 namespace airlock::bundler {
 
 struct ResolveContext {
+  const net::HttpConnector* http = nullptr;  // the network (the real one from bundler/app.cc)
   net::Cache* cache = nullptr;
   net::NetOptions net;
   std::function<void(const std::string&)> note;  // a line for the user ("pinned main to 0e9e39f…")

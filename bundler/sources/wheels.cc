@@ -18,7 +18,7 @@ namespace {
 // PEP 691 content negotiation: JSON preferred, HTML (PEP 503) accepted.
 constexpr const char* k_accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.01";
 
-Result<std::vector<py::IndexFile>> fetch_project_page(net::Http& http, const manifest::WheelsSpec& spec,
+Result<std::vector<py::IndexFile>> fetch_project_page(net::HttpClient& http, const manifest::WheelsSpec& spec,
                                                       const py::Requirement& req, std::string_view where) {
   std::string url = spec.index + req.normalized + "/";
   net::Request r;
@@ -49,7 +49,7 @@ Result<std::vector<py::IndexFile>> fetch_project_page(net::Http& http, const man
 
 // The size of a file the index does not give one for: a HEAD, else the file
 // itself, downloaded into the cache (where `create` will find it).
-Result<std::uint64_t> file_size(net::Http& http, const manifest::WheelsSpec& spec, const py::IndexFile& file,
+Result<std::uint64_t> file_size(net::HttpClient& http, const manifest::WheelsSpec& spec, const py::IndexFile& file,
                                 const std::string& sha256, const ResolveContext& ctx) {
   net::Request head;
   head.method = "HEAD";
@@ -109,7 +109,8 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
     return make_error(ErrorCode::kInvalidArgument, "{}: no requirements; list NAME==VERSION --hash=sha256:HEX lines",
                       file);
   }
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   LockedSource src;
   src.kind = "wheels";
   nlohmann::json identity_reqs = nlohmann::json::array();
