@@ -13,7 +13,7 @@
 #include "bundler/sources/deb822.h"
 #include "bundler/sources/debian_version.h"
 #include "bundler/sources/hf_hub.h"
-#include "bundler/sources/oci_ref.h"
+#include "core/oci/ref.h"
 #include "bundler/sources/requirements.h"
 #include "bundler/sources/simple_index.h"
 

@@ -19,11 +19,11 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "bundler/sources/oci_ref.h"
 #include "bundler/sources/oci_registry.h"
 #include "bundler/sources/sources.h"
 #include "core/cli/printer.h"
 #include "core/crypto/sha256.h"
+#include "core/oci/layout.h"
 
 namespace airlock::bundler {
 
@@ -36,7 +36,7 @@ using oci::Platform;
 constexpr std::size_t k_max_manifest = 4u << 20;  // the distribution spec lets registries refuse larger ones
 constexpr std::size_t k_max_config = 32u << 20;
 constexpr std::size_t k_max_layers = 10000;
-constexpr std::string_view k_ref_annotation = "org.opencontainers.image.ref.name";
+using airlock::oci::k_ref_annotation;
 
 // Fields of documents from the network (or a hand-edited lock), read
 // without trusting their types: nlohmann's value() throws on a mismatch.
@@ -450,9 +450,8 @@ Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::Ima
   layout.identity = {{"refs", refs}};
   // nlohmann's objects keep their keys sorted, and dump() without indent has
   // no whitespace: the same images give the same bytes.
-  const json index = {{"schemaVersion", 2}, {"mediaType", oci::k_oci_index}, {"manifests", entries}};
-  layout.files.push_back(inline_file("images/oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
-  layout.files.push_back(inline_file("images/index.json", index.dump()));
+  layout.files.push_back(inline_file("images/oci-layout", airlock::oci::layout_file_text()));
+  layout.files.push_back(inline_file("images/index.json", airlock::oci::index_file_text(entries)));
   out.push_back(std::move(layout));
   return out;
 }

@@ -17,16 +17,25 @@
 #include <string_view>
 #include <vector>
 
-#include "bundler/sources/oci_ref.h"
 #include "core/base/error.h"
 #include "core/net/http.h"
+#include "core/oci/media_types.h"
+#include "core/oci/ref.h"
 
 namespace airlock::bundler::oci {
 
-inline constexpr std::string_view k_oci_index = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view k_docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view k_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+// The shared OCI vocabulary (core/oci/), as the bundler's oci:: spells it.
+using airlock::oci::check_digest;
+using airlock::oci::ImageRef;
+using airlock::oci::k_docker_list;
+using airlock::oci::k_docker_manifest;
+using airlock::oci::k_oci_index;
+using airlock::oci::k_oci_manifest;
+using airlock::oci::parse_image_ref;
+using airlock::oci::parse_platform;
+using airlock::oci::Platform;
+using airlock::oci::platform_matches;
+
 // Every manifest type we take, for `Accept`: without the OCI types some
 // registries answer 404 for OCI images, and without any a schema2 image by
 // tag may be rewritten to schema1 (another digest).
