@@ -13,7 +13,7 @@
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 constexpr std::size_t k_max_release = 32u << 20;
@@ -66,7 +66,7 @@ struct Release {
   bool is_signed = false;
 };
 
-Result<Release> fetch_release(const manifest::DebSpec& spec, const std::string& dist_url, bool allow_http,
+Result<Release> fetch_release(const manifest::AptSpec& spec, const std::string& dist_url, bool allow_http,
                               net::HttpClient& http, std::string_view label) {
   Release rel;
   std::string inrelease_url = dist_url + "InRelease";
@@ -261,7 +261,7 @@ Result<std::string> fetch_packages(const std::map<std::string, ReleaseEntry>& re
 
 }  // namespace
 
-std::string repo_label(const manifest::DebSpec& spec) {
+std::string repo_label(const manifest::AptSpec& spec) {
   if (spec.suite.empty()) {
     return spec.repo;
   }
@@ -334,7 +334,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
   return out;
 }
 
-Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::HttpClient& http,
+Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
                                    const std::function<void(const std::string&)>& note) {
   RepoIndex index;
   index.label = repo_label(spec);
@@ -372,4 +372,4 @@ Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t re
   return index;
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

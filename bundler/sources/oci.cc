@@ -409,9 +409,8 @@ LockedFile inline_file(std::string path, std::string content) {
   return f;
 }
 
-}  // namespace
 
-Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::ImageSpec>& specs,
+Result<std::vector<LockedSource>> resolve_oci(const std::vector<manifest::ImageSpec>& specs,
                                                  const ResolveContext& ctx) {
   std::vector<LockedSource> out;
   json entries = json::array();
@@ -531,5 +530,33 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
   }
   return out;
 }
+
+}  // namespace
+
+// [[image]]: OCI registries.
+extern const SourceKind k_oci_source{
+    .name = "oci",
+    .manifest = "[[image]]",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      if (m.images.empty()) {
+        return std::vector<LockedSource>();
+      }
+      return resolve_oci(m.images, ctx);
+    },
+    .owns = [](std::string_view kind, const json&) { return kind == "image" || kind == "oci-layout"; },
+    .payload_identity = nullptr,
+    .fetch = [](const LockedSource& source, const ResolveContext& ctx) -> Result<std::vector<net::FetchItem>> {
+      if (source.kind == "image") {
+        return oci_fetch_items(source, ctx);
+      }
+      return plain_fetch_items(source, source.kind);  // the layout's files are inline: nothing to download
+    },
+    .describe = [](std::string_view kind, const json& id) -> std::string {
+      if (kind != "image" || !id.contains("ref")) {
+        return "";
+      }
+      return fmt::format("{} {} {}", id.value("ref", ""), id.value("platform", ""), id.value("digest", ""));
+    },
+};
 
 }  // namespace airlock::bundler

@@ -90,7 +90,6 @@ std::string pin_list(const py::Requirement& req) {
   return s;
 }
 
-}  // namespace
 
 Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const ResolveContext& ctx) {
   manifest::WheelsSpec spec = spec_in;
@@ -186,5 +185,27 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
   }
   return src;
 }
+
+}  // namespace
+
+// [[wheels]]: PEP 503/691 simple indexes.
+extern const SourceKind k_wheels_source{
+    .name = "wheels",
+    .manifest = "[[wheels]]",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      std::vector<LockedSource> out;
+      for (const manifest::WheelsSpec& w : m.wheels) {
+        ASSIGN_OR_RETURN(LockedSource s, resolve_wheels(w, ctx));
+        out.push_back(std::move(s));
+      }
+      return out;
+    },
+    .owns = [](std::string_view kind, const nlohmann::json&) { return kind == "wheels"; },
+    .payload_identity = nullptr,
+    .fetch = [](const LockedSource& source, const ResolveContext&) -> Result<std::vector<net::FetchItem>> {
+      return plain_fetch_items(source, source.identity.value("index", std::string("python index")));
+    },
+    .describe = [](std::string_view, const nlohmann::json& id) -> std::string { return id.value("index", ""); },
+};
 
 }  // namespace airlock::bundler
