@@ -27,7 +27,9 @@ void build_app(CLI::App& app, Context& ctx) {
 }
 
 int run(int argc, char** argv) {
+  const net::CurlConnector curl;
   Context ctx;
+  ctx.http = &curl;
   CLI::App app;
   build_app(app, ctx);
   return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);

@@ -1,6 +1,6 @@
 #include "bundler/lock.h"
 
-
+#include "bundler/sources/sources.h"
 #include "core/base/text.h"
 #include "core/fs/file.h"
 
@@ -122,11 +122,7 @@ json sources_for_payload(const Lock& lock) {
       }
       files.push_back(std::move(jf));
     }
-    json identity = s.identity;
-    if (s.kind == "model" && !identity.contains("repo")) {
-      identity.erase("source");  // a local directory of the connected machine: meaningless on the other side
-    }
-    out.push_back({{"kind", s.kind}, {"identity", std::move(identity)}, {"files", std::move(files)}});
+    out.push_back({{"kind", s.kind}, {"identity", payload_identity(s)}, {"files", std::move(files)}});
   }
   return out;
 }

@@ -5,9 +5,6 @@
 #include <set>
 #include <string>
 
-#include "core/crypto/sha256.h"
-#include "core/fs/file.h"
-#include "core/fs/tree.h"
 
 namespace airlock::bundler {
 
@@ -47,32 +44,6 @@ bool glob_selected(const std::vector<std::string>& include, const std::vector<st
 
 namespace {
 
-Result<std::string> hash_file(const stdfs::path& path) {
-  ASSIGN_OR_RETURN(fs::File f, fs::File::open_read(path));
-  crypto::Sha256 h;
-  Bytes buf(1u << 20);
-  for (;;) {
-    ASSIGN_OR_RETURN(std::size_t n, f.read_some(buf));
-    if (n == 0) {
-      break;
-    }
-    h.update(ByteSpan(buf.data(), n));
-  }
-  return to_hex(h.finish());
-}
-
-Result<LockedFile> local_file(const fs::SourceFile& f, std::string path, bool hash) {
-  LockedFile out;
-  out.path = std::move(path);
-  out.origin = f.source.string();
-  out.size = f.size;
-  out.mode = f.mode;
-  if (hash) {
-    ASSIGN_OR_RETURN(out.sha256, hash_file(f.source));
-  }
-  return out;
-}
-
 Status check_paths(const Lock& lock, const stdfs::path& what) {
   std::map<std::string, const LockedFile*> paths;
   for (const LockedSource& s : lock.sources) {
@@ -105,62 +76,9 @@ Result<Lock> resolve_manifest(const manifest::Manifest& m, const ResolveContext&
                      {"timeout_seconds", m.activate->timeout_seconds},
                      {"shell", m.activate->shell}};
   }
-  if (m.model && m.model->is_hub()) {
-    ASSIGN_OR_RETURN(LockedSource s, resolve_hf_model(*m.model, ctx));
-    lock.sources.push_back(std::move(s));
-  } else if (m.model) {
-    auto files = fs::list_source_tree(m.model->source);
-    if (!files) {
-      return std::unexpected(Error(files.error()).with_context(fmt::format("{}: [model]", m.path.string())));
-    }
-    LockedSource s;
-    s.kind = "model";
-    s.identity = {{"source", m.model->source}};
-    for (const fs::SourceFile& f : *files) {
-      if (glob_selected(m.model->include, m.model->exclude, f.rel_path)) {
-        ASSIGN_OR_RETURN(LockedFile lf, local_file(f, "model/" + f.rel_path, hash_local));
-        s.files.push_back(std::move(lf));
-      }
-    }
-    if (s.files.empty()) {
-      return make_error(ErrorCode::kInvalidArgument, "{}: [model] no file in {} matches the include/exclude globs",
-                        m.path.string(), m.model->source);
-    }
-    lock.sources.push_back(std::move(s));
-  }
-  if (!m.images.empty()) {
-    ASSIGN_OR_RETURN(std::vector<LockedSource> images, resolve_images(m.images, ctx));
-    for (LockedSource& s : images) {
-      lock.sources.push_back(std::move(s));
-    }
-  }
-  if (!m.debs.empty()) {
-    ASSIGN_OR_RETURN(std::vector<LockedSource> debs, resolve_debs(m.debs, ctx));
-    for (LockedSource& s : debs) {
-      lock.sources.push_back(std::move(s));
-    }
-  }
-  for (const manifest::WheelsSpec& w : m.wheels) {
-    ASSIGN_OR_RETURN(LockedSource s, resolve_wheels(w, ctx));
-    lock.sources.push_back(std::move(s));
-  }
-  for (std::size_t i = 0; i < m.files.size(); ++i) {
-    const manifest::FilesSpec& spec = m.files[i];
-    auto files = fs::list_source_tree(spec.source);
-    if (!files) {
-      return std::unexpected(Error(files.error()).with_context(fmt::format("{}: [[files]] #{}", m.path.string(), i + 1)));
-    }
-    std::error_code ec;
-    const bool is_dir = stdfs::is_directory(spec.source, ec);
-    LockedSource s;
-    s.kind = "files";
-    s.identity = {{"dest", spec.dest}};
-    for (const fs::SourceFile& f : *files) {
-      ASSIGN_OR_RETURN(LockedFile lf, local_file(f, is_dir ? spec.dest + "/" + f.rel_path : spec.dest, hash_local));
-      s.files.push_back(std::move(lf));
-    }
-    lock.sources.push_back(std::move(s));
-  }
+  ResolveContext with_hashing = ctx;
+  with_hashing.hash_local = hash_local;
+  ASSIGN_OR_RETURN(lock.sources, resolve_sources(m, with_hashing));
   TRY(check_paths(lock, m.path));
   return lock;
 }

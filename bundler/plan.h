@@ -19,8 +19,9 @@
 
 namespace airlock::bundler {
 
-// hash_local: compute local files' SHA-256 now (the lock command); otherwise
-// they stay empty and `create` takes them from the bundle it writes.
+// Every source through its kind (bundler/sources/sources.h), then the paths
+// checked. hash_local: compute local files' SHA-256 now (the lock command);
+// otherwise they stay empty and `create` takes them from the bundle it writes.
 Result<Lock> resolve_manifest(const manifest::Manifest& manifest, const ResolveContext& ctx, bool hash_local);
 
 // Where each shipped file's bytes are, by LockedFile::path.

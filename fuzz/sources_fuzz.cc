@@ -13,7 +13,7 @@
 #include "bundler/sources/deb822.h"
 #include "bundler/sources/debian_version.h"
 #include "bundler/sources/hf_hub.h"
-#include "bundler/sources/oci_ref.h"
+#include "core/oci/ref.h"
 #include "bundler/sources/requirements.h"
 #include "bundler/sources/simple_index.h"
 
@@ -22,12 +22,12 @@ using namespace airlock::bundler;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)deb::parse_stanzas(text);
-  (void)deb::parse_dependencies(text);
-  (void)deb::parse_packages(text, "amd64", 0, "fuzz");
+  (void)apt::parse_stanzas(text);
+  (void)apt::parse_dependencies(text);
+  (void)apt::parse_packages(text, "amd64", 0, "fuzz");
   const std::size_t half = text.size() / 2;
-  (void)deb::compare_debian_versions(text.substr(0, half), text.substr(half));
-  (void)deb::is_valid_debian_version(text);
+  (void)apt::compare_debian_versions(text.substr(0, half), text.substr(half));
+  (void)apt::is_valid_debian_version(text);
   (void)py::parse_requirements(text, "fuzz.txt");
   (void)py::parse_simple_html(text, "http://127.0.0.1/simple/x/");
   (void)py::parse_simple_json(text, "http://127.0.0.1/simple/x/");

@@ -5,10 +5,12 @@
 #include <CLI/CLI.hpp>
 
 #include "core/cli/printer.h"
+#include "core/net/http.h"
 
 namespace airlock::bundler {
 
 struct Context {
+  const net::HttpConnector* http = nullptr;  // set by run(): libcurl; everything that downloads gets it from here
   bool quiet = false;
   cli::Printer printer{"airlock-bundler", false};
   int exit_code = 0;

@@ -2,8 +2,6 @@
 #include <chrono>
 #include <filesystem>
 
-#include <unistd.h>
-
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
 #include "bundler/plan.h"
@@ -12,6 +10,7 @@
 #include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
 #include "core/fs/file.h"
+#include "core/fs/staged_output.h"
 #include "core/manifest/manifest.h"
 #include "keys/key_files.h"
 
@@ -182,48 +181,13 @@ Status create(const CreateOptions& o, Context& ctx) {
     header.suite = "none";
   }
 
-  // Build everything in a private directory; move it into place only when complete.
+  // Build everything in a private directory; move it into place only when
+  // complete. Any return before commit() leaves no trace in -o.
   stdfs::path out_dir = o.out_dir;
-  std::error_code ec;
-  // The folders this command makes: on failure they go again (when empty), so
-  // a failed create leaves no trace in -o.
-  std::vector<stdfs::path> made_dirs;
-  for (stdfs::path p = stdfs::absolute(out_dir, ec).lexically_normal(); !p.empty() && !stdfs::exists(p, ec);
-       p = p.parent_path()) {
-    made_dirs.push_back(p);
-    if (p == p.parent_path()) {
-      break;
-    }
-  }
   std::string base = m.name + "-" + m.version;
   TRY(check_output_free(out_dir, base, !installers.empty()));
-  stdfs::create_directories(out_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", out_dir.string(), ec.message());
-  }
-  stdfs::path tmp = out_dir / (".airlock-tmp-" + header.bundle_id);
-  stdfs::create_directory(tmp, ec);
-  if (ec) {
-    for (const stdfs::path& d : made_dirs) {
-      (void)::rmdir(d.c_str());
-    }
-    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", tmp.string(), ec.message());
-  }
-  std::vector<stdfs::path> moved;  // volumes and shipped installers already in out_dir
-  bool complete = false;
-  auto cleanup = [&] {
-    (void)fs::remove_tree(tmp);
-    if (complete) {
-      return;
-    }
-    std::error_code rec;
-    for (const stdfs::path& p : moved) {
-      stdfs::remove(p, rec);
-    }
-    for (const stdfs::path& d : made_dirs) {  // deepest first; only empty ones go
-      (void)::rmdir(d.c_str());
-    }
-  };
+  ASSIGN_OR_RETURN(fs::StagedOutput output, fs::StagedOutput::begin(out_dir, ".airlock-tmp-" + header.bundle_id));
+  const stdfs::path& tmp = output.staging();
 
   format::WriteOptions wo;
   wo.dir = tmp;
@@ -241,41 +205,26 @@ Status create(const CreateOptions& o, Context& ctx) {
   wo.progress = ctx.printer.progress();
   auto written = format::write_volumes(inputs, wo);
   ctx.printer.end_progress();
-  if (!written) {
-    cleanup();
-    return std::unexpected(written.error());
-  }
-  if (Status st = reconcile_hashes(lock, written->payload); !st) {
-    cleanup();
-    return std::unexpected(st.error());
-  }
+  TRY(written);
+  TRY(reconcile_hashes(lock, written->payload));
   written->payload.name = m.name;
   written->payload.version = m.version;
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
   if (!installers.empty()) {
-    auto shipped = stage_installers(installers, signers, tmp, ReadmeFacts{m.name, m.version, base + ".airlock"});
-    if (!shipped) {
-      cleanup();
-      return std::unexpected(shipped.error());
-    }
-    header.installers = std::move(*shipped);
+    ASSIGN_OR_RETURN(header.installers,
+                     stage_installers(installers, signers, tmp, ReadmeFacts{m.name, m.version, base + ".airlock"}));
   }
   // The installer's reader is the judge: what it would refuse (a name or
   // sources field outside core/format/names.h) is refused here, before signing.
   if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size());
       !readable) {
-    cleanup();
     return make_error(ErrorCode::kInvalidArgument, "the installer would refuse this bundle: {}",
                       readable.error().message());
   }
-  auto index = format::seal_index(header, written->payload, data_key, signers);
-  if (!index) {
-    cleanup();
-    return std::unexpected(index.error());
-  }
-  Status st = fs::write_file_atomic(tmp / (base + ".airlock"), *index, 0644);
+  ASSIGN_OR_RETURN(Bytes index, format::seal_index(header, written->payload, data_key, signers));
+  TRY(fs::write_file_atomic(tmp / (base + ".airlock"), index, 0644));
   std::vector<std::string> to_move;
   for (const format::VolumeInfo& v : header.volumes) {
     to_move.push_back(v.name);
@@ -285,27 +234,8 @@ Status create(const CreateOptions& o, Context& ctx) {
       to_move.push_back(f.name);
     }
   }
-  for (const std::string& name : to_move) {
-    if (st) {
-      stdfs::rename(tmp / name, out_dir / name, ec);
-      if (ec) {
-        st = make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", name, ec.message());
-      } else {
-        moved.push_back(out_dir / name);
-      }
-    }
-  }
-  if (st) {
-    // The index goes last: a bundle directory with an index is complete.
-    stdfs::rename(tmp / (base + ".airlock"), out_dir / (base + ".airlock"), ec);
-    if (ec) {
-      st = make_error(ErrorCode::kIOError, "{}.airlock: cannot move into place: {}", base, ec.message());
-    }
-  }
-  complete = static_cast<bool>(st);
-  cleanup();
-  TRY(st);
-  TRY(fs::fsync_dir(out_dir));
+  // The index goes last: a bundle directory with an index is complete.
+  TRY(output.commit(to_move, base + ".airlock"));
   if (o.timings) {
     ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }

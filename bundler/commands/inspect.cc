@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "bundler/commands/commands.h"
+#include "bundler/sources/sources.h"
 #include "core/base/text.h"
 #include "core/fs/file.h"
 #include "keys/key_files.h"
@@ -96,18 +97,7 @@ Status inspect(const InspectOptions& o) {
   if (payload && payload->sources.is_array()) {
     for (const nlohmann::json& src : payload->sources) {
       const nlohmann::json& id = src.value("identity", nlohmann::json::object());
-      std::string what;
-      if (id.contains("repo") && id.contains("commit")) {
-        what = fmt::format("hf://{} @ {}", id.value("repo", ""), id.value("commit", ""));
-      } else if (id.contains("ref")) {
-        what = fmt::format("{} {} {}", id.value("ref", ""), id.value("platform", ""), id.value("digest", ""));
-      } else if (id.contains("repo")) {
-        what = id.value("repo", "");
-      } else if (id.contains("index")) {
-        what = id.value("index", "");
-      } else if (id.contains("dest")) {
-        what = id.value("dest", "");
-      }
+      const std::string what = describe_source(src.value("kind", ""), id);
       print_line("source     {:<10} {} ({} files)", src.value("kind", ""), what,
                  src.value("files", nlohmann::json::array()).size());
     }

@@ -22,6 +22,7 @@ Result<SourceSession> open_sources(const SourceOptions& o, Context& ctx) {
   SourceSession s;
   ASSIGN_OR_RETURN(net::Cache cache, net::Cache::open(o.cache.empty() ? net::Cache::default_dir() : std::filesystem::path(o.cache)));
   s.cache = std::make_unique<net::Cache>(std::move(cache));
+  s.ctx.http = ctx.http;
   s.ctx.cache = s.cache.get();
   s.ctx.net.retries = o.retries;
 #ifdef AIRLOCK_TEST_HOOKS
@@ -37,6 +38,7 @@ Result<SourceSession> open_sources(const SourceOptions& o, Context& ctx) {
     }
     s.ctx.target_status = o.target_status;
   }
+  s.fetch.http = ctx.http;
   s.fetch.parallel = o.parallel;
   s.fetch.net = s.ctx.net;
   s.fetch.progress = ctx.printer.progress();

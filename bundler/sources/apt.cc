@@ -31,7 +31,7 @@ bool is_safe_deb_basename(std::string_view name) {
 
 // The Filename of a chosen package, checked: relative to the repository,
 // no "..", a plain .deb basename. Returns it without a leading "./".
-Result<std::string> checked_filename(const deb::DebPackage& p, const deb::RepoIndex& repo) {
+Result<std::string> checked_filename(const apt::DebPackage& p, const apt::RepoIndex& repo) {
   std::string_view f = p.filename;
   while (f.starts_with("./")) {
     f.remove_prefix(2);
@@ -60,54 +60,54 @@ Result<std::string> checked_filename(const deb::DebPackage& p, const deb::RepoIn
   return std::string(f);
 }
 
-}  // namespace
 
-Result<std::vector<LockedSource>> resolve_debs(const std::vector<manifest::DebSpec>& specs,
+Result<std::vector<LockedSource>> resolve_apt(const std::vector<manifest::AptSpec>& specs,
                                                const ResolveContext& ctx) {
   auto note = [&](const std::string& line) {
     if (ctx.note) {
       ctx.note(line);
     }
   };
-  net::Http http(ctx.net);
-  std::vector<deb::RepoIndex> repos;
-  std::vector<deb::Request> requests;
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
+  std::vector<apt::RepoIndex> repos;
+  std::vector<apt::Request> requests;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    ASSIGN_OR_RETURN(deb::RepoIndex index, deb::fetch_repo_index(specs[i], i, http, ctx.note));
+    ASSIGN_OR_RETURN(apt::RepoIndex index, apt::fetch_repo_index(specs[i], i, http, ctx.note));
     repos.push_back(std::move(index));
     for (const std::string& p : specs[i].packages) {
-      requests.push_back(deb::parse_request(p, i));
+      requests.push_back(apt::parse_request(p, i));
     }
   }
-  std::vector<deb::InstalledPackage> installed;
+  std::vector<apt::InstalledPackage> installed;
   if (ctx.target_status) {
     ASSIGN_OR_RETURN(std::string status, fs::read_text_file(*ctx.target_status, 1ull << 30));
-    ASSIGN_OR_RETURN(installed, deb::parse_dpkg_status(status, fmt::format("--target-status {}",
+    ASSIGN_OR_RETURN(installed, apt::parse_dpkg_status(status, fmt::format("--target-status {}",
                                                                            ctx.target_status->string())));
   }
-  ASSIGN_OR_RETURN(deb::Resolution res, deb::resolve_packages(repos, requests, installed));
+  ASSIGN_OR_RETURN(apt::Resolution res, apt::resolve_packages(repos, requests, installed));
   for (const std::string& n : res.notes) {
     note(n);
   }
 
   // Per entry, its packages by name (a stable, readable lock).
-  std::vector<std::vector<const deb::Chosen*>> per_repo(specs.size());
-  for (const deb::Chosen& c : res.chosen) {
+  std::vector<std::vector<const apt::Chosen*>> per_repo(specs.size());
+  for (const apt::Chosen& c : res.chosen) {
     per_repo[c.package->repo].push_back(&c);
   }
   std::map<std::string, std::string> basenames;  // → "package version", to catch two files at one path
   std::vector<LockedSource> out;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    const manifest::DebSpec& spec = specs[i];
-    const deb::RepoIndex& repo = repos[i];
-    std::sort(per_repo[i].begin(), per_repo[i].end(), [](const deb::Chosen* a, const deb::Chosen* b) {
+    const manifest::AptSpec& spec = specs[i];
+    const apt::RepoIndex& repo = repos[i];
+    std::sort(per_repo[i].begin(), per_repo[i].end(), [](const apt::Chosen* a, const apt::Chosen* b) {
       return a->package->name < b->package->name;
     });
     LockedSource src;
     src.kind = "deb";
     nlohmann::json packages = nlohmann::json::array();
-    for (const deb::Chosen* c : per_repo[i]) {
-      const deb::DebPackage& p = *c->package;
+    for (const apt::Chosen* c : per_repo[i]) {
+      const apt::DebPackage& p = *c->package;
       ASSIGN_OR_RETURN(std::string filename, checked_filename(p, repo));
       std::string base = filename.substr(filename.rfind('/') == std::string::npos ? 0 : filename.rfind('/') + 1);
       std::string who = fmt::format("{} {}", p.name, p.version);
@@ -149,7 +149,7 @@ Result<std::vector<LockedSource>> resolve_debs(const std::vector<manifest::DebSp
     out.push_back(std::move(src));
   }
   std::size_t requested = static_cast<std::size_t>(
-      std::count_if(res.chosen.begin(), res.chosen.end(), [](const deb::Chosen& c) { return c.requested; }));
+      std::count_if(res.chosen.begin(), res.chosen.end(), [](const apt::Chosen& c) { return c.requested; }));
   note(fmt::format("apt: {} package(s): {} requested, {} dependencies{}", res.chosen.size(), requested,
                    res.chosen.size() - requested,
                    ctx.target_status ? fmt::format(", {} dependencies already satisfied on the target",
@@ -157,5 +157,25 @@ Result<std::vector<LockedSource>> resolve_debs(const std::vector<manifest::DebSp
                                      : std::string()));
   return out;
 }
+
+}  // namespace
+
+// [[deb]]: apt repositories.
+extern const SourceKind k_apt_source{
+    .name = "apt",
+    .manifest = "[[deb]]",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      if (m.apt.empty()) {
+        return std::vector<LockedSource>();
+      }
+      return resolve_apt(m.apt, ctx);
+    },
+    .owns = [](std::string_view kind, const nlohmann::json&) { return kind == "deb"; },
+    .payload_identity = nullptr,
+    .fetch = [](const LockedSource& source, const ResolveContext&) -> Result<std::vector<net::FetchItem>> {
+      return plain_fetch_items(source, source.identity.value("repo", std::string("apt repository")));
+    },
+    .describe = [](std::string_view, const nlohmann::json& id) -> std::string { return id.value("repo", ""); },
+};
 
 }  // namespace airlock::bundler

@@ -1,8 +1,5 @@
 #include "bundler/sources/apt_repo.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -12,10 +9,11 @@
 #include <fmt/core.h>
 
 #include "bundler/sources/gpgv.h"
+#include "core/archive/decompress.h"
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 constexpr std::size_t k_max_release = 32u << 20;
@@ -46,7 +44,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-Result<net::Response> get(net::Http& http, const std::string& url, bool allow_http, std::size_t max_body) {
+Result<net::Response> get(net::HttpClient& http, const std::string& url, bool allow_http, std::size_t max_body) {
   net::Request req;
   req.url = url;
   req.allow_insecure_http = allow_http;
@@ -68,8 +66,8 @@ struct Release {
   bool is_signed = false;
 };
 
-Result<Release> fetch_release(const manifest::DebSpec& spec, const std::string& dist_url, bool allow_http,
-                              net::Http& http, std::string_view label) {
+Result<Release> fetch_release(const manifest::AptSpec& spec, const std::string& dist_url, bool allow_http,
+                              net::HttpClient& http, std::string_view label) {
   Release rel;
   std::string inrelease_url = dist_url + "InRelease";
   ASSIGN_OR_RETURN(net::Response in, get(http, inrelease_url, allow_http, k_max_release));
@@ -200,48 +198,6 @@ Result<std::map<std::string, ReleaseEntry>> parse_release(const Release& rel, st
   return entries;
 }
 
-// Decompresses xz/gz/bz2/zstd (libarchive's raw format with every filter),
-// refusing more than `limit` bytes of output.
-Result<std::string> decompress(std::string_view data, std::uint64_t limit, std::string_view what) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
-  if (!a) {
-    return make_error(ErrorCode::kIOError, "{}: out of memory", what);
-  }
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_raw(a.get());
-  auto fail = [&](std::string_view stage) {
-    return make_error(ErrorCode::kCorruption, "{}: cannot decompress ({}: {})", what, stage,
-                      archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error");
-  };
-  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
-    return fail("open");
-  }
-  archive_entry* entry = nullptr;
-  int rc = archive_read_next_header(a.get(), &entry);
-  if (rc == ARCHIVE_EOF) {
-    return std::string();
-  }
-  if (rc != ARCHIVE_OK) {
-    return fail("header");
-  }
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
-    if (n < 0) {
-      return fail("data");
-    }
-    if (n == 0) {
-      break;
-    }
-    if (out.size() + static_cast<std::uint64_t>(n) > limit) {
-      return make_error(ErrorCode::kCorruption, "{}: decompresses to more than {} bytes", what, limit);
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 Status check_hash(std::string_view data, const ReleaseEntry& want, std::string_view what, std::string_view label) {
   if (data.size() != want.size) {
     return make_error(ErrorCode::kCorruption,
@@ -261,7 +217,7 @@ Status check_hash(std::string_view data, const ReleaseEntry& want, std::string_v
 
 // The Packages file of one component (prefix "main/binary-amd64/", or "" for a flat repo).
 Result<std::string> fetch_packages(const std::map<std::string, ReleaseEntry>& release, const std::string& dist_url,
-                                   const std::string& prefix, bool allow_http, net::Http& http,
+                                   const std::string& prefix, bool allow_http, net::HttpClient& http,
                                    std::string_view label) {
   std::string plain = prefix + "Packages";
   bool listed = false;
@@ -288,7 +244,7 @@ Result<std::string> fetch_packages(const std::map<std::string, ReleaseEntry>& re
     }
     auto plain_entry = release.find(plain);
     std::uint64_t limit = plain_entry != release.end() ? plain_entry->second.size : k_max_packages;
-    ASSIGN_OR_RETURN(std::string text, decompress(r.body, limit, fmt::format("apt repo {}: {}", label, url)));
+    ASSIGN_OR_RETURN(std::string text, archive::decompress(r.body, limit, fmt::format("apt repo {}: {}", label, url)));
     if (plain_entry != release.end()) {
       TRY(check_hash(text, plain_entry->second, fmt::format("{} (decompressed)", url), label));
     }
@@ -305,7 +261,7 @@ Result<std::string> fetch_packages(const std::map<std::string, ReleaseEntry>& re
 
 }  // namespace
 
-std::string repo_label(const manifest::DebSpec& spec) {
+std::string repo_label(const manifest::AptSpec& spec) {
   if (spec.suite.empty()) {
     return spec.repo;
   }
@@ -378,7 +334,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
   return out;
 }
 
-Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::Http& http,
+Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
                                    const std::function<void(const std::string&)>& note) {
   RepoIndex index;
   index.label = repo_label(spec);
@@ -416,4 +372,4 @@ Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t re
   return index;
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

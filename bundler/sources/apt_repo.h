@@ -20,7 +20,7 @@
 #include "core/manifest/manifest.h"
 #include "core/net/http.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 
 // One binary package stanza of a Packages file.
 struct DebPackage {
@@ -46,7 +46,7 @@ struct RepoIndex {
   std::vector<DebPackage> packages;  // architecture ARCH or all
 };
 
-std::string repo_label(const manifest::DebSpec& spec);
+std::string repo_label(const manifest::AptSpec& spec);
 
 // Parses a Packages file, keeping the stanzas for `arch` and "all".
 // Errors name `what` (the Packages URL) and the stanza's line.
@@ -55,7 +55,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 
 // Fetches and verifies the index of one [[deb]] entry; `note` gets a line
 // for the user (e.g. that the repository is trusted without a signature).
-Result<RepoIndex> fetch_repo_index(const manifest::DebSpec& spec, std::size_t repo, net::Http& http,
+Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
                                    const std::function<void(const std::string&)>& note);
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

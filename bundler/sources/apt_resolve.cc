@@ -8,7 +8,7 @@
 
 #include "bundler/sources/debian_version.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 // Whether a package of `pkg_arch` can satisfy `atom` on `arch`.
@@ -394,4 +394,4 @@ Result<Resolution> resolve_packages(const std::vector<RepoIndex>& repos, const s
   return r.run(requests);
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -25,7 +25,7 @@
 #include "bundler/sources/apt_repo.h"
 #include "core/base/error.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 
 struct Request {
   std::size_t repo = 0;       // its [[deb]] entry (index into the repos)
@@ -64,4 +64,4 @@ struct Resolution {
 Result<Resolution> resolve_packages(const std::vector<RepoIndex>& repos, const std::vector<Request>& requests,
                                     const std::vector<InstalledPackage>& installed);
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -7,7 +7,7 @@
 #include "bundler/sources/debian_version.h"
 #include "core/base/text.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 using text::is_space;
@@ -296,4 +296,4 @@ std::string_view relation_text(Relation relation) {
   return "";
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

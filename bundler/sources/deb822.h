@@ -13,7 +13,7 @@
 
 #include "core/base/error.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 
 struct Stanza {
   // Field names as written; values with the first line trimmed and each
@@ -58,4 +58,4 @@ Result<std::vector<DepClause>> parse_dependencies(std::string_view field);
 bool relation_satisfied(Relation relation, std::string_view have, std::string_view want);
 std::string_view relation_text(Relation relation);
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -147,4 +147,4 @@ bool is_valid_debian_version(std::string_view text) {
   return true;
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 
 struct DebianVersion {
   std::uint64_t epoch = 0;
@@ -30,4 +30,4 @@ int compare_debian_versions(std::string_view a, std::string_view b);
 // in the revision.
 bool is_valid_debian_version(std::string_view text);
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -389,4 +389,4 @@ Result<std::string> gpgv_verify(const stdfs::path& keyring, std::string_view dat
   return fs::read_text_file(out_path, 256u << 20);
 }
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -11,7 +11,7 @@
 
 #include "core/base/error.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 
 // A clearsigned message (InRelease) split as apt's SplitClearSignedFile
 // does: exactly one "-----BEGIN PGP SIGNED MESSAGE-----" block at the start
@@ -30,4 +30,4 @@ Result<std::string> clearsigned_text(std::string_view message);
 Result<std::string> gpgv_verify(const std::filesystem::path& keyring, std::string_view data,
                                 std::optional<std::string_view> detached_signature, std::string_view what);
 
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

@@ -42,7 +42,6 @@ std::string globs_text(const std::vector<std::string>& globs) {
   return out + "]";
 }
 
-}  // namespace
 
 Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const ResolveContext& ctx) {
   ASSIGN_OR_RETURN(std::string repo, hf::repo_from_source(spec.source));
@@ -60,7 +59,8 @@ Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const Res
   if (!token) {
     return std::unexpected(Error(token.error()).with_context(source));
   }
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   const hf::Hub hub(repo, endpoint, *token, http);
 
   ASSIGN_OR_RETURN(std::string commit, hub.pin(revision));
@@ -113,6 +113,7 @@ Result<LockedSource> resolve_hf_model(const manifest::ModelSpec& spec, const Res
   }
   if (!git_items.empty()) {
     net::FetchOptions fo;
+    fo.http = ctx.http;
     fo.net = ctx.net;
     ASSIGN_OR_RETURN(std::vector<net::FetchResult> fetched, net::fetch_all(*ctx.cache, git_items, fo));
     if (fetched.size() != git_items.size()) {
@@ -236,5 +237,30 @@ Result<std::vector<net::FetchItem>> hf_fetch_items(const LockedSource& source, c
   }
   return items;
 }
+
+}  // namespace
+
+// [model] source = "hf://…": the Hub.
+extern const SourceKind k_hf_source{
+    .name = "hf",
+    .manifest = "[model] source = \"hf://ORG/NAME\"",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      std::vector<LockedSource> out;
+      if (m.model && m.model->is_hub()) {
+        ASSIGN_OR_RETURN(LockedSource s, resolve_hf_model(*m.model, ctx));
+        out.push_back(std::move(s));
+      }
+      return out;
+    },
+    .owns = [](std::string_view kind, const json& id) { return kind == "model" && id.contains("repo"); },
+    .payload_identity = nullptr,
+    .fetch = hf_fetch_items,
+    .describe = [](std::string_view, const json& id) -> std::string {
+      if (id.contains("commit")) {
+        return fmt::format("hf://{} @ {}", id.value("repo", ""), id.value("commit", ""));
+      }
+      return id.value("repo", "");
+    },
+};
 
 }  // namespace airlock::bundler

@@ -231,7 +231,7 @@ std::string next_link(std::string_view header) {
   }
 }
 
-Hub::Hub(std::string repo, std::string endpoint, std::optional<Token> token, net::Http& http)
+Hub::Hub(std::string repo, std::string endpoint, std::optional<Token> token, net::HttpClient& http)
     : m_repo(std::move(repo)), m_source(fmt::format("hf://{}", m_repo)), m_endpoint(std::move(endpoint)),
       m_token(std::move(token)), m_http(http) {}
 

@@ -59,7 +59,7 @@ struct HubFile {
 
 class Hub {
  public:
-  Hub(std::string repo, std::string endpoint, std::optional<Token> token, net::Http& http);
+  Hub(std::string repo, std::string endpoint, std::optional<Token> token, net::HttpClient& http);
 
   const std::string& source() const { return m_source; }  // "hf://ORG/NAME"
   std::string authorization() const { return m_token ? "Bearer " + m_token->value : std::string(); }
@@ -87,7 +87,7 @@ class Hub {
   std::string m_source;
   std::string m_endpoint;
   std::optional<Token> m_token;
-  net::Http& m_http;
+  net::HttpClient& m_http;
 };
 
 }  // namespace airlock::bundler::hf

@@ -19,11 +19,11 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "bundler/sources/oci_ref.h"
 #include "bundler/sources/oci_registry.h"
 #include "bundler/sources/sources.h"
 #include "core/cli/printer.h"
 #include "core/crypto/sha256.h"
+#include "core/oci/layout.h"
 
 namespace airlock::bundler {
 
@@ -36,7 +36,7 @@ using oci::Platform;
 constexpr std::size_t k_max_manifest = 4u << 20;  // the distribution spec lets registries refuse larger ones
 constexpr std::size_t k_max_config = 32u << 20;
 constexpr std::size_t k_max_layers = 10000;
-constexpr std::string_view k_ref_annotation = "org.opencontainers.image.ref.name";
+using airlock::oci::k_ref_annotation;
 
 // Fields of documents from the network (or a hand-edited lock), read
 // without trusting their types: nlohmann's value() throws on a mismatch.
@@ -240,7 +240,7 @@ struct ResolvedImage {
   json layout_entry;  // the descriptor for index.json
 };
 
-Result<ResolvedImage> resolve_one(net::Http& http, const manifest::ImageSpec& spec, const ImageRef& ref,
+Result<ResolvedImage> resolve_one(net::HttpClient& http, const manifest::ImageSpec& spec, const ImageRef& ref,
                                   const Platform& wanted, const ResolveContext& ctx) {
   const std::string image = ref.full();
   oci::Registry reg(http, ref, spec.insecure);
@@ -409,15 +409,15 @@ LockedFile inline_file(std::string path, std::string content) {
   return f;
 }
 
-}  // namespace
 
-Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::ImageSpec>& specs,
+Result<std::vector<LockedSource>> resolve_oci(const std::vector<manifest::ImageSpec>& specs,
                                                  const ResolveContext& ctx) {
   std::vector<LockedSource> out;
   json entries = json::array();
   json refs = json::array();
   std::set<std::string> seen;
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const manifest::ImageSpec& spec = specs[i];
     auto ref = oci::parse_image_ref(spec.ref);
@@ -449,9 +449,8 @@ Result<std::vector<LockedSource>> resolve_images(const std::vector<manifest::Ima
   layout.identity = {{"refs", refs}};
   // nlohmann's objects keep their keys sorted, and dump() without indent has
   // no whitespace: the same images give the same bytes.
-  const json index = {{"schemaVersion", 2}, {"mediaType", oci::k_oci_index}, {"manifests", entries}};
-  layout.files.push_back(inline_file("images/oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
-  layout.files.push_back(inline_file("images/index.json", index.dump()));
+  layout.files.push_back(inline_file("images/oci-layout", airlock::oci::layout_file_text()));
+  layout.files.push_back(inline_file("images/index.json", airlock::oci::index_file_text(entries)));
   out.push_back(std::move(layout));
   return out;
 }
@@ -466,7 +465,8 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
   const bool insecure = bool_field(source.identity, "insecure");
   const std::string digest = str_field(source.identity, "digest");
   TRY(oci::check_digest(digest, fmt::format("lock: {}: digest", label)));
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   oci::Registry reg(http, ref, insecure);
   TRY(reg.check_allowed());
   // Files must come from this repository: the token is for it alone.
@@ -497,9 +497,9 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
     }
     authorization = std::move(*auth);
   }
-  auto reauthorize = [ref, insecure, probe, options = ctx.net]() -> Result<std::string> {
-    net::Http h(options);  // called from a fetch worker: its own connection
-    oci::Registry r(h, ref, insecure);
+  auto reauthorize = [ref, insecure, probe, options = ctx.net, connector = ctx.http]() -> Result<std::string> {
+    const std::unique_ptr<net::HttpClient> h = connector->open(options);  // called from a fetch worker: its own
+    oci::Registry r(*h, ref, insecure);
     auto auth = r.authorize(probe);
     if (!auth) {
       return std::unexpected(name_image(std::move(auth).error(), ref.full()));
@@ -530,5 +530,33 @@ Result<std::vector<net::FetchItem>> oci_fetch_items(const LockedSource& source, 
   }
   return out;
 }
+
+}  // namespace
+
+// [[image]]: OCI registries.
+extern const SourceKind k_oci_source{
+    .name = "oci",
+    .manifest = "[[image]]",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      if (m.images.empty()) {
+        return std::vector<LockedSource>();
+      }
+      return resolve_oci(m.images, ctx);
+    },
+    .owns = [](std::string_view kind, const json&) { return kind == "image" || kind == "oci-layout"; },
+    .payload_identity = nullptr,
+    .fetch = [](const LockedSource& source, const ResolveContext& ctx) -> Result<std::vector<net::FetchItem>> {
+      if (source.kind == "image") {
+        return oci_fetch_items(source, ctx);
+      }
+      return plain_fetch_items(source, source.kind);  // the layout's files are inline: nothing to download
+    },
+    .describe = [](std::string_view kind, const json& id) -> std::string {
+      if (kind != "image" || !id.contains("ref")) {
+        return "";
+      }
+      return fmt::format("{} {} {}", id.value("ref", ""), id.value("platform", ""), id.value("digest", ""));
+    },
+};
 
 }  // namespace airlock::bundler

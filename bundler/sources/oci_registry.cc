@@ -191,7 +191,7 @@ Result<std::optional<Credentials>> find_credentials(const ImageRef& ref) {
   return std::optional<Credentials>();
 }
 
-Registry::Registry(net::Http& http, ImageRef ref, bool insecure)
+Registry::Registry(net::HttpClient& http, ImageRef ref, bool insecure)
     : m_http(http), m_ref(std::move(ref)), m_insecure(insecure) {}
 
 std::string Registry::endpoint() const {

@@ -17,16 +17,25 @@
 #include <string_view>
 #include <vector>
 
-#include "bundler/sources/oci_ref.h"
 #include "core/base/error.h"
 #include "core/net/http.h"
+#include "core/oci/media_types.h"
+#include "core/oci/ref.h"
 
 namespace airlock::bundler::oci {
 
-inline constexpr std::string_view k_oci_index = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view k_docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view k_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+// The shared OCI vocabulary (core/oci/), as the bundler's oci:: spells it.
+using airlock::oci::check_digest;
+using airlock::oci::ImageRef;
+using airlock::oci::k_docker_list;
+using airlock::oci::k_docker_manifest;
+using airlock::oci::k_oci_index;
+using airlock::oci::k_oci_manifest;
+using airlock::oci::parse_image_ref;
+using airlock::oci::parse_platform;
+using airlock::oci::Platform;
+using airlock::oci::platform_matches;
+
 // Every manifest type we take, for `Accept`: without the OCI types some
 // registries answer 404 for OCI images, and without any a schema2 image by
 // tag may be rewritten to schema1 (another digest).
@@ -53,7 +62,7 @@ Result<std::optional<Credentials>> find_credentials(const ImageRef& ref);
 
 class Registry {
  public:
-  Registry(net::Http& http, ImageRef ref, bool insecure);
+  Registry(net::HttpClient& http, ImageRef ref, bool insecure);
 
   const ImageRef& ref() const { return m_ref; }
   bool insecure() const { return m_insecure; }
@@ -75,7 +84,7 @@ class Registry {
   Result<std::string> fetch_token(const Challenge& bearer);
   Result<std::optional<Credentials>> credentials();
 
-  net::Http& m_http;
+  net::HttpClient& m_http;
   ImageRef m_ref;
   bool m_insecure;
   std::string m_authorization;

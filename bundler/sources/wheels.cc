@@ -18,7 +18,7 @@ namespace {
 // PEP 691 content negotiation: JSON preferred, HTML (PEP 503) accepted.
 constexpr const char* k_accept = "application/vnd.pypi.simple.v1+json, text/html;q=0.01";
 
-Result<std::vector<py::IndexFile>> fetch_project_page(net::Http& http, const manifest::WheelsSpec& spec,
+Result<std::vector<py::IndexFile>> fetch_project_page(net::HttpClient& http, const manifest::WheelsSpec& spec,
                                                       const py::Requirement& req, std::string_view where) {
   std::string url = spec.index + req.normalized + "/";
   net::Request r;
@@ -49,7 +49,7 @@ Result<std::vector<py::IndexFile>> fetch_project_page(net::Http& http, const man
 
 // The size of a file the index does not give one for: a HEAD, else the file
 // itself, downloaded into the cache (where `create` will find it).
-Result<std::uint64_t> file_size(net::Http& http, const manifest::WheelsSpec& spec, const py::IndexFile& file,
+Result<std::uint64_t> file_size(net::HttpClient& http, const manifest::WheelsSpec& spec, const py::IndexFile& file,
                                 const std::string& sha256, const ResolveContext& ctx) {
   net::Request head;
   head.method = "HEAD";
@@ -90,7 +90,6 @@ std::string pin_list(const py::Requirement& req) {
   return s;
 }
 
-}  // namespace
 
 Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const ResolveContext& ctx) {
   manifest::WheelsSpec spec = spec_in;
@@ -109,7 +108,8 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
     return make_error(ErrorCode::kInvalidArgument, "{}: no requirements; list NAME==VERSION --hash=sha256:HEX lines",
                       file);
   }
-  net::Http http(ctx.net);
+  const std::unique_ptr<net::HttpClient> client = ctx.http->open(ctx.net);
+  net::HttpClient& http = *client;
   LockedSource src;
   src.kind = "wheels";
   nlohmann::json identity_reqs = nlohmann::json::array();
@@ -185,5 +185,27 @@ Result<LockedSource> resolve_wheels(const manifest::WheelsSpec& spec_in, const R
   }
   return src;
 }
+
+}  // namespace
+
+// [[wheels]]: PEP 503/691 simple indexes.
+extern const SourceKind k_wheels_source{
+    .name = "wheels",
+    .manifest = "[[wheels]]",
+    .resolve = [](const manifest::Manifest& m, const ResolveContext& ctx) -> Result<std::vector<LockedSource>> {
+      std::vector<LockedSource> out;
+      for (const manifest::WheelsSpec& w : m.wheels) {
+        ASSIGN_OR_RETURN(LockedSource s, resolve_wheels(w, ctx));
+        out.push_back(std::move(s));
+      }
+      return out;
+    },
+    .owns = [](std::string_view kind, const nlohmann::json&) { return kind == "wheels"; },
+    .payload_identity = nullptr,
+    .fetch = [](const LockedSource& source, const ResolveContext&) -> Result<std::vector<net::FetchItem>> {
+      return plain_fetch_items(source, source.identity.value("index", std::string("python index")));
+    },
+    .describe = [](std::string_view, const nlohmann::json& id) -> std::string { return id.value("index", ""); },
+};
 
 }  // namespace airlock::bundler

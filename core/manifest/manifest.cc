@@ -265,10 +265,10 @@ std::vector<std::string> split_words(std::string_view text) {
   return out;
 }
 
-Result<DebSpec> parse_deb(const Context& ctx, const toml::table& t, std::size_t index) {
+Result<AptSpec> parse_apt(const Context& ctx, const toml::table& t, std::size_t index) {
   std::string where = fmt::format("[[deb]] #{}", index + 1);
   TRY(check_keys(ctx, t, where, {"repo", "suite", "components", "packages", "architecture", "signed-by", "insecure"}));
-  DebSpec s;
+  AptSpec s;
   ASSIGN_OR_RETURN(std::string repo, get_string(ctx, t, where, "repo", true));
   // "URL", or as in a sources.list line: "URL SUITE [COMPONENT...]".
   std::vector<std::string> words = split_words(repo);
@@ -443,9 +443,9 @@ Result<Manifest> parse_manifest_text(std::string_view text, const stdfs::path& p
     m.activate = std::move(a);
   }
   TRY(parse_array(ctx, root, "image", m.images, parse_image));
-  TRY(parse_array(ctx, root, "deb", m.debs, parse_deb));
+  TRY(parse_array(ctx, root, "deb", m.apt, parse_apt));
   TRY(parse_array(ctx, root, "wheels", m.wheels, parse_wheels));
-  if (!m.model && m.files.empty() && m.images.empty() && m.debs.empty() && m.wheels.empty()) {
+  if (!m.model && m.files.empty() && m.images.empty() && m.apt.empty() && m.wheels.empty()) {
     return ctx.fail("manifest", "nothing to ship: add a [model], [[image]], [[deb]], [[wheels]] or [[files]]");
   }
   return m;

@@ -29,7 +29,7 @@ struct ImageSpec {
 };
 
 // [[deb]]: packages from one apt repository, with their dependencies.
-struct DebSpec {
+struct AptSpec {
   std::string repo;                     // base URL ("https://host/debian" or a flat repo URL ending in '/')
   std::string suite;                    // empty: a flat repository (Release and Packages under repo)
   std::vector<std::string> components;  // with a suite; default {"main"}
@@ -63,7 +63,7 @@ struct Manifest {
   std::string version;
   std::optional<ModelSpec> model;
   std::vector<ImageSpec> images;
-  std::vector<DebSpec> debs;
+  std::vector<AptSpec> apt;
   std::vector<WheelsSpec> wheels;
   std::vector<FilesSpec> files;
   std::optional<ActivateSpec> activate;

@@ -208,7 +208,7 @@ Result<std::string> Cache::put(ByteSpan bytes) {
   return sha;
 }
 
-Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, const NetOptions& net,
+Result<FetchResult> fetch_one(Cache& cache, HttpClient& http, const FetchItem& item, const NetOptions& net,
                               const std::function<void(std::uint64_t)>& on_bytes) {
   const bool sha_known = !item.sha256.empty();
   if (sha_known && !is_hex(item.sha256, 64)) {
@@ -421,6 +421,9 @@ Result<std::vector<FetchResult>> fetch_all(Cache& cache, const std::vector<Fetch
     todo.push_back(i);
     total += it.size_known ? it.size : 0;
   }
+  if (!todo.empty() && options.http == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument, "fetch: {} downloads but no HTTP connector", todo.size());
+  }
 
   std::mutex mu;
   std::optional<Error> failure;
@@ -437,7 +440,8 @@ Result<std::vector<FetchResult>> fetch_all(Cache& cache, const std::vector<Fetch
     }
   };
   auto worker = [&] {
-    Http http(options.net);
+    std::unique_ptr<HttpClient> client = options.http->open(options.net);
+    HttpClient& http = *client;
     for (;;) {
       std::size_t i = 0;
       {

@@ -67,6 +67,7 @@ struct FetchResult {
 };
 
 struct FetchOptions {
+  const HttpConnector* http = nullptr;  // required: each worker opens its own client
   std::size_t parallel = 4;  // concurrent downloads
   NetOptions net;            // retries and backoff apply to each download
   ProgressFn progress;       // stage "fetch": bytes done / total over all items
@@ -79,7 +80,7 @@ struct FetchStats {
 };
 
 // Fetches one item (resuming a partial download, retrying with backoff).
-Result<FetchResult> fetch_one(Cache& cache, Http& http, const FetchItem& item, const NetOptions& net,
+Result<FetchResult> fetch_one(Cache& cache, HttpClient& http, const FetchItem& item, const NetOptions& net,
                               const std::function<void(std::uint64_t)>& on_bytes = {});
 // Fetches every item with options.parallel workers. Items already in the cache
 // cost nothing. On the first failure the others stop; completed files stay

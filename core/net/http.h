@@ -12,7 +12,11 @@
 //   (refused, reset, timed out, TLS) are kIOError naming the URL.
 // - Idempotent requests with a collected body are retried with exponential
 //   backoff on transport failures, 429 and 5xx (NetOptions::retries).
-// One Http object per thread.
+//
+// The sources reach the network only through the HttpClient and
+// HttpConnector interfaces below, handed down from the bundler's run()
+// (bundler/app.cc makes the one CurlConnector); Http is libcurl behind them.
+// One HttpClient per thread: a connector opens one for each thread.
 
 #include <cstdint>
 #include <functional>
@@ -74,23 +78,48 @@ struct Response {
 // Receives the body of a 2xx answer as it arrives; an error aborts the transfer.
 using BodySink = std::function<Status(ByteSpan)>;
 
-class Http {
+// One connection's worth of HTTP: the policy above, whatever is behind it.
+// Not thread-safe: one per thread.
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Collects the body (up to max_body); retried per NetOptions when idempotent.
+  virtual Result<Response> send(const Request& request) = 0;
+  // Streams a 2xx body to sink; never retried (the caller resumes with Range).
+  virtual Result<Response> send(const Request& request, const BodySink& sink) = 0;
+};
+
+// Opens HttpClients. Thread-safe: the fetch workers each open their own.
+class HttpConnector {
+ public:
+  virtual ~HttpConnector() = default;
+  virtual std::unique_ptr<HttpClient> open(const NetOptions& options) const = 0;
+};
+
+// libcurl: one easy handle, kept alive across requests.
+class Http final : public HttpClient {
  public:
   explicit Http(NetOptions options = {});
-  ~Http();
+  ~Http() override;
   Http(const Http&) = delete;
   Http& operator=(const Http&) = delete;
 
-  // Collects the body (up to max_body); retried per NetOptions when idempotent.
-  Result<Response> send(const Request& request);
-  // Streams a 2xx body to sink; never retried (the caller resumes with Range).
-  Result<Response> send(const Request& request, const BodySink& sink);
+  Result<Response> send(const Request& request) override;
+  Result<Response> send(const Request& request, const BodySink& sink) override;
 
  private:
   Result<Response> send_once(const Request& request, const BodySink* sink);
 
   NetOptions m_options;
   void* m_curl;  // CURL*
+};
+
+// The real connector: an Http per open().
+class CurlConnector final : public HttpConnector {
+ public:
+  std::unique_ptr<HttpClient> open(const NetOptions& options) const override {
+    return std::make_unique<Http>(options);
+  }
 };
 
 // URL helpers (libcurl's URL API underneath).

@@ -17,6 +17,9 @@
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
+#include "core/oci/layout.h"
+#include "core/oci/media_types.h"
+#include "core/oci/ref.h"
 #include "installer/commands/commands.h"
 #include "installer/targets/layout.h"
 #include "installer/activation/process.h"
@@ -27,12 +30,14 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* k_ref_annotation = "org.opencontainers.image.ref.name";
-constexpr const char* k_title_annotation = "org.opencontainers.image.title";
-constexpr const char* k_oci_index = "application/vnd.oci.image.index.v1+json";
-constexpr const char* k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr const char* k_empty_type = "application/vnd.oci.empty.v1+json";
-constexpr const char* k_empty_digest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+using oci::is_path_component;
+using oci::is_repository;
+using oci::is_tag;
+using oci::k_empty_digest;
+using oci::k_empty_type;
+using oci::k_oci_manifest;
+using oci::k_ref_annotation;
+using oci::k_title_annotation;
 constexpr const char* k_model_type = "application/vnd.airlock.model.v1";
 constexpr const char* k_layer_type = "application/octet-stream";
 constexpr std::uint64_t k_max_json = 16 << 20;
@@ -87,53 +92,7 @@ class TempDir {
   stdfs::path m_path;
 };
 
-// A repository path component as the distribution spec has it:
-// [a-z0-9]+ joined by '.', '_', '__' or runs of '-'.
-bool is_path_component(std::string_view c) {
-  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'); };
-  if (c.empty() || !alnum(c.front()) || !alnum(c.back())) {
-    return false;
-  }
-  for (std::size_t i = 0; i < c.size();) {
-    if (alnum(c[i])) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < c.size() && !alnum(c[j])) {
-      ++j;
-    }
-    std::string_view sep = c.substr(i, j - i);
-    if (sep != "." && sep != "_" && sep != "__" && sep.find_first_not_of('-') != std::string_view::npos) {
-      return false;
-    }
-    i = j;
-  }
-  return true;
-}
-
-bool is_repository(std::string_view path) {
-  for (std::size_t start = 0;;) {
-    std::size_t slash = path.find('/', start);
-    if (!is_path_component(path.substr(start, slash - start))) {
-      return false;
-    }
-    if (slash == std::string_view::npos) {
-      return true;
-    }
-    start = slash + 1;
-  }
-}
-
-bool is_tag(std::string_view tag) {
-  if (tag.empty() || tag.size() > 128 || tag.front() == '.' || tag.front() == '-') {
-    return false;
-  }
-  return std::all_of(tag.begin(), tag.end(),
-                     [](char c) { return text::is_alnum(c) || c == '_' || c == '.' || c == '-'; });
-}
-
-bool is_sha256_digest(std::string_view d) { return d.starts_with("sha256:") && text::is_lower_hex(d.substr(7), 64); }
+bool is_sha256_digest(std::string_view d) { return oci::check_digest(d, "").has_value(); }
 
 Result<Registry> parse_registry(std::string text, bool insecure) {
   if (text.find("://") != std::string::npos) {
@@ -165,33 +124,13 @@ Result<Registry> parse_registry(std::string text, bool insecure) {
 // -> "vllm/vllm-openai:v0.6.3". A digest-only ref gets the tag sha256-<hex of
 // what is pushed>: a registry's garbage collector keeps tagged manifests.
 Result<std::string> repository_and_tag(const std::string& ref, const std::string& digest) {
-  std::string_view name = ref;
-  name = name.substr(0, name.find('@'));
-  std::string tag;
-  const std::size_t colon = name.rfind(':');
-  const std::size_t last_slash = name.rfind('/');
-  if (colon != std::string_view::npos && (last_slash == std::string_view::npos || colon > last_slash)) {
-    tag = std::string(name.substr(colon + 1));
-    name = name.substr(0, colon);
-  }
-  std::string repository(name);
-  const std::size_t first_slash = name.find('/');
-  const std::string_view first = name.substr(0, first_slash);
-  const bool has_host = first_slash != std::string_view::npos && (first.find_first_of(".:") != std::string_view::npos ||
-                                                                  first == "localhost" || first.starts_with('['));
-  if (has_host) {
-    repository = std::string(name.substr(first_slash + 1));
-  } else if (first_slash == std::string_view::npos) {
-    repository = "library/" + repository;  // Docker Hub's spelling of "ubuntu"
-  }
-  if (tag.empty()) {
-    tag = "sha256-" + digest.substr(7);
-  }
-  if (!is_repository(repository) || !is_tag(tag)) {
+  auto parsed = oci::parse_image_ref(ref);  // the bundler's grammar: the refs are the ones it wrote
+  if (!parsed) {
     return make_error(ErrorCode::kInvalidArgument, "image ref '{}' has no repository path and tag to push it under",
                       ref);
   }
-  return repository + ":" + tag;
+  const std::string tag = parsed->tag.empty() ? "sha256-" + digest.substr(7) : parsed->tag;
+  return parsed->repository + ":" + tag;
 }
 
 Result<std::string> pick_version(Site& site, const std::string& name, const std::string& wanted) {
@@ -327,15 +266,13 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
   const std::string bytes = manifest.dump();
   const std::string hex = crypto::sha256_hex(as_bytes(bytes));
   TRY(layout::write_text(blobs / hex, bytes));
-  const json index = {{"schemaVersion", 2},
-                      {"mediaType", k_oci_index},
-                      {"manifests", json::array({{{"mediaType", k_oci_manifest},
-                                                  {"artifactType", k_model_type},
-                                                  {"digest", "sha256:" + hex},
-                                                  {"size", bytes.size()},
-                                                  {"annotations", {{k_ref_annotation, "model"}}}}})}};
-  TRY(layout::write_text(dir / "index.json", index.dump()));
-  TRY(layout::write_text(dir / "oci-layout", json{{"imageLayoutVersion", "1.0.0"}}.dump()));
+  const json manifests = json::array({{{"mediaType", k_oci_manifest},
+                                        {"artifactType", k_model_type},
+                                        {"digest", "sha256:" + hex},
+                                        {"size", bytes.size()},
+                                        {"annotations", {{k_ref_annotation, "model"}}}}});
+  TRY(layout::write_text(dir / "index.json", oci::index_file_text(manifests)));
+  TRY(layout::write_text(dir / "oci-layout", oci::layout_file_text()));
   return Push{"model",
               fmt::format("{} {} model/", name, version),
               dir,

@@ -13,6 +13,8 @@
 #include "core/crypto/sha256.h"
 #include "core/format/names.h"
 #include "core/fs/file.h"
+#include "core/oci/layout.h"
+#include "core/oci/media_types.h"
 #include "installer/targets/layout.h"
 #include "installer/activation/process.h"
 #include "installer/targets/internal.h"
@@ -23,8 +25,8 @@ using namespace layout;
 
 namespace {
 
-constexpr std::string_view k_oci_manifest = "application/vnd.oci.image.manifest.v1+json";
-constexpr std::string_view k_docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+using oci::k_docker_manifest;
+using oci::k_oci_manifest;
 
 // "REG/repo:tag" -> true; "REG/repo@sha256:..." -> false.
 bool is_tagged_ref(std::string_view ref) {
@@ -284,9 +286,8 @@ Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsS
     // docker-archive's manifest.json beside the OCI layout: docker load and
     // podman load read it; skopeo reads either.
     ASSIGN_OR_RETURN(json archive, docker_load_entries(manifests, blobs));
-    json index = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", manifests}};
-    layout = R"({"imageLayoutVersion":"1.0.0"})";
-    index_text = index.dump();
+    layout = oci::layout_file_text();
+    index_text = oci::index_file_text(manifests);
     archive_text = archive.dump();
     for (const auto& [hex, src] : blobs) {
       entries.want("blobs/sha256/" + hex, "file", hex);

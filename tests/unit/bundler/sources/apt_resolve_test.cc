@@ -10,7 +10,7 @@
 #include "bundler/sources/deb822.h"
 #include "bundler/sources/gpgv.h"
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 // ---- deb822 stanzas -------------------------------------------------------
@@ -300,4 +300,4 @@ TEST_CASE("apt_resolve: Packages stanzas for other architectures are dropped", "
 }
 
 }  // namespace
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt

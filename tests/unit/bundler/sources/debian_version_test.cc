@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-namespace airlock::bundler::deb {
+namespace airlock::bundler::apt {
 namespace {
 
 int sign(int v) { return (v > 0) - (v < 0); }
@@ -104,11 +104,11 @@ TEST_CASE("apt_version: syntax check as dpkg's parseversion", "[apt][version]") 
 }
 
 }  // namespace
-}  // namespace airlock::bundler::deb
+}  // namespace airlock::bundler::apt
 
 TEST_CASE("debian version: a NUL inside a version compares without looping (found by fuzz_sources)",
           "[apt]") {
   using namespace std::string_view_literals;
-  CHECK(airlock::bundler::deb::compare_debian_versions("1\0"sv, "1\0"sv) == 0);
-  CHECK(airlock::bundler::deb::compare_debian_versions("\0\0a"sv, "\0"sv) > 0);
+  CHECK(airlock::bundler::apt::compare_debian_versions("1\0"sv, "1\0"sv) == 0);
+  CHECK(airlock::bundler::apt::compare_debian_versions("\0\0a"sv, "\0"sv) > 0);
 }

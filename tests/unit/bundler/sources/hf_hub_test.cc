@@ -13,6 +13,14 @@
 namespace airlock::bundler {
 namespace {
 
+// The hf kind's downloads, reached through the source kind table as fetch_lock does.
+Result<std::vector<net::FetchItem>> hf_fetch(const LockedSource& s, const ResolveContext& ctx) {
+  const SourceKind* kind = find_source_kind(s.kind, s.identity);
+  REQUIRE(kind != nullptr);
+  REQUIRE(kind->name == "hf");
+  return fetch_items(s, ctx);
+}
+
 // Sets environment variables for one test and puts the old values back.
 class ScopedEnv {
  public:
@@ -158,7 +166,7 @@ TEST_CASE("hf: fetch items carry the token only to the configured endpoint", "[h
   ResolveContext ctx;
   {
     ScopedEnv env{{"HF_ENDPOINT", "http://127.0.0.1:9"}, {"HF_TOKEN", "hf_secret"}};
-    auto items = hf_fetch_items(locked("http://127.0.0.1:9"), ctx);
+    auto items = hf_fetch(locked("http://127.0.0.1:9"), ctx);
     REQUIRE(items);
     REQUIRE(items->size() == 2);
     CHECK((*items)[0].what == "hf://org/name: model.safetensors");
@@ -170,7 +178,7 @@ TEST_CASE("hf: fetch items carry the token only to the configured endpoint", "[h
   {
     // A lock made against another endpoint does not get this machine's token.
     ScopedEnv env{{"HF_ENDPOINT", "http://127.0.0.1:10"}, {"HF_TOKEN", "hf_secret"}};
-    auto items = hf_fetch_items(locked("http://127.0.0.1:9"), ctx);
+    auto items = hf_fetch(locked("http://127.0.0.1:9"), ctx);
     REQUIRE(items);
     CHECK((*items)[0].authorization.empty());
   }
@@ -182,26 +190,26 @@ TEST_CASE("hf: fetch items refuse a lock that points elsewhere", "[hf]") {
   {
     LockedSource s = locked("http://127.0.0.1:9");
     s.files[0].origin = "http://127.0.0.2:9/steal";
-    auto r = hf_fetch_items(s, ctx);
+    auto r = hf_fetch(s, ctx);
     REQUIRE_FALSE(r);
     CHECK(r.error().message().find("model.safetensors") != std::string::npos);
   }
   {
     LockedSource s = locked("http://127.0.0.1:9");
     s.files[1].extra.erase("git_sha1");
-    auto r = hf_fetch_items(s, ctx);
+    auto r = hf_fetch(s, ctx);
     REQUIRE_FALSE(r);
     CHECK(r.error().message().find("git_sha1") != std::string::npos);
   }
   {
     LockedSource s = locked("http://127.0.0.1:9");
     s.files[1].path = "model/../etc/passwd";
-    CHECK_FALSE(hf_fetch_items(s, ctx));
+    CHECK_FALSE(hf_fetch(s, ctx));
   }
   {
     LockedSource s = locked("http://127.0.0.1:9");
     s.identity["commit"] = "main";
-    CHECK_FALSE(hf_fetch_items(s, ctx));
+    CHECK_FALSE(hf_fetch(s, ctx));
   }
 }
 

@@ -214,11 +214,11 @@ TEST_CASE("manifest: remote sources", "[manifest]") {
   REQUIRE(r.has_value());
   REQUIRE(r->images.size() == 1);
   CHECK(r->images[0].platform == "linux/amd64");
-  REQUIRE(r->debs.size() == 2);
-  CHECK(r->debs[0].repo == "https://example.org/debian/");
-  CHECK(r->debs[0].suite == "bookworm");
-  CHECK(r->debs[0].components == std::vector<std::string>{"main", "contrib"});
-  CHECK(r->debs[1].suite.empty());
+  REQUIRE(r->apt.size() == 2);
+  CHECK(r->apt[0].repo == "https://example.org/debian/");
+  CHECK(r->apt[0].suite == "bookworm");
+  CHECK(r->apt[0].components == std::vector<std::string>{"main", "contrib"});
+  CHECK(r->apt[1].suite.empty());
   expect_invalid(fx.parse(std::string(k_deployment) + "[[deb]]\nrepo = \"ftp://x/\"\npackages = [\"a\"]\n"),
                  {"[[deb]] #1", "URL"});
   expect_invalid(fx.parse(std::string(k_deployment) + "[[image]]\nref = \"a\"\nplatform = \"amd64\"\n"),

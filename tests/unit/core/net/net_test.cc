@@ -85,3 +85,75 @@ TEST_CASE("net: URLs in messages lose credentials and presigned queries", "[net]
 }
 }  // namespace
 }  // namespace airlock::net
+
+namespace airlock::net {
+namespace {
+
+// The HttpClient seam: a connector that serves bytes from memory.
+class FakeClient final : public HttpClient {
+ public:
+  FakeClient(std::string body, int* opened) : m_body(std::move(body)) { ++*opened; }
+  Result<Response> send(const Request& request) override {
+    return Response{200, request.url, {}, m_body};
+  }
+  Result<Response> send(const Request& request, const BodySink& sink) override {
+    if (request.on_body_start) {
+      TRY(request.on_body_start(200, Headers()));
+    }
+    TRY(sink(as_bytes(m_body)));
+    return Response{200, request.url, {}, {}};
+  }
+
+ private:
+  std::string m_body;
+};
+
+class FakeConnector final : public HttpConnector {
+ public:
+  explicit FakeConnector(std::string body) : m_body(std::move(body)) {}
+  std::unique_ptr<HttpClient> open(const NetOptions&) const override {
+    return std::make_unique<FakeClient>(m_body, &m_opened);
+  }
+  mutable int m_opened = 0;
+
+ private:
+  std::string m_body;
+};
+
+TEST_CASE("fetch_all downloads through the connector it is given and verifies the bytes", "[net]") {
+  test::TempDir dir("cache");
+  auto cache = Cache::open(dir.path());
+  REQUIRE(cache.has_value());
+  const std::string text = "weights";
+  FetchItem item;
+  item.what = "test: w";
+  item.url = "https://example.invalid/w";
+  item.sha256 = crypto::sha256_hex(as_bytes(text));
+  item.size = text.size();
+  FetchOptions options;
+  options.parallel = 1;
+  SECTION("the right bytes land in the cache") {
+    FakeConnector fake(text);
+    options.http = &fake;
+    auto r = fetch_all(*cache, {item}, options);
+    REQUIRE(r.has_value());
+    CHECK(fake.m_opened == 1);
+    CHECK(cache->find(item.sha256, item.size).has_value());
+  }
+  SECTION("other bytes are refused and not cached") {
+    FakeConnector fake("WEIGHTS");
+    options.http = &fake;
+    auto r = fetch_all(*cache, {item}, options);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find("test: w") != std::string::npos);
+    CHECK_FALSE(cache->find(item.sha256, item.size).has_value());
+  }
+  SECTION("no connector: refused before anything is opened") {
+    auto r = fetch_all(*cache, {item}, options);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message().find("no HTTP connector") != std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace airlock::net

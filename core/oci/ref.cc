@@ -1,11 +1,11 @@
-#include "bundler/sources/oci_ref.h"
+#include "core/oci/ref.h"
 
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 
-namespace airlock::bundler::oci {
+namespace airlock::oci {
 
 namespace {
 
@@ -16,7 +16,6 @@ bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <=
 bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
 bool valid_path_component(std::string_view s) {
   std::size_t i = 0;
   auto run = [&] {
@@ -51,7 +50,6 @@ bool valid_path_component(std::string_view s) {
   return true;
 }
 
-// tag := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
 bool valid_tag(std::string_view s) {
   if (s.empty() || s.size() > 128 || !(is_alnum(s[0]) || s[0] == '_')) {
     return false;
@@ -141,6 +139,23 @@ std::unexpected<Error> bad_ref(std::string_view text, std::string_view why) {
 }
 
 }  // namespace
+
+bool is_path_component(std::string_view s) { return valid_path_component(s); }
+
+bool is_repository(std::string_view s) {
+  for (std::size_t start = 0;;) {
+    const std::size_t slash = s.find('/', start);
+    if (!valid_path_component(s.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start))) {
+      return false;
+    }
+    if (slash == std::string_view::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
+}
+
+bool is_tag(std::string_view s) { return valid_tag(s); }
 
 std::string ImageRef::full() const {
   std::string out = fmt::format("{}/{}", registry, repository);
@@ -303,4 +318,4 @@ bool platform_matches(const Platform& wanted, const Platform& entry) {
   return norm(wanted.variant) == norm(entry.variant);
 }
 
-}  // namespace airlock::bundler::oci
+}  // namespace airlock::oci

@@ -1,6 +1,7 @@
 #pragma once
 // Image references and platforms, as docker and the distribution spec spell
-// them:
+// them; the one grammar both programs use (the bundler resolving [[image]],
+// the installer naming what `publish` pushes):
 //
 //   [HOST[:PORT]/]PATH[:TAG][@sha256:HEX]
 //
@@ -16,7 +17,7 @@
 
 #include "core/base/error.h"
 
-namespace airlock::bundler::oci {
+namespace airlock::oci {
 
 struct ImageRef {
   std::string registry;    // as users write it: "docker.io", "nvcr.io", "127.0.0.1:5000"
@@ -52,4 +53,12 @@ bool platform_matches(const Platform& wanted, const Platform& entry);
 // A "sha256:<64 lowercase hex>" digest; the error names `what`.
 Status check_digest(std::string_view digest, std::string_view what);
 
-}  // namespace airlock::bundler::oci
+// The grammar's parts, for names built rather than parsed:
+// path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
+bool is_path_component(std::string_view s);
+// repository := path-component ( "/" path-component )*
+bool is_repository(std::string_view s);
+// tag := [A-Za-z0-9_] [A-Za-z0-9_.-]{0,127}
+bool is_tag(std::string_view s);
+
+}  // namespace airlock::oci
