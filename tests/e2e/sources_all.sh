@@ -1,4 +1,4 @@
-# The whole connected side at once (issue 5's "done when"): one manifest
+# The whole connected side at once: one manifest
 # pulls a model from the Hub emulator, an image from Debian's docker-registry,
 # .debs from a signed apt repository and wheels from a PEP 503 index, plus a
 # local [[files]] directory. lock, create and install work end to end and the

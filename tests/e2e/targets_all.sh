@@ -1,4 +1,4 @@
-# Issue 6's "done when": the bundle of issue 5 (a Hub model, an image, .debs
+# The bundle of tests/e2e/sources_all.sh (a Hub model, an image, .debs
 # and wheels) installs into the install targets, and each standard tool
 # reads its target with no network:
 #   ROOT/hf      the rules of huggingface_hub's cache: blobs named by sha256

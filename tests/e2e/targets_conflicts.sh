@@ -1,4 +1,4 @@
-# Issue 12 item 7: a name in the install targets is content. Two deployments
+# A name in the install targets is content. Two deployments
 # claiming one name with different bytes (the same HF repo at another commit,
 # the same wheel file name) is a conflict: the newcomer's activation is
 # refused naming both deployments and the entry, and the first deployment's
