@@ -11,9 +11,7 @@ source "$HERE/../support/hub_setup.sh"
 source "$HERE/../support/oci_setup.sh"
 source "$HERE/../support/apt_setup.sh"
 source "$HERE/../support/wheels_setup.sh"
-for tool in docker-registry umoci skopeo; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+require_tools docker-registry umoci skopeo
 
 setup_site
 # The model: a private Hub repository, read with a token.

@@ -20,10 +20,8 @@ source "$HERE/../support/hub_setup.sh"
 source "$HERE/../support/oci_setup.sh"
 source "$HERE/../support/apt_setup.sh"
 source "$HERE/../support/wheels_setup.sh"
-for tool in docker-registry umoci skopeo apt-get gpg; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
-python3 -m pip --version >/dev/null 2>&1 || { echo "skip: pip is not installed (python3-pip)"; exit 77; }
+require_tools docker-registry umoci skopeo apt-get gpg
+python3 -m pip --version >/dev/null 2>&1 || skip "pip is not installed (python3-pip)"
 
 setup_site
 make_hub_repo hub org/mini 2M 5

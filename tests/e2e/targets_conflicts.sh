@@ -8,7 +8,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/hub_setup.sh"
 FORGE="$AIRLOCK_BUILD_DIR/tests/airlock-test-forge"
-[ -x "$FORGE" ] || { echo "skip: $FORGE not built"; exit 77; }
+[ -x "$FORGE" ] || skip "$FORGE not built"
 
 setup_site
 make_hub_repo hub org/mini 1M 4
