@@ -5,7 +5,6 @@
 #include <set>
 #include <string>
 
-#include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "core/fs/tree.h"
 
@@ -47,20 +46,6 @@ bool glob_selected(const std::vector<std::string>& include, const std::vector<st
 
 namespace {
 
-Result<std::string> hash_file(const stdfs::path& path) {
-  ASSIGN_OR_RETURN(fs::File f, fs::File::open_read(path));
-  crypto::Sha256 h;
-  Bytes buf(1u << 20);
-  for (;;) {
-    ASSIGN_OR_RETURN(std::size_t n, f.read_some(buf));
-    if (n == 0) {
-      break;
-    }
-    h.update(ByteSpan(buf.data(), n));
-  }
-  return to_hex(h.finish());
-}
-
 Result<LockedFile> local_file(const fs::SourceFile& f, std::string path, bool hash) {
   LockedFile out;
   out.path = std::move(path);
@@ -68,7 +53,7 @@ Result<LockedFile> local_file(const fs::SourceFile& f, std::string path, bool ha
   out.size = f.size;
   out.mode = f.mode;
   if (hash) {
-    ASSIGN_OR_RETURN(out.sha256, hash_file(f.source));
+    ASSIGN_OR_RETURN(out.sha256, fs::sha256_file(f.source));
   }
   return out;
 }
