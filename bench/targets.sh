@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install-targets and publish benchmark (issue 6), against the peer tools a
+# Install-targets and publish benchmark, against the peer tools a
 # site would otherwise use by hand:
 #   - rebuilding ROOT/hf + ROOT/images from scratch (`airlock-installer
 #     targets`) against `cp -al` (a hardlink farm of the same files, the

@@ -212,7 +212,7 @@ Status check_hash(std::string_view data, const ReleaseEntry& want, std::string_v
                       "tampered with; retry later or use another mirror",
                       label, what, want.sha256, got);
   }
-  return ok();
+  return ok_status();
 }
 
 // The Packages file of one component (prefix "main/binary-amd64/", or "" for a flat repo).

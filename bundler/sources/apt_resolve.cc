@@ -117,10 +117,10 @@ class Resolver {
                           pick->name, other->version, pick->version);
       }
       m_res.chosen[it->second].requested = true;
-      return ok();
+      return ok_status();
     }
     choose(pick, std::nullopt, true);
-    return ok();
+    return ok_status();
   }
 
   const std::vector<const DebPackage*>& lookup(const std::string& name) const {
@@ -276,25 +276,25 @@ class Resolver {
     }
     for (const DepAtom* a : atoms) {
       if (chosen_satisfies(*a, arch)) {
-        return ok();
+        return ok_status();
       }
     }
     for (const DepAtom* a : atoms) {
       if (const InstalledPackage* p = installed_satisfies(*a, arch)) {
         m_res.satisfied_on_target.push_back(
             fmt::format("{} (target has {} {})", a->to_string(), p->name, p->version));
-        return ok();
+        return ok_status();
       }
     }
     std::vector<std::string> why_not;
     for (const DepAtom* a : atoms) {
       if (const DebPackage* pick = candidate(*a, arch, why_not)) {
         choose(pick, parent, false);
-        return ok();
+        return ok_status();
       }
     }
     if (atoms.empty()) {
-      return ok();
+      return ok_status();
     }
     std::string detail;
     for (const std::string& w : why_not) {

@@ -45,37 +45,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 
 bool blank(std::string_view line) { return line.find_first_not_of(" \t") == std::string_view::npos; }
 
-// A temporary directory removed on scope exit.
-class TempDir {
- public:
-  static Result<TempDir> make() {
-    std::error_code ec;
-    stdfs::path base = stdfs::temp_directory_path(ec);
-    if (ec) {
-      base = "/tmp";
-    }
-    std::string tmpl = (base / "airlock-gpgv.XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      return make_error(ErrorCode::kIOError, "cannot create a temporary directory in {}: {}", base.string(),
-                        fs::errno_text(errno));
-    }
-    return TempDir(stdfs::path(tmpl));
-  }
-  TempDir(TempDir&& other) noexcept : m_path(std::move(other.m_path)) { other.m_path.clear(); }
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir() {
-    if (!m_path.empty()) {
-      std::error_code ec;
-      stdfs::remove_all(m_path, ec);
-    }
-  }
-  const stdfs::path& path() const { return m_path; }
-
- private:
-  explicit TempDir(stdfs::path p) : m_path(std::move(p)) {}
-  stdfs::path m_path;
-};
-
 Status write_private(const stdfs::path& path, std::string_view data) {
   ASSIGN_OR_RETURN(fs::File f, fs::File::create_new(path, 0600));
   TRY(f.write_all(as_bytes(data)));
@@ -316,7 +285,9 @@ Result<std::string> gpgv_verify(const stdfs::path& keyring, std::string_view dat
       return std::unexpected(std::move(text).error().with_context(what));
     }
   }
-  ASSIGN_OR_RETURN(TempDir tmp, TempDir::make());
+  std::error_code tmp_ec;
+  const stdfs::path tmp_base = stdfs::temp_directory_path(tmp_ec);
+  ASSIGN_OR_RETURN(fs::TempDir tmp, fs::TempDir::create(tmp_ec ? stdfs::path("/tmp") : tmp_base, "airlock-gpgv."));
   stdfs::path home = tmp.path() / "home";
   std::error_code ec;
   stdfs::create_directory(home, ec);

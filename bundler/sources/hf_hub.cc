@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "core/base/env.h"
 #include "core/base/text.h"
 #include "core/manifest/manifest.h"
 
@@ -25,11 +26,6 @@ constexpr std::size_t k_max_pages = 100000;      // a listing longer than this i
 constexpr std::size_t k_max_files = 1000000;
 constexpr std::size_t k_max_hub_message = 300;  // of X-Error-Message quoted in our errors
 
-
-std::string getenv_str(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 std::string trim(std::string_view s) { return std::string(text::trim(s)); }
 

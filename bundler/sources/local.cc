@@ -19,20 +19,6 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-Result<std::string> hash_file(const stdfs::path& path) {
-  ASSIGN_OR_RETURN(fs::File f, fs::File::open_read(path));
-  crypto::Sha256 h;
-  Bytes buf(1u << 20);
-  for (;;) {
-    ASSIGN_OR_RETURN(std::size_t n, f.read_some(buf));
-    if (n == 0) {
-      break;
-    }
-    h.update(ByteSpan(buf.data(), n));
-  }
-  return to_hex(h.finish());
-}
-
 Result<LockedFile> local_file(const fs::SourceFile& f, std::string path, bool hash) {
   LockedFile out;
   out.path = std::move(path);
@@ -40,7 +26,7 @@ Result<LockedFile> local_file(const fs::SourceFile& f, std::string path, bool ha
   out.size = f.size;
   out.mode = f.mode;
   if (hash) {
-    ASSIGN_OR_RETURN(out.sha256, hash_file(f.source));
+    ASSIGN_OR_RETURN(out.sha256, fs::sha256_file(f.source));
   }
   return out;
 }

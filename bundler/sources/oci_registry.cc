@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/bytes.h"
+#include "core/base/env.h"
 #include "core/base/text.h"
 
 namespace airlock::bundler::oci {
@@ -20,11 +21,6 @@ using nlohmann::json;
 constexpr std::size_t k_max_token_answer = 1u << 20;
 
 using text::lower;
-
-std::string getenv_str(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? std::string() : std::string(v);
-}
 
 // The docker config file to read, or empty when none applies.
 std::string auth_file_path() {

@@ -17,25 +17,6 @@ using text::lower;
 using text::to_lower;
 using text::trim;
 
-std::vector<std::string_view> split_ws(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && is_space(s[i])) {
-      ++i;
-    }
-    std::size_t j = i;
-    while (j < s.size() && !is_space(s[j])) {
-      ++j;
-    }
-    if (j > i) {
-      out.push_back(s.substr(i, j - i));
-    }
-    i = j;
-  }
-  return out;
-}
-
 using text::is_hex;
 
 // pip's COMMENT_RE, r"(^|\s+)#.*$": a '#' at the start or after whitespace.
@@ -122,7 +103,7 @@ Result<Requirement> parse_requirement_line(const LogicalLine& line, std::string_
   auto fail = [&](std::string_view why) {
     return make_error(ErrorCode::kInvalidArgument, "{}:{}: {}", file, line.number, why);
   };
-  std::vector<std::string_view> tokens = split_ws(line.text);
+  std::vector<std::string_view> tokens = text::split_words(line.text);
   // pip's break_args_options: the requirement ends at the first token starting with '-'.
   std::size_t first_option = tokens.size();
   for (std::size_t i = 0; i < tokens.size(); ++i) {

@@ -2,10 +2,12 @@
 // ASCII text helpers for parsers of protocol text (HTTP headers, deb822,
 // requirements files, HTML anchors): locale-free, unlike <cctype>.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace airlock::text {
 
@@ -29,6 +31,20 @@ constexpr std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
+}
+
+// The words of s: the runs of characters not in `separators` (by default
+// is_space's), in order; none when s is only separators.
+inline std::vector<std::string_view> split_words(std::string_view s,
+                                                 std::string_view separators = " \t\r\n\f\v") {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while ((i = s.find_first_not_of(separators, i)) != std::string_view::npos) {
+    const std::size_t j = std::min(s.find_first_of(separators, i), s.size());
+    out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
 }
 
 // Renders bytes that came from outside (media, a ledger row, a child's

@@ -155,7 +155,7 @@ Status zstd_decompress(ZSTD_DCtx* dctx, ByteSpan frame, std::span<std::uint8_t> 
     return make_error(ErrorCode::kCorruption, "{}: zstd frame decoded to {} bytes, expected {}",
                       what, got, dst.size());
   }
-  return ok();
+  return ok_status();
 }
 
 // True when a plane is so close to uniformly random that no entropy coder
@@ -359,7 +359,7 @@ struct Decoder::State {
     }
     // Every plane checked out: interleave them into the output in one pass.
     join_planes(src, n, elem, phase, out.data());
-    return ok();
+    return ok_status();
   }
 };
 
@@ -378,7 +378,7 @@ Status Decoder::decode(Codec codec, ByteSpan stored, std::span<std::uint8_t> out
       if (!out.empty()) {
         std::memcpy(out.data(), stored.data(), out.size());
       }
-      return ok();
+      return ok_status();
     case Codec::kZstd:
     case Codec::kBytePlane:
       if (s.dctx == nullptr) {

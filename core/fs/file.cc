@@ -1,11 +1,14 @@
 #include "core/fs/file.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/crypto/sha256.h"
 #include "core/crypto/sodium.h"
 #include "core/fs/dir.h"
 
@@ -301,6 +304,40 @@ Status remove_tree(const stdfs::path& path) {
     return std::unexpected(p.error());
   }
   return p->dir.remove(p->name);
+}
+
+Result<std::string> sha256_file(const stdfs::path& path, Bytes& buffer) {
+  ASSIGN_OR_RETURN(File file, File::open_read(path));
+  crypto::Sha256 h;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::size_t n, file.read_some(buffer));
+    if (n == 0) {
+      break;
+    }
+    h.update(ByteSpan(buffer.data(), n));
+  }
+  return to_hex(h.finish());
+}
+
+Result<std::string> sha256_file(const stdfs::path& path) {
+  Bytes buffer(1u << 20);
+  return sha256_file(path, buffer);
+}
+
+Result<TempDir> TempDir::create(const stdfs::path& parent, const std::string& prefix) {
+  std::string pattern = (parent / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return make_error(ErrorCode::kIOError, "{}: cannot create: {}", pattern, errno_text(errno));
+  }
+  return TempDir(pattern);
+}
+
+TempDir::TempDir(TempDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
+
+TempDir::~TempDir() {
+  if (!m_path.empty()) {
+    (void)remove_tree(m_path);
+  }
 }
 
 }  // namespace airlock::fs

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/base/bytes.h"
 #include "core/base/error.h"
@@ -73,6 +74,11 @@ class File {
 Result<Bytes> read_file(const stdfs::path& path, std::uint64_t max_size);
 Result<std::string> read_text_file(const stdfs::path& path, std::uint64_t max_size);
 
+// The SHA-256 of a whole file, lowercase hex, read in BUFFER-sized pieces (the
+// one-argument form uses a 1 MiB buffer of its own).
+Result<std::string> sha256_file(const stdfs::path& path, Bytes& buffer);
+Result<std::string> sha256_file(const stdfs::path& path);
+
 // Path-based creators and removers reach the parent directory through the
 // no-follow walk of core/fs/dir.h: below a confinement root (the installer's
 // ROOT) no symlinked directory is ever followed, and the last component never is.
@@ -85,6 +91,21 @@ Status replace_symlink(const stdfs::path& link, const std::string& target);
 // Removes a file, symlink or tree (a symlink is unlinked, never followed),
 // making read-only directories writable first; nothing there is fine.
 Status remove_tree(const stdfs::path& path);
+
+// A fresh directory PARENT/PREFIXxxxxxx (mkdtemp), removed with remove_tree,
+// whatever is in it, when the object goes away.
+class TempDir {
+ public:
+  static Result<TempDir> create(const stdfs::path& parent, const std::string& prefix);
+  TempDir(TempDir&& other) noexcept;
+  TempDir& operator=(TempDir&&) = delete;
+  ~TempDir();
+  const stdfs::path& path() const { return m_path; }
+
+ private:
+  explicit TempDir(stdfs::path path) : m_path(std::move(path)) {}
+  stdfs::path m_path;
+};
 
 std::string errno_text(int err);
 

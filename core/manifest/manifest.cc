@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/base/text.h"
 #include "core/fs/file.h"
 
 namespace airlock::manifest {
@@ -246,32 +247,13 @@ Result<ImageSpec> parse_image(const Context& ctx, const toml::table& t, std::siz
   return s;
 }
 
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-      ++i;
-    }
-    std::size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != '\t') {
-      ++j;
-    }
-    if (j > i) {
-      out.emplace_back(text.substr(i, j - i));
-    }
-    i = j;
-  }
-  return out;
-}
-
 Result<AptSpec> parse_apt(const Context& ctx, const toml::table& t, std::size_t index) {
   std::string where = fmt::format("[[deb]] #{}", index + 1);
   TRY(check_keys(ctx, t, where, {"repo", "suite", "components", "packages", "architecture", "signed-by", "insecure"}));
   AptSpec s;
   ASSIGN_OR_RETURN(std::string repo, get_string(ctx, t, where, "repo", true));
   // "URL", or as in a sources.list line: "URL SUITE [COMPONENT...]".
-  std::vector<std::string> words = split_words(repo);
+  std::vector<std::string_view> words = text::split_words(repo, " \t");
   if (words.empty()) {
     return ctx.fail(where, "repo is empty");
   }

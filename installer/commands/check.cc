@@ -26,22 +26,11 @@ std::string check_file(const stdfs::path& path, const FileRecord& rec, Bytes& bu
   if (static_cast<std::uint64_t>(st.st_size) != rec.size) {
     return fmt::format("size {} (ledger: {})", st.st_size, rec.size);
   }
-  auto file = fs::File::open_read(path);
-  if (!file) {
-    return file.error().message();
+  auto hashed = fs::sha256_file(path, buffer);
+  if (!hashed) {
+    return hashed.error().message();
   }
-  crypto::Sha256 h;
-  for (;;) {
-    auto n = file->read_some(buffer);
-    if (!n) {
-      return n.error().message();
-    }
-    if (*n == 0) {
-      break;
-    }
-    h.update(ByteSpan(buffer.data(), *n));
-  }
-  std::string got = to_hex(h.finish());
+  const std::string& got = *hashed;
   if (got != rec.sha256) {
     return fmt::format("SHA-256 {} (ledger: {})", got, rec.sha256);
   }

@@ -22,20 +22,6 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-Result<std::string> hash_file(const stdfs::path& path) {
-  ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(path));
-  crypto::Sha256 h;
-  Bytes buffer(1 << 20);
-  for (;;) {
-    ASSIGN_OR_RETURN(std::size_t n, file.read_some(buffer));
-    if (n == 0) {
-      break;
-    }
-    h.update(ByteSpan(buffer.data(), n));
-  }
-  return to_hex(h.finish());
-}
-
 // Files of the active version that the new one ships unchanged: same path,
 // size, mode and SHA-256, and the installed copy still hashes right.
 Result<std::vector<bool>> find_unchanged(Site& site, const format::Payload& payload) {
@@ -56,7 +42,7 @@ Result<std::vector<bool>> find_unchanged(Site& site, const format::Payload& payl
     if (it == by_path.end() || it->second.sha256 != f.sha256 || it->second.size != f.size || it->second.mode != f.mode) {
       continue;
     }
-    auto got = hash_file(old_dir / f.path);
+    auto got = fs::sha256_file(old_dir / f.path);
     skip[i] = got && *got == f.sha256;  // a damaged old copy is simply written afresh
   }
   return skip;

@@ -68,30 +68,6 @@ struct Push {
   std::string digest;       // the manifest digest it must keep
 };
 
-// Deletes the directory when it goes out of scope, failure or not.
-class TempDir {
- public:
-  static Result<TempDir> create(const stdfs::path& parent, const std::string& prefix) {
-    std::string pattern = (parent / (prefix + "XXXXXX")).string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      return make_error(ErrorCode::kIOError, "{}: cannot create: {}", pattern, fs::errno_text(errno));
-    }
-    return TempDir(pattern);
-  }
-  TempDir(TempDir&& other) noexcept : m_path(std::exchange(other.m_path, {})) {}
-  TempDir& operator=(TempDir&&) = delete;
-  ~TempDir() {
-    if (!m_path.empty()) {
-      (void)fs::remove_tree(m_path);
-    }
-  }
-  const stdfs::path& path() const { return m_path; }
-
- private:
-  explicit TempDir(stdfs::path path) : m_path(std::move(path)) {}
-  stdfs::path m_path;
-};
-
 bool is_sha256_digest(std::string_view d) { return oci::check_digest(d, "").has_value(); }
 
 Result<Registry> parse_registry(std::string text, bool insecure) {
@@ -388,7 +364,7 @@ Status publish(Context& ctx, Site& site, const PublishOptions& o) {
     }
     ASSIGN_OR_RETURN(auto files, site.ledger().files(o.name, version));
     ASSIGN_OR_RETURN(pushes, plan_images(vdir, files, reg, o.name));
-    ASSIGN_OR_RETURN(TempDir tmp, TempDir::create(site.staging_dir(), "publish-"));
+    ASSIGN_OR_RETURN(fs::TempDir tmp, fs::TempDir::create(site.staging_dir(), "publish-"));
     if (!o.no_model) {
       ASSIGN_OR_RETURN(auto model, stage_model(vdir, files, tmp.path() / "model", reg, o.name, version));
       if (model) {

@@ -4,7 +4,7 @@
 # winding the clock back; a bundle created "in the future" of the site clock
 # is refused the same way; expiry is still enforced with a sane clock.
 source "$(dirname "$0")/common.sh"
-command -v faketime >/dev/null || { echo "skip: faketime not installed"; exit 77; }
+require_tools faketime
 # libfaketime is an LD_PRELOAD library; clang's statically linked ASan
 # runtime and it disagree about who owns early allocations (a double free in
 # libfaketime's start-up). The sanitizer build skips this test; the regular

@@ -16,7 +16,7 @@ cleanup() {
   for m in "${E2E_MOUNTS[@]:-}"; do [ -n "$m" ] && umount "$m" 2>/dev/null || true; done
   chmod -R u+w "$T" 2>/dev/null || true
   rm -rf "$T"
-  if [ $rc -ne 0 ]; then echo "FAILED: $(basename "$0") (exit $rc)" >&2; fi
+  if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then echo "FAILED: $(basename "$0") (exit $rc)" >&2; fi
 }
 trap cleanup EXIT
 E2E_MOUNTS=()
@@ -28,14 +28,25 @@ export NO_COLOR=1
 
 fail() { echo "assertion failed: $*" >&2; exit 1; }
 
+# skip REASON...: end the scenario as skipped, not passed (exit 77, which
+# ctest's SKIP_RETURN_CODE counts as such), saying why. Only at the top
+# level of a script or a function it calls, never inside $(...).
+skip() { echo "skip: $(basename "$0" .sh): $*"; exit 77; }
+
+# require_tools TOOL...: skip unless every TOOL is a command on PATH.
+require_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed"
+  done
+}
+
 # The test-only hooks (AIRLOCK_TEST_CRASH_AT, AIRLOCK_TEST_BACKOFF_MS) are in
 # the programs only when they were built with -DAIRLOCK_TEST_HOOKS=ON, as
 # scripts/test.sh builds them; release builds read no such variable.
 have_test_hooks() { grep -qa AIRLOCK_TEST_CRASH_AT "$INSTALLER"; }
 require_test_hooks() {
-  have_test_hooks && return 0
-  echo "skip: $(basename "$0" .sh): needs a build configured with -DAIRLOCK_TEST_HOOKS=ON"
-  exit 77
+  have_test_hooks || skip "needs a build configured with -DAIRLOCK_TEST_HOOKS=ON"
 }
 pass() { echo "ok: $(basename "$0" .sh): $*"; }
 
@@ -61,16 +72,22 @@ setup_site() {
   "$INSTALLER" trust add "$T/pub.pub" --name publisher >/dev/null
 }
 
-# two_versions SIZE1 SIZE2 [more create args for b2]: setup_site, models m1
-# and m2 of those sizes, manifests v1.toml and v2.toml of deployment "demo"
-# (1.0.0 and 2.0.0) and their bundles b1 and b2 (sequences 1 and 2).
-two_versions() {
-  local s1=$1 s2=$2; shift 2
+# two_models SIZE1 SIZE2: setup_site, models m1 and m2 of those sizes (seeds
+# 1 and 2) and manifests v1.toml and v2.toml of deployment "demo" (1.0.0 and
+# 2.0.0), the set-up most scenarios start from.
+two_models() {
   setup_site
-  make_model m1 "$s1" 1
-  make_model m2 "$s2" 2
+  make_model m1 "$1" 1
+  make_model m2 "$2" 2
   make_manifest v1.toml demo 1.0.0 m1
   make_manifest v2.toml demo 2.0.0 m2
+}
+
+# two_versions SIZE1 SIZE2 [more create args for b2]: two_models and the
+# bundles b1 and b2 of its manifests (sequences 1 and 2).
+two_versions() {
+  local s1=$1 s2=$2; shift 2
+  two_models "$s1" "$s2"
   bundle v1.toml b1 1
   bundle v2.toml b2 2 "$@"
 }
@@ -89,12 +106,12 @@ setup_roots() {
   done
 }
 
-# skip_if_sanitized WHY: exit 77 (skip) when the programs were built with
+# skip_if_sanitized WHY: skip when the programs were built with
 # ASan, which refuses LD_PRELOAD libraries loaded ahead of its runtime.
 skip_if_sanitized() {
   # No grep -q: with pipefail, nm's SIGPIPE would make the test look false.
   if nm "$INSTALLER" 2>/dev/null | grep ' __asan_init$' >/dev/null; then
-    echo "skip: sanitizer build ($1)"; exit 77
+    skip "sanitizer build ($1)"
   fi
 }
 
@@ -106,7 +123,7 @@ skip_if_sanitized() {
 faultfs_upgrade() {
   local name=$1
   SHIM="$AIRLOCK_BUILD_DIR/tests/faultfs.so"
-  [ -f "$SHIM" ] || { echo "skip: $SHIM not built"; exit 77; }
+  [ -f "$SHIM" ] || skip "$SHIM not built"
   skip_if_sanitized "the shim would be preloaded ahead of the ASan runtime"
   setup_site
   make_model m1 2M 1

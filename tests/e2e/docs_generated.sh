@@ -6,10 +6,7 @@
 # right kind of value (directories, files, choices) after an option.
 source "$(dirname "$0")/common.sh"
 DOCS="$AIRLOCK_BUILD_DIR/docs"
-if [ ! -f "$DOCS/airlock-bundler.1" ]; then
-  echo "skip: docs_generated: no $DOCS (a cross build makes no pages)"
-  exit 77
-fi
+[ -f "$DOCS/airlock-bundler.1" ] || skip "no $DOCS (a cross build makes no pages)"
 
 # help_section HELP_FILE TITLE: the first word of each entry under "TITLE:".
 help_section() {

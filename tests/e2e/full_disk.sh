@@ -5,7 +5,7 @@ source "$(dirname "$0")/common.sh"
 setup_site
 REG="$AIRLOCK_ROOT"
 mkdir "$T/small"
-mount -t tmpfs -o size=12M tmpfs "$T/small" 2>/dev/null || { echo "skip: cannot mount a tmpfs (not root?)"; exit 77; }
+mount -t tmpfs -o size=12M tmpfs "$T/small" 2>/dev/null || skip "cannot mount a tmpfs (not root?)"
 E2E_MOUNTS+=("$T/small")
 SMALL="$T/small/root"
 "$INSTALLER" --root "$SMALL" init >/dev/null 2>&1

@@ -1,4 +1,4 @@
-# Issue 12 item 9: a version pinned to a tag (revision = "v1.0") keeps
+# A version pinned to a tag (revision = "v1.0") keeps
 # ROOT/hf/.../refs/v1.0 while its snapshot is installed, even when another
 # version is active (only refs/main follows the active one), so
 # huggingface_hub resolves revision="v1.0" offline; gc of that version takes

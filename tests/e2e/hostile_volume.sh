@@ -6,7 +6,7 @@
 # (exit 3, naming the volume and the entry) and ROOT is unchanged.
 source "$(dirname "$0")/common.sh"
 FORGE="$AIRLOCK_BUILD_DIR/tests/airlock-test-forge"
-command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
+require_tools python3
 setup_site
 make_model m1 3M 1
 make_manifest v1.toml hv 1.0.0 m1

@@ -43,7 +43,7 @@ run_rss() {
   /usr/bin/time -f '%M' -o "$T/rss" "$@" >"$T/last.out" 2>"$T/last.err" || RC=$?
   RSS=$(tail -n 1 "$T/rss")
 }
-[ -x /usr/bin/time ] || { echo "skip: /usr/bin/time not installed"; exit 77; }
+[ -x /usr/bin/time ] || skip "/usr/bin/time not installed"
 
 ROGUE=$("$BUNDLER" keygen --out "$T/rogue" | sed -n 's/^key id //p')
 forge huge $((500 << 20)) 1 ""

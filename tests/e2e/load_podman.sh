@@ -6,7 +6,7 @@
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/oci_setup.sh"
-command -v podman >/dev/null || { echo "skip: podman is not installed"; exit 77; }
+require_tools podman
 cat > "$T/storage.conf" <<EOF
 [storage]
 driver = "vfs"
@@ -14,7 +14,7 @@ graphroot = "$T/podman/graph"
 runroot = "$T/podman/run"
 EOF
 export CONTAINERS_STORAGE_CONF="$T/storage.conf"
-podman images >/dev/null 2>"$T/podman.err" || { cat "$T/podman.err"; echo "skip: podman cannot use a private store here"; exit 77; }
+podman images >/dev/null 2>"$T/podman.err" || { cat "$T/podman.err"; skip "podman cannot use a private store here"; }
 
 setup_site
 start_registry "$T/reg"

@@ -1,11 +1,7 @@
 # A passphrase-encrypted bundle installs with the right passphrase file only:
 # a wrong passphrase or none at all is exit 3 with a clear message and no change.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 4M 1
-make_model m2 4M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
+two_models 4M 4M
 bundle v1.toml b1 100
 "$INSTALLER" install b1 -q >/dev/null
 printf 'correct horse battery staple\n' > pass.txt

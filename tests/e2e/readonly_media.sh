@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 setup_site
 mkdir "$T/media"
-mount -t tmpfs -o size=32M tmpfs "$T/media" 2>/dev/null || { echo "skip: cannot mount a tmpfs (not root?)"; exit 77; }
+mount -t tmpfs -o size=32M tmpfs "$T/media" 2>/dev/null || skip "cannot mount a tmpfs (not root?)"
 E2E_MOUNTS+=("$T/media")
 make_model m1 8M 1
 make_manifest v1.toml ro 1.0.0 m1

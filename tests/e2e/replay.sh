@@ -2,11 +2,7 @@
 # another bundle is refused as a replay (exit 3, recorded as "refused"); the
 # very same bundle again is a no-op success.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 4M 1
-make_model m2 4M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
+two_models 4M 4M
 make_manifest v3.toml demo 3.0.0 m2
 bundle v2.toml s200 200
 bundle v1.toml s100 100

@@ -1,4 +1,4 @@
-# The whole connected side at once (issue 5's "done when"): one manifest
+# The whole connected side at once: one manifest
 # pulls a model from the Hub emulator, an image from Debian's docker-registry,
 # .debs from a signed apt repository and wheels from a PEP 503 index, plus a
 # local [[files]] directory. lock, create and install work end to end and the
@@ -11,9 +11,7 @@ source "$HERE/../support/hub_setup.sh"
 source "$HERE/../support/oci_setup.sh"
 source "$HERE/../support/apt_setup.sh"
 source "$HERE/../support/wheels_setup.sh"
-for tool in docker-registry umoci skopeo; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+require_tools docker-registry umoci skopeo
 
 setup_site
 # The model: a private Hub repository, read with a token.

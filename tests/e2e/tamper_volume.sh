@@ -2,11 +2,7 @@
 # zero blocks) is refused with exit 3 naming the volume, and nothing changes:
 # the installed v1 stays active and no v2 files appear.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 4M 1
-make_model m2 4M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
+two_models 4M 4M
 bundle v1.toml b1 100
 bundle v2.toml b2 200
 "$INSTALLER" install b1 -q >/dev/null

@@ -1,4 +1,4 @@
-# Issue 6's "done when": the bundle of issue 5 (a Hub model, an image, .debs
+# The bundle of tests/e2e/sources_all.sh (a Hub model, an image, .debs
 # and wheels) installs into the install targets, and each standard tool
 # reads its target with no network:
 #   ROOT/hf      the rules of huggingface_hub's cache: blobs named by sha256
@@ -20,10 +20,8 @@ source "$HERE/../support/hub_setup.sh"
 source "$HERE/../support/oci_setup.sh"
 source "$HERE/../support/apt_setup.sh"
 source "$HERE/../support/wheels_setup.sh"
-for tool in docker-registry umoci skopeo apt-get gpg; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
-python3 -m pip --version >/dev/null 2>&1 || { echo "skip: pip is not installed (python3-pip)"; exit 77; }
+require_tools docker-registry umoci skopeo apt-get gpg
+python3 -m pip --version >/dev/null 2>&1 || skip "pip is not installed (python3-pip)"
 
 setup_site
 make_hub_repo hub org/mini 2M 5

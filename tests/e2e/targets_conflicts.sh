@@ -1,4 +1,4 @@
-# Issue 12 item 7: a name in the install targets is content. Two deployments
+# A name in the install targets is content. Two deployments
 # claiming one name with different bytes (the same HF repo at another commit,
 # the same wheel file name) is a conflict: the newcomer's activation is
 # refused naming both deployments and the entry, and the first deployment's
@@ -8,7 +8,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/common.sh"
 source "$HERE/../support/hub_setup.sh"
 FORGE="$AIRLOCK_BUILD_DIR/tests/airlock-test-forge"
-[ -x "$FORGE" ] || { echo "skip: $FORGE not built"; exit 77; }
+[ -x "$FORGE" ] || skip "$FORGE not built"
 
 setup_site
 make_hub_repo hub org/mini 1M 4

@@ -1,4 +1,4 @@
-# Issue 12 item 8: the install targets hold only what Airlock created (the
+# The install targets hold only what Airlock created (the
 # ledger records it); what an operator put in ROOT/hf, ROOT/images, ROOT/apt
 # and ROOT/wheels survives install, rollback, gc and a version with no model,
 # and `targets` lists it as left alone, by absolute path (the root is given

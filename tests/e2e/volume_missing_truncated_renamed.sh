@@ -4,11 +4,7 @@
 # operator's slip, not tampering: exit 1 saying which volume to copy or
 # insert, or what to give instead.
 source "$(dirname "$0")/common.sh"
-setup_site
-make_model m1 4M 1
-make_model m2 12M 2
-make_manifest v1.toml demo 1.0.0 m1
-make_manifest v2.toml demo 2.0.0 m2
+two_models 4M 12M
 bundle v1.toml b1 100
 bundle v2.toml b2 200 --volume-size 4M
 [ "$(ls b2/*.vol*.tar | wc -l)" -ge 3 ] || fail "expected at least 3 volumes"

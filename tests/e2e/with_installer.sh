@@ -7,7 +7,7 @@
 # binaries; without it a dist dir is made from this build's installer and a
 # small AArch64 ELF.
 source "$(dirname "$0")/common.sh"
-command -v openssl >/dev/null || { echo "skip: no openssl"; exit 77; }
+require_tools openssl
 setup_site
 "$BUNDLER" keygen --out "$T/pub2" >/dev/null
 

@@ -7,7 +7,7 @@
 # openssl.cnf) and makes no socket.
 source "$(dirname "$0")/common.sh"
 bin="$(artifact x86_64)"
-can_chroot || { echo "skip: cannot chroot here (not root, no user namespaces)"; exit 77; }
+can_chroot || skip "cannot chroot here (not root, no user namespaces)"
 make_chroot "$T/ch" "$bin"
 chroot_scenario
 

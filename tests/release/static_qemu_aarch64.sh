@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 bin="$(artifact aarch64)"
 emu="$(command -v qemu-aarch64-static)" || fail "qemu-aarch64-static missing (packaging/install-deps.sh)"
 file -b "$bin" | grep -q 'ARM aarch64' || fail "$bin is not an aarch64 executable: $(file -b "$bin")"
-can_chroot || { echo "skip: cannot chroot here (not root, no user namespaces)"; exit 77; }
+can_chroot || skip "cannot chroot here (not root, no user namespaces)"
 make_chroot "$T/ch" "$bin" "$emu"
 chroot_scenario
 pass "aarch64 under qemu: init, trust add, verify, install, rollback, check, history in an empty chroot"

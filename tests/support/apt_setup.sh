@@ -18,9 +18,7 @@
 SUPPORT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$SUPPORT_DIR/serve_dir.sh"
 
-for tool in dpkg-deb dpkg-scanpackages apt-ftparchive gpg gpgv gpgconf xz; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+require_tools dpkg-deb dpkg-scanpackages apt-ftparchive gpg gpgv gpgconf xz
 export AIRLOCK_CACHE="$T/cache"
 export AIRLOCK_TEST_BACKOFF_MS=10
 

@@ -4,9 +4,7 @@
 # registries that demand a bearer token.
 OCI_SUPPORT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-for tool in docker-registry umoci skopeo openssl curl; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+require_tools docker-registry umoci skopeo openssl curl
 
 # Nothing from the user's own registry log-ins may leak into a test.
 unset REGISTRY_AUTH_FILE DOCKER_CONFIG
@@ -129,7 +127,7 @@ start_token_registry() {
 start_basic_registry() {
   local storage=$1 user=${2%%:*} pass=${2#*:}
   python3 -W ignore -c 'import crypt,sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
-    "$user" "$pass" > "$T/htpasswd" 2>/dev/null || { echo "skip: python3 cannot make bcrypt hashes"; exit 77; }
+    "$user" "$pass" > "$T/htpasswd" 2>/dev/null || skip "python3 cannot make bcrypt hashes"
   start_registry "$storage" "$(printf '  htpasswd:\n    realm: airlock-test-basic\n    path: %s' "$T/htpasswd")"
 }
 

@@ -1,5 +1,5 @@
 // Volumes: what VolumeWriter writes is what the libarchive-based writer
-// (FORMAT 1 until issue 13) wrote, and VolumeReader reads volumes that
+// (of the first bundles of format 1) wrote, and VolumeReader reads volumes that
 // libarchive wrote, hashing every byte.
 
 #include "core/archive/volume.h"

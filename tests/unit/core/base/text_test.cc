@@ -1,6 +1,8 @@
 #include "core/base/text.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -54,6 +56,16 @@ TEST_CASE("escape_untrusted: the result holds no control byte, whatever the inpu
   }
   CHECK(out.find("\xc2\x80") == std::string::npos);
   CHECK(out.find("\xc2\x9f") == std::string::npos);
+}
+
+TEST_CASE("split_words: runs of non-separators, in order", "[text]") {
+  using V = std::vector<std::string_view>;
+  CHECK(split_words("") == V{});
+  CHECK(split_words(" \t\r\n ") == V{});
+  CHECK(split_words("a") == V{"a"});
+  CHECK(split_words("  one two\tthree\r\nfour  ") == V{"one", "two", "three", "four"});
+  // Other separators: a newline is then part of a word.
+  CHECK(split_words("url suite\nmain  x", " \t") == V{"url", "suite\nmain", "x"});
 }
 
 }  // namespace

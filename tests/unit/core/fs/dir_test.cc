@@ -18,7 +18,6 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-using test::TempDir;
 
 void write(const stdfs::path& p, const std::string& text) {
   stdfs::create_directories(p.parent_path());
@@ -39,7 +38,7 @@ unsigned mode_of(const stdfs::path& p) {
 // A confined root and, beside it, a directory of precious files a planted
 // link points at.
 struct Fixture {
-  TempDir tmp{"dir"};
+  test::TempDir tmp{"dir"};
   stdfs::path root = tmp.path() / "root";
   stdfs::path precious = tmp.path() / "precious";
   Fixture() {
@@ -180,7 +179,7 @@ TEST_CASE("dir: check_private refuses links, loose modes and readable secrets, n
 }
 
 TEST_CASE("dir: outside every confinement root, parents are followed but the last component is not", "[fs]") {
-  TempDir tmp("dir-out");
+  test::TempDir tmp("dir-out");
   write(tmp.path() / "real" / "f", "x");
   stdfs::create_directory_symlink(tmp.path() / "real", tmp.path() / "via");
   REQUIRE(write_file_atomic(tmp.path() / "via" / "g", as_bytes(std::string_view("y"))));

@@ -19,7 +19,6 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-using test::TempDir;
 
 void write(const stdfs::path& p, const std::string& text, stdfs::perms perms = stdfs::perms(0644)) {
   stdfs::create_directories(p.parent_path());
@@ -36,7 +35,7 @@ std::vector<std::string> rel_paths(const std::vector<SourceFile>& files) {
 }  // namespace
 
 TEST_CASE("tree: regular files, sorted by relative path, with sizes", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "b.txt", "bb");
   write(root / "a" / "z.bin", "zzz");
@@ -59,7 +58,7 @@ TEST_CASE("tree: regular files, sorted by relative path, with sizes", "[fs]") {
 }
 
 TEST_CASE("tree: any execute bit gives 0755, none gives 0644", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "run.sh", "#!/bin/sh\n", stdfs::perms(0755));
   write(root / "owner-x", "x", stdfs::perms(0744));
@@ -77,7 +76,7 @@ TEST_CASE("tree: any execute bit gives 0755, none gives 0644", "[fs]") {
 }
 
 TEST_CASE("tree: a symlink to a file outside the root is refused, naming the link", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "ok.txt", "fine");
   write(tmp.path() / "secret.txt", "outside");
@@ -98,7 +97,7 @@ TEST_CASE("tree: a symlink to a file outside the root is refused, naming the lin
 }
 
 TEST_CASE("tree: a symlink whose name shares the root's prefix is still outside", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "ok.txt", "fine");
   write(tmp.path() / "src-other" / "x.txt", "sibling");  // "src-other" starts with "src"
@@ -110,7 +109,7 @@ TEST_CASE("tree: a symlink whose name shares the root's prefix is still outside"
 }
 
 TEST_CASE("tree: a symlinked directory leading outside is refused", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "ok.txt", "fine");
   write(tmp.path() / "elsewhere" / "data.bin", "outside");
@@ -122,7 +121,7 @@ TEST_CASE("tree: a symlinked directory leading outside is refused", "[fs]") {
 }
 
 TEST_CASE("tree: a symlink to a file inside ships the target's bytes", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "weights" / "real.bin", "0123456789", stdfs::perms(0755));
   stdfs::create_symlink("weights/real.bin", root / "alias.bin");
@@ -137,7 +136,7 @@ TEST_CASE("tree: a symlink to a file inside ships the target's bytes", "[fs]") {
 }
 
 TEST_CASE("tree: special files are refused", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "ok.txt", "fine");
   REQUIRE(::mkfifo((root / "pipe").c_str(), 0644) == 0);
@@ -156,7 +155,7 @@ TEST_CASE("tree: special files are refused", "[fs]") {
 }
 
 TEST_CASE("tree: a dangling symlink is an error", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
   write(root / "ok.txt", "fine");
   stdfs::create_symlink("missing-target", root / "dangling");
@@ -166,7 +165,7 @@ TEST_CASE("tree: a dangling symlink is an error", "[fs]") {
 }
 
 TEST_CASE("tree: a single-file root lists that file under its own name", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   write(tmp.path() / "config.json", "{\"a\": 1}", stdfs::perms(0700));
   auto files = list_source_tree(tmp.path() / "config.json");
   REQUIRE(files.has_value());
@@ -178,7 +177,7 @@ TEST_CASE("tree: a single-file root lists that file under its own name", "[fs]")
 }
 
 TEST_CASE("tree: a missing root is kNotFound; an empty directory lists nothing", "[fs]") {
-  TempDir tmp;
+  test::TempDir tmp;
   auto r = list_source_tree(tmp.path() / "nope");
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code() == ErrorCode::kNotFound);

@@ -17,7 +17,6 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-using test::TempDir;
 using namespace std::string_view_literals;
 
 const stdfs::path k_fixture = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/passwd";
@@ -60,7 +59,7 @@ TEST_CASE("users: malformed lines are skipped, never repaired", "[users]") {
 }
 
 TEST_CASE("users: lookup reads a regular file, follows a symlink to one, and refuses the rest", "[users]") {
-  TempDir tmp("users");
+  test::TempDir tmp("users");
   CHECK(lookup_user_name(1000, k_fixture) == "operator");
 
   const stdfs::path link = tmp.path() / "link";
