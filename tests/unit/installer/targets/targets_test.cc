@@ -43,5 +43,18 @@ TEST_CASE("targets: messages and the dirty mark name every target folder", "[tar
   CHECK_FALSE(targets_dirty(**site));
 }
 
+TEST_CASE("targets: git_blob_sha1 is git's blob id", "[targets]") {
+  test::TempDir dir;
+  {
+    std::ofstream(dir.path() / "hello") << "hello\n";
+    std::ofstream(dir.path() / "empty");
+  }
+  CHECK(git_blob_sha1(dir.path() / "hello").value() == "ce013625030ba8dba906f756967f9e9ca394464a");
+  CHECK(git_blob_sha1(dir.path() / "empty").value() == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+  auto missing = git_blob_sha1(dir.path() / "missing");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK_THAT(missing.error().message(), Catch::Contains("missing"));
+}
+
 }  // namespace
 }  // namespace airlock::installer
