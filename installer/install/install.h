@@ -12,7 +12,7 @@
 //      deployments/NAME/current is switched by an atomic rename, the install
 //      targets (targets.h) are rebuilt and the [activate] commands run
 //      (activation.h); if they fail, the previous version is re-activated.
-// A crash anywhere leaves the previous version active; Site::recover()
+// A crash anywhere leaves the previous version active; recover() (recover.h)
 // finishes or undoes the rest on the next command.
 
 #include <filesystem>

@@ -88,7 +88,7 @@ Result<Recovery> recover(Site& site) {
     if (auto sum = sync_targets(site); !sum) {
       failures.push_back(targets_retry_text(sum.error()));
     } else {
-      repaired.push_back("rebuilt ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels, which an interrupted command left stale");
+      repaired.push_back(fmt::format("rebuilt {}, which an interrupted command left stale", target_dirs_text()));
     }
   }
   // 5. Key rotations committed with their version but not yet applied (a

@@ -1,7 +1,6 @@
 #include "installer/ledger/ledger.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -17,321 +16,30 @@
 
 #include "core/base/bytes.h"
 #include "core/base/text.h"
+#include "installer/ledger/event_chain.h"
+#include "installer/ledger/migrations.h"
 #include "installer/ledger/schema.h"
+#include "installer/ledger/sqlite.h"
 #include "installer/ledger/self_identity.h"
-
-// The event hash chain
-// --------------------
-// Every event row stores prev_hash and hash, both 64 lowercase hex characters.
-// The first event (id 1) has prev_hash = 64 '0' characters; every later event
-// has prev_hash = the hash of the event before it, and ids run 1, 2, 3, ...
-// with no gaps.
-//
-// Events written before ledger schema 4 (installer_version and
-// installer_sha256 both NULL) are hashed as they always were (version 1):
-//
-//   hash = lowercase hex( SHA-256( F(prev_hash) || F(id) || F(time) ||
-//                                  F(user) || F(action) || F(target) ||
-//                                  F(result) || F(detail) ) )
-//
-// Events written since (both set) also cover the installer that wrote them
-// (version 2):
-//
-//   hash = lowercase hex( SHA-256( F(prev_hash) || F(id) || F(time) ||
-//                                  F(user) || F(action) || F(target) ||
-//                                  F(result) || F(detail) ||
-//                                  F(installer_version) || F(installer_sha256) ) )
-//
-//   F(x) = u64-LE(byte length of x) || bytes of x
-//
-// where prev_hash is its 64 ASCII hex characters, id and time are signed
-// 64-bit integers as 8 bytes little-endian two's complement (so F(id) is
-// 08 00 00 00 00 00 00 00 followed by those 8 bytes), and the strings are
-// their raw bytes as stored (UTF-8, no terminator). Every field is length-
-// prefixed, so no two different events encode to the same byte string, and a
-// version-1 encoding (8 fields) never equals a version-2 one (10): clearing
-// the installer fields of a new event changes the formula and breaks its hash.
-//
-// verify_event_chain() walks the events in id order and reports the first id
-// whose id, prev_hash or hash does not match, that has only one of the two
-// installer fields, or that lacks them after an event that has them (a
-// schema-4 ledger is written only by installers that record them: an older
-// one refuses to open it). The chain shows that stored
-// events were not edited, reordered or removed from the middle; removing the
-// newest events (truncation) is not detectable from the chain alone.
 
 namespace airlock::installer {
 namespace {
 
+using sqlite::exec;
+using sqlite::ledger_error;
+using sqlite::Stmt;
+using sqlite::atomically;
+using sqlite::sqlite_error;
+using sqlite::set_durability;
+using sqlite::set_pragmas;
+using migrations::check_is_ledger;
+using migrations::upgrade_schema;
+using event_chain::event_hash;
+using event_chain::k_zero_hash;
+
 namespace fs = std::filesystem;
 
-constexpr std::string_view k_zero_hash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
-constexpr int k_busy_timeout_ms = 5000;
 constexpr std::uint64_t k_max_stored = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-
-const sqlite3_destructor_type k_transient =
-    reinterpret_cast<sqlite3_destructor_type>(static_cast<std::intptr_t>(-1));
-
-std::string db_path(sqlite3* db) {
-  const char* name = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-  return name != nullptr && *name != '\0' ? std::string(name) : std::string(":memory:");
-}
-
-ErrorCode code_for(int rc) {
-  const int primary = rc & 0xff;
-  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ? ErrorCode::kCorruption
-                                                               : ErrorCode::kIOError;
-}
-
-// An SQLite failure: "ledger PATH: WHAT: sqlite message".
-Error sqlite_error(sqlite3* db, int rc, std::string_view what, const char* message = nullptr) {
-  if (message == nullptr) message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  // SQLite says "disk I/O error" for a full disk; the OS error says which.
-  const int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
-  if (sys_errno != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_CANTOPEN)) {
-    return Error(code_for(rc), fmt::format("ledger {}: {}: {} ({})", db_path(db), what, message, std::strerror(sys_errno)));
-  }
-  return Error(code_for(rc), fmt::format("ledger {}: {}: {}", db_path(db), what, message));
-}
-
-template <typename... Args>
-std::unexpected<Error> ledger_error(sqlite3* db, ErrorCode code, fmt::format_string<Args...> f,
-                                    Args&&... args) {
-  return std::unexpected(Error(
-      code, fmt::format("ledger {}: {}", db_path(db), fmt::format(f, std::forward<Args>(args)...))));
-}
-
-// A prepared statement. Bind errors are remembered and reported by step().
-class Stmt {
- public:
-  static Result<Stmt> prepare(sqlite3* db, const char* sql, std::string_view what) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(stmt);
-      return std::unexpected(sqlite_error(db, rc, what));
-    }
-    return Stmt(db, stmt, what);
-  }
-
-  Stmt(Stmt&& other) noexcept
-      : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)), m_what(std::move(other.m_what)),
-        m_bind_rc(other.m_bind_rc) {}
-  Stmt& operator=(Stmt&&) = delete;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(m_stmt); }
-
-  Stmt& text(int index, std::string_view value) {
-    note(sqlite3_bind_text64(m_stmt, index, value.data() != nullptr ? value.data() : "",
-                             value.size(), k_transient, SQLITE_UTF8));
-    return *this;
-  }
-  Stmt& blob(int index, std::string_view value) {
-    note(sqlite3_bind_blob64(m_stmt, index, value.data() != nullptr ? value.data() : "",
-                             value.size(), k_transient));
-    return *this;
-  }
-  Stmt& integer(int index, std::int64_t value) {
-    note(sqlite3_bind_int64(m_stmt, index, value));
-    return *this;
-  }
-  Stmt& null(int index) {
-    note(sqlite3_bind_null(m_stmt, index));
-    return *this;
-  }
-  Stmt& optional_text(int index, const std::optional<std::string>& value) {
-    return value ? text(index, *value) : null(index);
-  }
-
-  // true: a row is ready; false: done.
-  Result<bool> step() {
-    if (m_bind_rc != SQLITE_OK) {
-      return std::unexpected(sqlite_error(m_db, m_bind_rc, m_what, sqlite3_errstr(m_bind_rc)));
-    }
-    const int rc = sqlite3_step(m_stmt);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return std::unexpected(sqlite_error(m_db, rc, m_what));
-  }
-  // Runs a statement that returns no rows.
-  Status run() {
-    ASSIGN_OR_RETURN(bool row, step());
-    if (row) return ledger_error(m_db, ErrorCode::kIOError, "{}: unexpected result row", m_what);
-    return ok();
-  }
-  void reset() {
-    sqlite3_reset(m_stmt);
-    sqlite3_clear_bindings(m_stmt);
-    m_bind_rc = SQLITE_OK;
-  }
-
-  std::int64_t column_int(int col) const { return sqlite3_column_int64(m_stmt, col); }
-  std::uint64_t column_uint(int col) const {
-    return static_cast<std::uint64_t>(sqlite3_column_int64(m_stmt, col));
-  }
-  std::string column_text(int col) const {
-    const unsigned char* p = sqlite3_column_text(m_stmt, col);
-    const int n = sqlite3_column_bytes(m_stmt, col);
-    return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
-                        : std::string();
-  }
-  std::optional<std::string> column_optional_text(int col) const {
-    if (sqlite3_column_type(m_stmt, col) == SQLITE_NULL) return std::nullopt;
-    return column_text(col);
-  }
-
- private:
-  Stmt(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) : m_db(db), m_stmt(stmt), m_what(what) {}
-  void note(int rc) {
-    if (rc != SQLITE_OK && m_bind_rc == SQLITE_OK) m_bind_rc = rc;
-  }
-
-  sqlite3* m_db;
-  sqlite3_stmt* m_stmt;
-  std::string m_what;
-  int m_bind_rc = SQLITE_OK;
-};
-
-// Constant SQL without parameters (transaction control, pragmas, DDL).
-Status exec(sqlite3* db, const char* sql, std::string_view what) {
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return std::unexpected(sqlite_error(db, rc, what));
-  return ok();
-}
-
-// Runs fn atomically. Outside a transaction: BEGIN IMMEDIATE ... COMMIT (take
-// the write lock up front, so no deferred lock upgrade can fail half way).
-// Inside one (with_transaction, or a nested call): a savepoint, so an inner
-// failure undoes only the inner work and leaves the outer transaction usable.
-template <typename Fn>
-Status atomically(sqlite3* db, std::string_view what, Fn&& fn) {
-  const bool outermost = sqlite3_get_autocommit(db) != 0;
-  TRY(exec(db, outermost ? "BEGIN IMMEDIATE" : "SAVEPOINT airlock_sp",
-           fmt::format("{}: starting a transaction", what)));
-
-  Status status = fn();
-  if (status) {
-    if (sqlite3_get_autocommit(db) != 0) {
-      // SQLite rolled the whole transaction back on its own (I/O error, ...).
-      return ledger_error(db, ErrorCode::kIOError, "{}: the transaction was rolled back by SQLite",
-                          what);
-    }
-    status = exec(db, outermost ? "COMMIT" : "RELEASE airlock_sp",
-                  fmt::format("{}: committing", what));
-    if (status) return ok();
-  }
-
-  if (sqlite3_get_autocommit(db) == 0) {
-    const int rc = outermost ? sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr)
-                             : sqlite3_exec(db, "ROLLBACK TO airlock_sp; RELEASE airlock_sp",
-                                            nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      const Error& first = status.error();
-      return std::unexpected(Error(first.code(), fmt::format("{} (and rolling back failed: {})",
-                                                             first.message(), sqlite3_errmsg(db))));
-    }
-  }
-  return status;
-}
-
-// Per-connection settings; journal_mode is also stored in the file.
-Status set_pragmas(sqlite3* db) {
-  sqlite3_extended_result_codes(db, 1);
-  if (const int rc = sqlite3_busy_timeout(db, k_busy_timeout_ms); rc != SQLITE_OK) {
-    return std::unexpected(sqlite_error(db, rc, "setting busy_timeout"));
-  }
-  TRY(exec(db, "PRAGMA foreign_keys = ON", "enabling foreign keys"));
-  ASSIGN_OR_RETURN(Stmt check, Stmt::prepare(db, "PRAGMA foreign_keys", "checking foreign keys"));
-  ASSIGN_OR_RETURN(bool row, check.step());
-  if (!row || check.column_int(0) != 1) {
-    return ledger_error(db, ErrorCode::kUnsupported, "this SQLite does not enforce foreign keys");
-  }
-  return ok();
-}
-
-Status set_durability(sqlite3* db) {
-  ASSIGN_OR_RETURN(Stmt wal, Stmt::prepare(db, "PRAGMA journal_mode = WAL", "switching to WAL"));
-  ASSIGN_OR_RETURN(bool row, wal.step());
-  const std::string mode = row ? wal.column_text(0) : std::string();
-  if (mode != "wal") {
-    return ledger_error(db, ErrorCode::kIOError, "could not switch to WAL (journal_mode is '{}')",
-                        mode);
-  }
-  return exec(db, "PRAGMA synchronous = FULL", "setting synchronous = FULL");
-}
-
-// Refuses anything that is not an airlock ledger of schema version 1 to k_version.
-Status check_is_ledger(sqlite3* db) {
-  auto not_a_ledger = [db] {
-    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger ({})", sqlite3_errmsg(db));
-  };
-  auto meta_table = Stmt::prepare(
-      db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-      "reading the schema");
-  if (!meta_table) {
-    if (meta_table.error().code() == ErrorCode::kCorruption) return not_a_ledger();
-    return std::unexpected(meta_table.error());
-  }
-  auto has_row = meta_table->step();
-  if (!has_row) {
-    if (has_row.error().code() == ErrorCode::kCorruption) return not_a_ledger();
-    return std::unexpected(has_row.error());
-  }
-  if (!*has_row || meta_table->column_int(0) != 1) {
-    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger (no meta table)");
-  }
-
-  auto read_meta = [db](const char* key) -> Result<std::optional<std::string>> {
-    ASSIGN_OR_RETURN(Stmt stmt, Stmt::prepare(db, "SELECT value FROM meta WHERE key = ?1",
-                                              "reading the meta table"));
-    stmt.text(1, key);
-    ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) return std::optional<std::string>();
-    return std::optional<std::string>(stmt.column_text(0));
-  };
-  ASSIGN_OR_RETURN(std::optional<std::string> format, read_meta("format"));
-  if (format != schema::k_format) {
-    return ledger_error(db, ErrorCode::kCorruption, "not an airlock ledger (meta format is '{}')",
-                        format.value_or("<missing>"));
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> version, read_meta("schema_version"));
-  if (!version) {
-    return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
-  }
-  if (*version != "1" && *version != "2" && *version != "3" && *version != std::to_string(schema::k_version)) {
-    return ledger_error(db, ErrorCode::kUnsupported,
-                        "unknown ledger schema version '{}' (this airlock supports version {})",
-                        *version, schema::k_version);
-  }
-  return ok();
-}
-
-// Brings an older ledger to the current schema in one transaction.
-Status upgrade_schema(sqlite3* db) {
-  return atomically(db, "upgrading the ledger schema", [db]() -> Status {
-    ASSIGN_OR_RETURN(Stmt read, Stmt::prepare(db, "SELECT value FROM meta WHERE key = 'schema_version'",
-                                              "reading the meta table"));
-    ASSIGN_OR_RETURN(bool row, read.step());
-    const std::string from = row ? read.column_text(0) : std::string();
-    if (from != "1" && from != "2" && from != "3") {
-      return ok();
-    }
-    if (from == "1") {
-      TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));
-    }
-    if (from == "1" || from == "2") {
-      TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
-      TRY(exec(db, schema::k_migrate_2_to_3_targets, "adding the target_entries table"));
-    }
-    TRY(exec(db, schema::k_migrate_3_to_4, "adding the installer identity to events"));
-    ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-                                                "writing the meta table"));
-    update.text(1, std::to_string(schema::k_version));
-    return update.run();
-  });
-}
 
 Status sync_directory(const fs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -345,47 +53,6 @@ Status sync_directory(const fs::path& dir) {
     return make_error(ErrorCode::kIOError, "syncing directory {}: {}", dir.string(), std::strerror(saved));
   }
   return ok();
-}
-
-void append_field(Bytes& out, std::string_view bytes) {
-  put_u64le(out, bytes.size());
-  append(out, as_bytes(bytes));
-}
-void append_field(Bytes& out, std::int64_t value) {
-  put_u64le(out, 8);
-  put_u64le(out, static_cast<std::uint64_t>(value));
-}
-
-// See "The event hash chain" at the top of this file.
-Result<std::string> event_hash(const EventRecord& e) {
-  Bytes encoded;
-  append_field(encoded, e.prev_hash);
-  append_field(encoded, e.id);
-  append_field(encoded, e.time);
-  append_field(encoded, e.user);
-  append_field(encoded, e.action);
-  append_field(encoded, e.target);
-  append_field(encoded, e.result);
-  append_field(encoded, e.detail);
-  if (e.installer_version && e.installer_sha256) {  // version 2 (schema 4)
-    append_field(encoded, *e.installer_version);
-    append_field(encoded, *e.installer_sha256);
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(encoded.data(), encoded.size(), digest, &length, EVP_sha256(), nullptr) != 1 ||
-      length != 32) {
-    return make_error(ErrorCode::kIOError, "computing the event hash: OpenSSL SHA-256 failed");
-  }
-  return to_hex(ByteSpan(digest, length));
-}
-
-bool is_lower_hex_sha256(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 constexpr const char* k_version_columns =
@@ -620,7 +287,7 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
   }
   if (v.sequence > k_max_stored) return invalid(fmt::format("sequence {} is too large", v.sequence));
   if (v.total_bytes > k_max_stored) return invalid(fmt::format("total_bytes {} is too large", v.total_bytes));
-  if (!v.index_sha256.empty() && !is_lower_hex_sha256(v.index_sha256)) {
+  if (!v.index_sha256.empty() && !text::is_lower_hex(v.index_sha256, 64)) {
     return invalid("index_sha256 is not 64 lowercase hex digits");
   }
   std::set<std::string_view> paths;
@@ -628,7 +295,7 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
     if (f.path.empty()) return invalid("a file has an empty path");
     if (!paths.insert(f.path).second) return invalid(fmt::format("file {} is listed twice", f.path));
     if (f.size > k_max_stored) return invalid(fmt::format("file {} is too large", f.path));
-    if (!is_lower_hex_sha256(f.sha256)) {
+    if (!text::is_lower_hex(f.sha256, 64)) {
       return invalid(fmt::format("file {}: sha256 is not 64 lowercase hex digits", f.path));
     }
   }
@@ -934,7 +601,7 @@ Result<std::optional<EventRecord>> Ledger::last_manual_trust_change() {
 }
 
 Status Ledger::record_rotation(const RotationRecord& r) {
-  if (r.bundle_id.empty() || !is_lower_hex_sha256(r.index_sha256) || !nlohmann::json::accept(r.change)) {
+  if (r.bundle_id.empty() || !text::is_lower_hex(r.index_sha256, 64) || !nlohmann::json::accept(r.change)) {
     return ledger_error(m_db, ErrorCode::kInvalidArgument,
                         "cannot record the rotation of bundle '{}': empty bundle id, bad index hash or change",
                         r.bundle_id);

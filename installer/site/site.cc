@@ -61,7 +61,10 @@ Status check_root_is_private(const stdfs::path& root) {
     TRY(check_if_present(root / f, EntryType::kFile));
   }
   TRY(check_if_present(root / "keys/site.key", EntryType::kFile, /*secret=*/true));
-  for (const char* d : {"keys", "keys/apt", "staging", "deployments", "hf", "images", "apt", "wheels"}) {
+  for (const char* d : {"keys", "keys/apt", "staging", "deployments"}) {
+    TRY(check_if_present(root / d, EntryType::kDirectory));
+  }
+  for (std::string_view d : k_target_names) {
     TRY(check_if_present(root / d, EntryType::kDirectory));
   }
   // Key folders: each key file too (one writable .pub is a trusted key anyone can replace).

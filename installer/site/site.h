@@ -4,10 +4,12 @@
 // Bringing the file system back in line with the ledger after an interrupted
 // install or activation is install/recover.h, run by every command.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/error.h"
@@ -18,6 +20,10 @@
 namespace airlock::installer {
 
 namespace stdfs = std::filesystem;
+
+// The install targets' folders under ROOT (targets/targets.h), in rebuild
+// order: the names of the Target table (targets/internal.h).
+inline constexpr std::array<std::string_view, 4> k_target_names = {"hf", "images", "apt", "wheels"};
 
 // --root, else $AIRLOCK_ROOT, else /var/lib/airlock.
 stdfs::path resolve_root(const std::string& option);

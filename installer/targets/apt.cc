@@ -126,8 +126,6 @@ Result<bool> sign_release(const Site& site, const stdfs::path& dir) {
   return true;
 }
 
-}  // namespace
-
 Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
   struct Deb {
     stdfs::path src;
@@ -171,7 +169,7 @@ Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSumm
                                       v.name, v.version, unlisted));
     }
   }
-  Entries entries(site, "apt");
+  Entries entries(site, "apt");  // AptTarget::name()
   TRY(entries.load());
   const stdfs::path dir = entries.dir();
   std::map<std::string, Deb> debs;  // by file name
@@ -242,6 +240,21 @@ Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSumm
   TRY(entries.finish(sum));
   sum.debs = debs.size();
   return fs::fsync_dir(dir);
+}
+
+class AptTarget final : public Target {
+ public:
+  std::string_view name() const override { return "apt"; }
+  Status sync(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) const override {
+    return sync_apt(site, installed, sum, apply);
+  }
+};
+
+}  // namespace
+
+const Target& apt_target() {
+  static const AptTarget target;
+  return target;
 }
 
 }  // namespace airlock::installer::targets_internal

@@ -8,8 +8,6 @@
 
 #include <fmt/format.h>
 
-#include <openssl/evp.h>
-
 #include <memory>
 
 #include "core/base/text.h"
@@ -181,10 +179,8 @@ struct HfClaimant {
   bool out = false;  // lost a claim: not in ROOT/hf
 };
 
-}  // namespace
-
 Status sync_hf(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
-  Entries entries(site, "hf");
+  Entries entries(site, "hf");  // HfTarget::name()
   TRY(entries.load());
   std::map<std::string, std::vector<HfClaimant>> repos;  // by folder name
   std::vector<std::string> dry_notes;
@@ -358,6 +354,21 @@ Status sync_hf(Site& site, const std::vector<Installed>& installed, TargetsSumma
     return fs::fsync_dir(hf);
   }
   return ok_status();
+}
+
+class HfTarget final : public Target {
+ public:
+  std::string_view name() const override { return "hf"; }
+  Status sync(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) const override {
+    return sync_hf(site, installed, sum, apply);
+  }
+};
+
+}  // namespace
+
+const Target& hf_target() {
+  static const HfTarget target;
+  return target;
 }
 
 }  // namespace airlock::installer::targets_internal

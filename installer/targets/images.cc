@@ -165,10 +165,8 @@ Status write_docker_archive(const stdfs::path& tar, const json& entries, const s
   TRY(writer.finish());
   return out.close();
 }
-}  // namespace
-
 Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
-  Entries entries(site, "images");
+  Entries entries(site, "images");  // ImagesTarget::name()
   TRY(entries.load());
   const stdfs::path dir = entries.dir();
   // The ref -> digest mapping already linked, from the index Airlock wrote.
@@ -312,6 +310,21 @@ Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsS
     return ok_status();
   }
   return fs::fsync_dir(dir);
+}
+
+class ImagesTarget final : public Target {
+ public:
+  std::string_view name() const override { return "images"; }
+  Status sync(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) const override {
+    return sync_images(site, installed, sum, apply);
+  }
+};
+
+}  // namespace
+
+const Target& images_target() {
+  static const ImagesTarget target;
+  return target;
 }
 
 }  // namespace airlock::installer::targets_internal

@@ -1,9 +1,10 @@
 #pragma once
-// Shared by the four target builders (targets.cc, targets_hf.cc,
-// targets_images.cc, targets_apt.cc); not used elsewhere.
+// Shared by the install targets (targets.cc and one file per target:
+// hf.cc, images.cc, apt.cc, wheels.cc); not used elsewhere.
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,13 +78,29 @@ struct Claim {
 std::size_t pick_claim(const std::vector<Claim>& claims, const TargetEntry* recorded, const std::string& where,
                        TargetsSummary& sum);
 
-// Each builder, with apply = false, only works out what it would link and
-// the conflicts (target_conflicts), touching nothing.
-// ROOT/hf: a snapshot per installed version, refs from the active ones.
-Status sync_hf(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
-// ROOT/images, ROOT/apt, ROOT/wheels: what the active versions ship.
-Status sync_images(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
-Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
-Status sync_wheels(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply);
+// One install target: the folder ROOT/<name()> that a standard tool reads
+// (targets.h lists them) and the builder that fills it from the installed
+// versions. With apply = false a builder only works out what it would link
+// and the conflicts (target_conflicts), touching nothing; with apply = true
+// it rebuilds its folder through Entries. The table (all_targets() in
+// targets.cc, as ccache keeps its storage backends) is the only list of them.
+class Target {
+ public:
+  virtual ~Target() = default;
+  // The folder under ROOT, and the ledger's target_entries.target.
+  virtual std::string_view name() const = 0;
+  virtual Status sync(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum,
+                      bool apply) const = 0;
+};
+
+// One per file: hf.cc (a snapshot per installed version, refs from the
+// active ones), images.cc, apt.cc, wheels.cc (what the active versions ship).
+const Target& hf_target();
+const Target& images_target();
+const Target& apt_target();
+const Target& wheels_target();
+
+// The table, in rebuild order; its names are site.h's k_target_names.
+std::span<const Target* const> all_targets();
 
 }  // namespace airlock::installer::targets_internal

@@ -7,11 +7,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <openssl/evp.h>
-
-#include <memory>
-
+#include "core/crypto/sha1.h"
 #include "core/crypto/sha256.h"
 #include "core/format/names.h"
 #include "core/fs/file.h"
@@ -153,6 +151,11 @@ std::size_t pick_claim(const std::vector<Claim>& claims, const TargetEntry* reco
   return win;
 }
 
+std::span<const Target* const> all_targets() {
+  static const Target* const table[] = {&hf_target(), &images_target(), &apt_target(), &wheels_target()};
+  return table;
+}
+
 }  // namespace targets_internal
 
 using namespace targets_internal;
@@ -170,12 +173,9 @@ Result<std::string> git_blob_sha1(const stdfs::path& path) {
   if (ec) {
     return make_error(ErrorCode::kIOError, "{}: {}", path.string(), ec.message());
   }
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha1(), nullptr) != 1) {
-    return make_error(ErrorCode::kIOError, "SHA-1: OpenSSL failed");
-  }
+  crypto::Sha1 sha1;
   const std::string head = fmt::format("blob {}", size) + std::string(1, '\0');
-  EVP_DigestUpdate(ctx.get(), head.data(), head.size());
+  sha1.update(as_bytes(head));
   Bytes buffer(1 << 20);
   std::uint64_t total = 0;
   for (;;) {
@@ -184,17 +184,12 @@ Result<std::string> git_blob_sha1(const stdfs::path& path) {
       break;
     }
     total += n;
-    EVP_DigestUpdate(ctx.get(), buffer.data(), n);
+    sha1.update(ByteSpan(buffer.data(), n));
   }
   if (total != size) {
     return make_error(ErrorCode::kIOError, "{}: changed while it was read", path.string());
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1) {
-    return make_error(ErrorCode::kIOError, "SHA-1: OpenSSL failed");
-  }
-  return to_hex(ByteSpan(digest, length));
+  return to_hex(sha1.finish());
 }
 
 std::string local_model_commit(const std::vector<std::pair<std::string, std::string>>& path_and_sha256) {
@@ -212,16 +207,26 @@ std::string local_model_commit(const std::vector<std::pair<std::string, std::str
 }
 
 Status mark_targets_dirty(const Site& site) {
-  return fs::write_file_atomic(dirty_marker(site), as_bytes("rebuild ROOT/hf, images, apt, wheels\n"), 0644);
+  const std::string text = fmt::format("rebuild ROOT/{}\n", fmt::join(k_target_names, ", "));
+  return fs::write_file_atomic(dirty_marker(site), as_bytes(text), 0644);
 }
 
 Status clear_targets_dirty(const Site& site) { return remove_path(dirty_marker(site)); }
 
 std::string targets_retry_text(const Error& error) {
-  return fmt::format("rebuilding ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels failed: {}; ROOT/targets.dirty stays "
+  return fmt::format("rebuilding {} failed: {}; ROOT/targets.dirty stays "
                      "and the next airlock-installer command retries (fix the cause, or run 'airlock-installer "
                      "targets')",
-                     error.message());
+                     target_dirs_text(), error.message());
+}
+
+std::string target_dirs_text() {
+  std::string out;
+  for (std::size_t i = 0; i < k_target_names.size(); ++i) {
+    out += i == 0 ? "" : i + 1 == k_target_names.size() ? " and " : ", ";
+    out += fmt::format("ROOT/{}", k_target_names[i]);
+  }
+  return out;
 }
 
 bool targets_dirty(const Site& site) {
@@ -289,11 +294,12 @@ Result<TargetsSummary> sync_targets(Site& site) {
   TRY(mark_targets_dirty(site));
   TargetsSummary sum;
   ASSIGN_OR_RETURN(std::vector<Installed> installed, installed_versions(site, "", sum.notes));
-  TRY(sync_hf(site, installed, sum, true));
-  crash_point("targets");  // tests: half rebuilt, the mark still set
-  TRY(sync_images(site, installed, sum, true));
-  TRY(sync_apt(site, installed, sum, true));
-  TRY(sync_wheels(site, installed, sum, true));
+  for (const Target* target : all_targets()) {
+    TRY(target->sync(site, installed, sum, true));
+    if (target == all_targets().front()) {
+      crash_point("targets");  // tests: half rebuilt, the mark still set
+    }
+  }
   TRY(remove_path(dirty_marker(site)));
   return sum;
 }
@@ -301,10 +307,9 @@ Result<TargetsSummary> sync_targets(Site& site) {
 Status target_conflicts(Site& site, const std::string& name) {
   TargetsSummary sum;
   ASSIGN_OR_RETURN(std::vector<Installed> installed, installed_versions(site, name, sum.notes));
-  TRY(sync_hf(site, installed, sum, false));
-  TRY(sync_images(site, installed, sum, false));
-  TRY(sync_apt(site, installed, sum, false));
-  TRY(sync_wheels(site, installed, sum, false));
+  for (const Target* target : all_targets()) {
+    TRY(target->sync(site, installed, sum, false));
+  }
   std::vector<std::string> lost;
   for (std::size_t i = 0; i < sum.conflicts.size(); ++i) {
     if (sum.conflict_parties[i].second == name && sum.conflict_parties[i].first != name) {

@@ -77,8 +77,10 @@ Result<TargetsSummary> sync_targets(Site& site);
 
 // After a committed change, a failed rebuild is no reason to fail what the
 // ledger already records: the targets are derived, the mark stays, and every
-// later command retries (Site::recover). This says so, with the cause.
+// later command retries (install/recover.h). This says so, with the cause.
 std::string targets_retry_text(const Error& error);
+// "ROOT/hf, ROOT/images, ROOT/apt and ROOT/wheels": every target, for messages.
+std::string target_dirs_text();
 
 // The conflicts (see above) that deployment `name`, as the ledger now
 // records it, would lose: kInvalidArgument naming the entry and both

@@ -13,6 +13,8 @@ namespace airlock::installer::targets_internal {
 
 using namespace layout;
 
+namespace {
+
 Status sync_wheels(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) {
   std::map<std::string, std::vector<std::pair<Claim, stdfs::path>>> claims;  // file name -> (sha256, by), src
   for (const Installed& v : installed) {
@@ -32,7 +34,7 @@ Status sync_wheels(Site& site, const std::vector<Installed>& installed, TargetsS
       claims[file].push_back({Claim{f.sha256, v.name + "/" + v.version}, v.dir / f.path});
     }
   }
-  Entries entries(site, "wheels");
+  Entries entries(site, "wheels");  // WheelsTarget::name()
   TRY(entries.load());
   std::map<std::string, std::pair<stdfs::path, std::string>> wheels;  // name -> (src, sha256)
   for (const auto& [file, cs] : claims) {
@@ -60,6 +62,21 @@ Status sync_wheels(Site& site, const std::vector<Installed>& installed, TargetsS
     return ok_status();
   }
   return fs::fsync_dir(entries.dir());
+}
+
+class WheelsTarget final : public Target {
+ public:
+  std::string_view name() const override { return "wheels"; }
+  Status sync(Site& site, const std::vector<Installed>& installed, TargetsSummary& sum, bool apply) const override {
+    return sync_wheels(site, installed, sum, apply);
+  }
+};
+
+}  // namespace
+
+const Target& wheels_target() {
+  static const WheelsTarget target;
+  return target;
 }
 
 }  // namespace airlock::installer::targets_internal
