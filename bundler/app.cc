@@ -27,7 +27,8 @@ void build_app(CLI::App& app, Context& ctx) {
 }
 
 int run(int argc, char** argv) {
-  Context ctx;
+  os::PosixProcessRunner processes;  // the one place the real process runner is made
+  Context ctx(processes);
   CLI::App app;
   build_app(app, ctx);
   return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);

@@ -5,10 +5,13 @@
 #include <CLI/CLI.hpp>
 
 #include "core/cli/printer.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
 struct Context {
+  explicit Context(os::ProcessRunner& processes_in) : processes(processes_in) {}
+  os::ProcessRunner& processes;  // the real one, from run() (gpgv)
   bool quiet = false;
   cli::Printer printer{"airlock-bundler", false};
   int exit_code = 0;

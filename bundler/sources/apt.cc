@@ -73,7 +73,7 @@ Result<std::vector<LockedSource>> resolve_debs(const std::vector<manifest::DebSp
   std::vector<deb::RepoIndex> repos;
   std::vector<deb::Request> requests;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    ASSIGN_OR_RETURN(deb::RepoIndex index, deb::fetch_repo_index(specs[i], i, http, ctx.note));
+    ASSIGN_OR_RETURN(deb::RepoIndex index, deb::fetch_repo_index(specs[i], i, http, *ctx.processes, ctx.note));
     repos.push_back(std::move(index));
     for (const std::string& p : specs[i].packages) {
       requests.push_back(deb::parse_request(p, i));

@@ -17,6 +17,7 @@
 #include "core/manifest/manifest.h"
 #include "core/net/cache.h"
 #include "core/net/http.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
@@ -25,6 +26,7 @@ struct ResolveContext {
   net::NetOptions net;
   std::function<void(const std::string&)> note;  // a line for the user ("pinned main to 0e9e39f…")
   std::optional<std::filesystem::path> target_status;  // dpkg status of the target ([[deb]])
+  os::ProcessRunner* processes = nullptr;  // runs gpgv ([[deb]] signed-by); from the program's run()
 };
 
 // [model] source = "hf://ORG/NAME" (bundler/sources/hf.cc).
