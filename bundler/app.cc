@@ -28,7 +28,8 @@ void build_app(CLI::App& app, Context& ctx) {
 
 int run(int argc, char** argv) {
   const net::CurlConnector curl;
-  Context ctx;
+  os::PosixProcessRunner processes;  // the one place the real process runner is made
+  Context ctx(processes);
   ctx.http = &curl;
   CLI::App app;
   build_app(app, ctx);

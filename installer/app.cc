@@ -10,7 +10,7 @@
 namespace airlock::installer {
 
 Result<std::unique_ptr<Site>> Context::open_site() {
-  ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(root_option)));
+  ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(root_option), os));
   TRY(site->lock_exclusive());  // recover() and every change below are ours alone
   ASSIGN_OR_RETURN(Recovery recovery, recover(*site));
   for (const std::string& r : recovery.repaired) {
@@ -64,7 +64,8 @@ int run(int argc, char** argv) {
   // Our own umask, not the caller's: what the installer creates under ROOT is
   // never group/other-writable (key files and keys/ get 077 where they are made).
   ::umask(022);
-  Context ctx;
+  SystemOs real_os;  // the one place the real clock, file system and process runner are made
+  Context ctx(real_os.os());
   CLI::App app;
   build_app(app, ctx);
   return cli::run_app(app, ctx.printer, argc, argv, ctx.exit_code);

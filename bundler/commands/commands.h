@@ -6,10 +6,13 @@
 
 #include "core/cli/printer.h"
 #include "core/net/http.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
 struct Context {
+  explicit Context(os::ProcessRunner& processes_in) : processes(processes_in) {}
+  os::ProcessRunner& processes;  // the real one, from run() (gpgv)
   const net::HttpConnector* http = nullptr;  // set by run(): libcurl; everything that downloads gets it from here
   bool quiet = false;
   cli::Printer printer{"airlock-bundler", false};

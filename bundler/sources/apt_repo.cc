@@ -67,14 +67,14 @@ struct Release {
 };
 
 Result<Release> fetch_release(const manifest::AptSpec& spec, const std::string& dist_url, bool allow_http,
-                              net::HttpClient& http, std::string_view label) {
+                              net::HttpClient& http, os::ProcessRunner& runner, std::string_view label) {
   Release rel;
   std::string inrelease_url = dist_url + "InRelease";
   ASSIGN_OR_RETURN(net::Response in, get(http, inrelease_url, allow_http, k_max_release));
   if (in.status / 100 == 2) {
     rel.url = inrelease_url;
     if (spec.signed_by) {
-      ASSIGN_OR_RETURN(rel.text, gpgv_verify(*spec.signed_by, in.body, std::nullopt,
+      ASSIGN_OR_RETURN(rel.text, gpgv_verify(runner, *spec.signed_by, in.body, std::nullopt,
                                              fmt::format("apt repo {}: {}", label, inrelease_url)));
       rel.is_signed = true;
     } else {
@@ -116,7 +116,7 @@ Result<Release> fetch_release(const manifest::AptSpec& spec, const std::string& 
   if (sig.status / 100 != 2) {
     return std::unexpected(http_error(sig, sig_url, label));
   }
-  ASSIGN_OR_RETURN(rel.text, gpgv_verify(*spec.signed_by, rel.text, std::string_view(sig.body),
+  ASSIGN_OR_RETURN(rel.text, gpgv_verify(runner, *spec.signed_by, rel.text, std::string_view(sig.body),
                                          fmt::format("apt repo {}: {}", label, release_url)));
   rel.is_signed = true;
   return rel;
@@ -335,7 +335,7 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 }
 
 Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
-                                   const std::function<void(const std::string&)>& note) {
+                                   os::ProcessRunner& runner, const std::function<void(const std::string&)>& note) {
   RepoIndex index;
   index.label = repo_label(spec);
   index.architecture = spec.architecture;
@@ -345,7 +345,7 @@ Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t re
   index.allow_http = spec.insecure || spec.signed_by.has_value();
   TRY(net::check_url_allowed(index.base_url, index.allow_http, fmt::format("[[deb]] repo {}", index.label)));
   std::string dist_url = spec.suite.empty() ? index.base_url : index.base_url + "dists/" + spec.suite + "/";
-  ASSIGN_OR_RETURN(Release rel, fetch_release(spec, dist_url, index.allow_http, http, index.label));
+  ASSIGN_OR_RETURN(Release rel, fetch_release(spec, dist_url, index.allow_http, http, runner, index.label));
   index.is_signed = rel.is_signed;
   if (!rel.is_signed && note) {
     note(fmt::format("apt repo {}: no signed-by: its Release is trusted unsigned, as far as the transport is "

@@ -19,6 +19,7 @@
 #include "core/base/error.h"
 #include "core/manifest/manifest.h"
 #include "core/net/http.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler::apt {
 
@@ -56,6 +57,6 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 // Fetches and verifies the index of one [[deb]] entry; `note` gets a line
 // for the user (e.g. that the repository is trusted without a signature).
 Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
-                                   const std::function<void(const std::string&)>& note);
+                                   os::ProcessRunner& runner, const std::function<void(const std::string&)>& note);
 
 }  // namespace airlock::bundler::apt

@@ -1,8 +1,6 @@
 #include "bundler/sources/gpgv.h"
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,8 +12,6 @@
 
 #include "core/base/bytes.h"
 #include "core/fs/file.h"
-
-extern char** environ;
 
 namespace airlock::bundler::apt {
 namespace {
@@ -166,8 +162,11 @@ Result<int> open_private(const stdfs::path& path) {
   return high;
 }
 
-// Runs gpgv with `args`; status lines and stderr land in files under dir.
-Result<int> run_gpgv(const std::vector<std::string>& args, const stdfs::path& dir) {
+// Runs gpgv with `args` through `runner`, as apt does: stdin and stdout
+// /dev/null, stderr and fd 3 (--status-fd) into files under dir, in our own
+// process group (Ctrl-C reaches it directly), no deadline. Its exit status,
+// or 128 + the signal that ended it.
+Result<int> run_gpgv(os::ProcessRunner& runner, const std::vector<std::string>& args, const stdfs::path& dir) {
   ASSIGN_OR_RETURN(int status_fd, open_private(dir / "status"));
   auto status_or = open_private(dir / "stderr");
   if (!status_or) {
@@ -175,39 +174,20 @@ Result<int> run_gpgv(const std::vector<std::string>& args, const stdfs::path& di
     return std::unexpected(std::move(status_or).error());
   }
   int err_fd = *status_or;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  posix_spawn_file_actions_adddup2(&actions, status_fd, 3);
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (const std::string& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, "gpgv", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  os::ProcessOptions options;
+  options.stdout_to_null = true;
+  options.fds = {{2, err_fd}, {3, status_fd}};
+  options.own_process_group = false;
+  auto run = runner.run(args, options);
   ::close(status_fd);
   ::close(err_fd);
-  if (rc != 0) {
-    if (rc == ENOENT) {
+  if (!run) {
+    if (run.error().code() == ErrorCode::kNotFound) {
       return make_error(ErrorCode::kUnsupported, "gpgv is not installed (apt install gpgv); it checks [[deb]] signatures");
     }
-    return make_error(ErrorCode::kIOError, "cannot run gpgv: {}", fs::errno_text(rc));
+    return std::unexpected(std::move(run).error());
   }
-  int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0) {
-    if (errno != EINTR) {
-      return make_error(ErrorCode::kIOError, "waiting for gpgv: {}", fs::errno_text(errno));
-    }
-  }
-  if (WIFEXITED(wstatus)) {
-    return WEXITSTATUS(wstatus);
-  }
-  return 128 + (WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+  return run->signal != 0 ? 128 + run->signal : run->exit_code;
 }
 
 }  // namespace
@@ -276,7 +256,7 @@ Result<std::string> clearsigned_text(std::string_view message) {
   return text;
 }
 
-Result<std::string> gpgv_verify(const stdfs::path& keyring, std::string_view data,
+Result<std::string> gpgv_verify(os::ProcessRunner& runner, const stdfs::path& keyring, std::string_view data,
                                 std::optional<std::string_view> detached_signature, std::string_view what) {
   ASSIGN_OR_RETURN(std::string key_bytes, fs::read_text_file(keyring, 64u << 20));
   if (!detached_signature) {
@@ -314,7 +294,7 @@ Result<std::string> gpgv_verify(const stdfs::path& keyring, std::string_view dat
     args.insert(args.end(), {"--output", out_path.string()});
   }
   args.push_back(data_path.string());
-  ASSIGN_OR_RETURN(int exit_code, run_gpgv(args, tmp.path()));
+  ASSIGN_OR_RETURN(int exit_code, run_gpgv(runner, args, tmp.path()));
   ASSIGN_OR_RETURN(std::string status, fs::read_text_file(tmp.path() / "status", 1u << 20));
   Verdict v = read_status(status);
   std::string keyring_name = keyring.string();

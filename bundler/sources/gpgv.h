@@ -1,6 +1,6 @@
 #pragma once
 // OpenPGP signature checks of apt metadata with gpgv, as apt does: gpgv is
-// run directly (posix_spawn, no shell) with the repository's keyring only
+// run directly (core/os/process_runner.h, no shell) with the repository's keyring only
 // (--keyring, a private empty --homedir so no user keyring is consulted),
 // its verdict read from --status-fd, never from its exit code or text alone.
 
@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/base/error.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler::apt {
 
@@ -26,8 +27,9 @@ Result<std::string> clearsigned_text(std::string_view message);
 // else `data` is the signed file (returned as is). `what` names the file in
 // errors ("http://…/InRelease"). kBadSignature: a signature that does not
 // verify or no signature at all; kUntrusted: made by a key that is not in the
-// keyring, or an expired or revoked one; kUnsupported: gpgv missing.
-Result<std::string> gpgv_verify(const std::filesystem::path& keyring, std::string_view data,
+// keyring, or an expired or revoked one; kUnsupported: gpgv missing. gpgv
+// runs through `runner`.
+Result<std::string> gpgv_verify(os::ProcessRunner& runner, const std::filesystem::path& keyring, std::string_view data,
                                 std::optional<std::string_view> detached_signature, std::string_view what);
 
 }  // namespace airlock::bundler::apt

@@ -36,6 +36,7 @@
 #include "core/manifest/manifest.h"
 #include "core/net/cache.h"
 #include "core/net/http.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
@@ -48,6 +49,7 @@ struct ResolveContext {
   // Local files: compute their SHA-256 now (the lock command); otherwise they
   // stay empty and `create` takes them from the bundle it writes.
   bool hash_local = false;
+  os::ProcessRunner* processes = nullptr;  // runs gpgv ([[deb]] signed-by); from the program's run()
 };
 
 // One kind of source. Plain function pointers, so every value is constant-

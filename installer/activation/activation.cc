@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/manifest/command.h"
-#include "installer/activation/process.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::installer {
 
@@ -54,7 +54,7 @@ Result<ActivationReport> run_activation(const Site& site, const std::string& nam
   ActivationReport report;
   const auto started = Clock::now();
   const stdfs::path dir = site.version_dir(name, version);
-  ProcessOptions po;
+  os::ProcessOptions po;
   po.cwd = dir;
   po.stdout_to_stderr = true;
   po.env = {{"AIRLOCK_ROOT", site.root().string()},
@@ -73,7 +73,7 @@ Result<ActivationReport> run_activation(const Site& site, const std::string& nam
     ASSIGN_OR_RETURN(std::vector<std::string> argv, argv_for(plan, command));
     say(fmt::format("activate {} {}: run [{}/{}] {}", name, version, i + 1, plan.run.size(), command));
     po.timeout = timeout;
-    auto r = run_process(argv, po);
+    auto r = site.processes().run(argv, po);
     if (!r) {
       return failed(fmt::format("run[{}] '{}': {}", i, command, r.error().message()));
     }
@@ -97,7 +97,7 @@ Result<ActivationReport> run_activation(const Site& site, const std::string& nam
       ++report.health_tries;
       po.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::max(deadline - Clock::now(), Clock::duration(std::chrono::milliseconds(100))));
-      auto r = run_process(argv, po);
+      auto r = site.processes().run(argv, po);
       if (!r) {
         return failed(fmt::format("health check '{}': {}", plan.health, r.error().message()));
       }

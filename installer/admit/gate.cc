@@ -88,7 +88,7 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
   // any bundle this site has recorded) and against this bundle's own creation
   // time: a clock found more than k_clock_slack behind either was set back
   // (or never set), and expiry measured by it would mean nothing.
-  const std::int64_t now = now_seconds();
+  const std::int64_t now = site.clock().now_seconds();
   ASSIGN_OR_RETURN(std::int64_t floor, site.ledger().newest_created());
   if (now < floor - k_clock_slack) {
     return make_error(ErrorCode::kExpired,

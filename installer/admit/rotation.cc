@@ -121,7 +121,7 @@ Status record_pending_rotation(Site& site, const format::Header& header, const s
   r.target = header.name + "/" + header.version;
   r.change = trust_change_json(*header.trust);
   ASSIGN_OR_RETURN(r.trust_generation, site.ledger().trust_generation());
-  r.recorded_at = now_seconds();
+  r.recorded_at = site.clock().now_seconds();
   return site.ledger().record_rotation(r);
 }
 
@@ -169,7 +169,7 @@ Result<Settled> supersede(Site& site, const RotationRecord& r, const std::string
                   r.bundle_id, why);
   TRY(site.ledger().with_transaction([&]() -> Status {
     TRY(site.log("trust-rotate", r.target, "refused", note));
-    return site.ledger().settle_rotation(r.bundle_id, "superseded", note, now_seconds());
+    return site.ledger().settle_rotation(r.bundle_id, "superseded", note, site.clock().now_seconds());
   }));
   return Settled{false, note};
 }
@@ -200,7 +200,7 @@ Result<Settled> settle_rotation(Site& site, const RotationRecord& r) {
                     : fmt::format("key rotation of bundle {}: {}", r.bundle_id, fmt::join(*done, "; "));
   TRY(site.ledger().with_transaction([&]() -> Status {
     TRY(site.log("trust-rotate", r.target, "ok", line));
-    return site.ledger().settle_rotation(r.bundle_id, "applied", line, now_seconds());
+    return site.ledger().settle_rotation(r.bundle_id, "applied", line, site.clock().now_seconds());
   }));
   return Settled{true, line};
 }

@@ -14,6 +14,8 @@
 namespace airlock::installer {
 
 struct Context {
+  explicit Context(const Os& os_in) : os(os_in) {}
+  Os os;  // the real ones, from run() (installer/site/os.h)
   std::string root_option;
   bool quiet = false;
   cli::Printer printer{"airlock-installer", false};

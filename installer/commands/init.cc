@@ -9,7 +9,7 @@ void add_init_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx] {
     ctx.run([&]() -> Status {
       stdfs::path root = resolve_root(ctx.root_option);
-      ASSIGN_OR_RETURN(auto site, Site::init(root));
+      ASSIGN_OR_RETURN(auto site, Site::init(root, ctx.os));
       ASSIGN_OR_RETURN(format::SiteKey key, site->site_key());
       ASSIGN_OR_RETURN(std::string pub, fs::read_text_file(site->keys_dir() / "site.pub", 4096));
       fmt::print("{}", pub);

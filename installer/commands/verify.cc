@@ -14,7 +14,7 @@ void add_verify_command(CLI::App& app, Context& ctx) {
   add_bundle_options(cmd, *o);
   cmd->callback([&ctx, o] {
     ctx.run([&]() -> Status {
-      ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option)));
+      ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option), ctx.os));
       ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
       Timings timings;
       auto started = std::chrono::steady_clock::now();

@@ -49,12 +49,12 @@ Result<std::vector<bool>> find_unchanged(Site& site, const format::Payload& payl
 }
 
 // Read-only files, then read-only directories, deepest first.
-Status seal_tree(const stdfs::path& tree, const format::Payload& payload, const std::vector<bool>& linked) {
+Status seal_tree(os::FileSystem& disk, const stdfs::path& tree, const format::Payload& payload, const std::vector<bool>& linked) {
   for (std::size_t i = 0; i < payload.files.size(); ++i) {
     if (linked[i]) {
       continue;  // shares the old inode, already read-only
     }
-    TRY(fs::chmod_entry(tree / payload.files[i].path, payload.files[i].mode & 0555));  // never through a link
+    TRY(disk.chmod(tree / payload.files[i].path, payload.files[i].mode & 0555));  // never through a link
   }
   std::vector<stdfs::path> dirs;
   std::error_code ec;
@@ -66,8 +66,8 @@ Status seal_tree(const stdfs::path& tree, const format::Payload& payload, const 
   dirs.push_back(tree);
   std::sort(dirs.begin(), dirs.end(), [](const stdfs::path& a, const stdfs::path& b) { return a.string().size() > b.string().size(); });
   for (const stdfs::path& d : dirs) {
-    TRY(fs::fsync_dir(d));
-    TRY(fs::chmod_entry(d, 0555));
+    TRY(disk.fsync_dir(d));
+    TRY(disk.chmod(d, 0555));
   }
   return ok_status();
 }
@@ -87,11 +87,14 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   stdfs::path tree = stage / "tree";
   // Staging, the hardlinks and the move into deployments/ go through
   // core/fs/dir.h: no directory below ROOT is reached through a link.
-  TRY(fs::remove_tree(stage));
-  TRY(fs::make_dirs(tree, 0755));
+  // Every call that changes the disk goes through the site's FileSystem
+  // (core/os/file_system.h), the seam the crash-safety unit tests use.
+  os::FileSystem& disk = site.files();
+  TRY(disk.remove_tree(stage));
+  TRY(disk.make_dirs(tree, 0755));
   std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
   ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
-  Stager stager(payload, tree, linked);
+  Stager stager(disk, payload, tree, linked);
   TRY(stager.create_files());
   prepare.reset();
   crash_point("staged");
@@ -112,11 +115,11 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     }
     stdfs::path from = site.version_dir(h.name, *active) / payload.files[i].path;
     stdfs::path to = tree / payload.files[i].path;
-    TRY(fs::make_dirs(to.parent_path(), 0755));
-    TRY(fs::hardlink(from, to));
+    TRY(disk.make_dirs(to.parent_path(), 0755));
+    TRY(disk.hardlink(from, to));
     ++out.linked;
   }
-  TRY(seal_tree(tree, payload, linked));
+  TRY(seal_tree(disk, tree, payload, linked));
   if (std::any_of(payload.files.begin(), payload.files.end(),
                   [](const format::FileEntry& f) { return f.path == "images/index.json"; })) {
     TRY(check_image_index(tree / "images/index.json"));  // its refs become ROOT/images entries
@@ -125,14 +128,14 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
 
   // staged + verified -> installed: move into place, then commit.
   stdfs::path dest = site.version_dir(h.name, h.version);
-  TRY(fs::make_dirs(dest.parent_path(), 0755));
-  TRY(fs::remove_tree(dest));  // an uncommitted leftover, if any (recover() normally removes it)
-  TRY(fs::chmod_entry(stage, 0700));
-  Status moved = fs::rename_entry(tree, dest);
+  TRY(disk.make_dirs(dest.parent_path(), 0755));
+  TRY(disk.remove_tree(dest));  // an uncommitted leftover, if any (recover() normally removes it)
+  TRY(disk.chmod(stage, 0700));
+  Status moved = disk.rename(tree, dest);
   if (!moved) {
     return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), moved.error().message());
   }
-  TRY(fs::fsync_dir(dest.parent_path()));
+  TRY(disk.fsync_dir(dest.parent_path()));
   finalize.reset();
   crash_point("moved");
 
@@ -143,7 +146,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   rec.bundle_id = h.bundle_id;
   rec.sequence = h.sequence;
   rec.created_at = h.created;
-  rec.installed_at = now_seconds();
+  rec.installed_at = site.clock().now_seconds();
   rec.total_bytes = out.bytes;
   rec.index_sha256 = a.opened.index_sha256;
   std::vector<FileRecord> files;
@@ -169,14 +172,14 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     return ok_status();
   });
   if (!committed) {
-    (void)fs::remove_tree(dest);
+    (void)disk.remove_tree(dest);
     if (options.activate) {
       (void)clear_targets_dirty(site);  // nothing changed: no rebuild (and no "interrupted" warning) next time
     }
     return std::unexpected(committed.error());
   }
   crash_point("committed");
-  (void)fs::remove_tree(stage);
+  (void)disk.remove_tree(stage);
   out.previous = active;
   if (options.activate) {
     if (Status st = site.switch_current(h.name, h.version); !st) {
@@ -224,7 +227,7 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   }
   auto result = do_install(site, *admitted, options);
   if (!result) {
-    (void)fs::remove_tree(site.staging_dir() / h.bundle_id);
+    (void)site.files().remove_tree(site.staging_dir() / h.bundle_id);
     (void)site.log("install", h.name + "/" + h.version, result.error().is_verification_failure() ? "refused" : "failed",
                    result.error().message());
     return result;
@@ -266,7 +269,7 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
   }
   ASSIGN_OR_RETURN(format::ShippedCheck shipped,
                    format::check_shipped_installers(a.opened.dir, a.opened.header.installers, pubs));
-  Stager stager(a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
+  Stager stager(site.files(), a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
   ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads, timings));

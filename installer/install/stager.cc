@@ -1,11 +1,6 @@
 #include "installer/install/stager.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include "core/fs/dir.h"
 
 namespace airlock::installer {
 
@@ -19,8 +14,8 @@ constexpr std::size_t k_max_open_files = 64;
 constexpr std::uint64_t k_writeback_step = 16u << 20;
 }
 
-Stager::Stager(const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
-    : m_payload(payload), m_tree(std::move(tree)), m_skip(std::move(skip)) {
+Stager::Stager(os::FileSystem& files, const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
+    : m_files(files), m_payload(payload), m_tree(std::move(tree)), m_skip(std::move(skip)) {
   m_delivered.assign(payload.chunks.size(), false);
   m_ref_offset.resize(payload.refs.size());
   m_ref_file.resize(payload.refs.size());
@@ -52,26 +47,26 @@ Status Stager::create_files() {
       continue;
     }
     stdfs::path p = path_of(f);
-    TRY(fs::make_dirs(p.parent_path(), 0755));  // no link below ROOT is followed (core/fs/dir.h)
-    ASSIGN_OR_RETURN(fs::File file, fs::File::create_new(p, 0600));
-    TRY(file.allocate(m_payload.files[f].size));
+    TRY(m_files.make_dirs(p.parent_path(), 0755));  // no link below ROOT is followed (core/fs/dir.h)
+    ASSIGN_OR_RETURN(std::unique_ptr<os::StagedFile> file, m_files.create_new(p, 0600));
+    TRY(file->allocate(m_payload.files[f].size));
   }
   return ok_status();
 }
 
-Result<fs::File*> Stager::open_file(std::uint32_t f) {
+Result<os::StagedFile*> Stager::open_file(std::uint32_t f) {
   auto it = m_open.find(f);
   if (it != m_open.end()) {
-    return &it->second;
+    return it->second.get();
   }
   if (m_open.size() >= k_max_open_files) {
     std::uint32_t victim = m_open_order.front();
     m_open_order.pop_front();
     m_open.erase(victim);
   }
-  ASSIGN_OR_RETURN(fs::File file, fs::File::open_write(path_of(f)));
+  ASSIGN_OR_RETURN(std::unique_ptr<os::StagedFile> file, m_files.open_write(path_of(f)));
   m_open_order.push_back(f);
-  return &m_open.emplace(f, std::move(file)).first->second;
+  return m_open.emplace(f, std::move(file)).first->second.get();
 }
 
 Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {
@@ -79,7 +74,7 @@ Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {
   for (std::uint32_t r : m_chunk_refs[chunk_index]) {
     std::uint32_t f = m_ref_file[r];
     if (!m_tree.empty()) {
-      ASSIGN_OR_RETURN(fs::File * file, open_file(f));
+      ASSIGN_OR_RETURN(os::StagedFile * file, open_file(f));
       TRY(file->pwrite_all(plain, m_ref_offset[r]));
       FileState& st = m_state[f];
       st.written_end = std::max<std::uint64_t>(st.written_end, m_ref_offset[r] + plain.size());
@@ -110,7 +105,7 @@ Status Stager::advance(std::uint32_t f, std::uint32_t chunk_index, ByteSpan plai
       st.gave_up = true;  // verify only: those bytes were not kept
       break;
     } else {
-      ASSIGN_OR_RETURN(fs::File * file, open_file(f));
+      ASSIGN_OR_RETURN(os::StagedFile * file, open_file(f));
       m_readback.resize(m_payload.chunks[k].size);
       TRY(file->pread_exact(m_readback, m_ref_offset[r]));
       st.hash->update(m_readback);
@@ -152,16 +147,7 @@ Result<std::size_t> Stager::finish() {
   if (!m_tree.empty()) {
     // One syncfs(2) makes every staged file durable at once; an fsync per
     // file costs an open and a journal commit each (10,000 small files).
-    int fd = ::open(m_tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      return make_error(ErrorCode::kIOError, "{}: cannot open: {}", m_tree.string(), fs::errno_text(errno));
-    }
-    int rc = ::syncfs(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-      return make_error(ErrorCode::kIOError, "{}: syncfs failed: {}", m_tree.string(), fs::errno_text(err));
-    }
+    TRY(m_files.sync_file_system(m_tree));
   }
   return partial;
 }

@@ -15,21 +15,23 @@
 
 #include "core/crypto/sha256.h"
 #include "core/format/payload.h"
-#include "core/fs/file.h"
+#include "core/os/file_system.h"
 
 namespace airlock::installer {
 
 class Stager {
  public:
   // `skip[i]` true: file i is not written (it will be hardlinked instead).
-  // `tree` empty: nothing is written at all (verify only).
-  Stager(const format::Payload& payload, std::filesystem::path tree, std::vector<bool> skip);
+  // `tree` empty: nothing is written at all (verify only). Every file-system
+  // call goes through `files` (core/os/file_system.h), which must outlive this.
+  Stager(os::FileSystem& files, const format::Payload& payload, std::filesystem::path tree, std::vector<bool> skip);
 
   // Creates every file to write, reserving its full size (a full disk fails here).
   Status create_files();
   Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
   // Checks that every written file was completely hashed and matched, closes
-  // them, and makes them durable with one syncfs(2) on the staging file system. In verify-only mode, files whose chunks arrived out of
+  // them, and makes them durable with one syncfs(2) on the staging file system
+  // (FileSystem::sync_file_system). In verify-only mode, files whose chunks arrived out of
   // order are only chunk-verified; their count is returned.
   Result<std::size_t> finish();
 
@@ -44,10 +46,11 @@ class Stager {
     std::uint64_t writeback_from = 0;  // bytes before this were handed to start_writeback
   };
 
-  Result<fs::File*> open_file(std::uint32_t file_index);
+  Result<os::StagedFile*> open_file(std::uint32_t file_index);
   Status advance(std::uint32_t file_index, std::uint32_t chunk_index, ByteSpan plain);
   std::filesystem::path path_of(std::uint32_t file_index) const;
 
+  os::FileSystem& m_files;
   const format::Payload& m_payload;
   std::filesystem::path m_tree;
   std::vector<bool> m_skip;
@@ -56,7 +59,7 @@ class Stager {
   std::vector<std::uint32_t> m_ref_file;               // per global ref: file index
   std::vector<std::vector<std::uint32_t>> m_chunk_refs;  // per chunk: global refs
   std::vector<FileState> m_state;
-  std::unordered_map<std::uint32_t, fs::File> m_open;   // a few open files, reopened as needed
+  std::unordered_map<std::uint32_t, std::unique_ptr<os::StagedFile>> m_open;   // a few open files, reopened as needed
   std::list<std::uint32_t> m_open_order;
   Bytes m_readback;
 };

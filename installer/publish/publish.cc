@@ -22,7 +22,7 @@
 #include "core/oci/ref.h"
 #include "installer/commands/commands.h"
 #include "installer/targets/layout.h"
-#include "installer/activation/process.h"
+#include "core/os/process_runner.h"
 
 namespace airlock::installer {
 
@@ -295,7 +295,7 @@ std::unexpected<Error> skopeo_missing() {
 }
 
 // Pushes one thing; returns the manifest digest skopeo wrote.
-Result<std::string> skopeo_copy(const Push& p, const Registry& reg, const std::string& authfile,
+Result<std::string> skopeo_copy(os::ProcessRunner& runner, const Push& p, const Registry& reg, const std::string& authfile,
                                 const stdfs::path& digest_file, const std::string& deployment) {
   std::vector<std::string> argv = {
       "skopeo", "copy", "--quiet", "--preserve-digests", "--digestfile", digest_file.string()};
@@ -308,9 +308,9 @@ Result<std::string> skopeo_copy(const Push& p, const Registry& reg, const std::s
   }
   argv.push_back(fmt::format("oci:{}:{}", p.layout.string(), p.layout_ref));
   argv.push_back("docker://" + p.destination);
-  ProcessOptions options;
+  os::ProcessOptions options;
   options.capture_output = true;
-  auto run = run_process(argv, options);
+  auto run = runner.run(argv, options);
   if (!run && run.error().code() == ErrorCode::kNotFound) {
     return skopeo_missing();
   }
@@ -330,15 +330,15 @@ Result<std::string> skopeo_copy(const Push& p, const Registry& reg, const std::s
   return std::string(text::trim(digest));
 }
 
-Status push_all(Context& ctx, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
+Status push_all(Context& ctx, os::ProcessRunner& runner, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
                 const stdfs::path& tmp) {
   for (std::size_t i = 0; i < pushes.size(); ++i) {
-    // Ctrl-C: run_process stops a push under way (skopeo runs in its own
+    // Ctrl-C: the runner stops a push under way (skopeo runs in its own
     // process group); this catches one that came between pushes.
     TRY(check_interrupt());
     const Push& p = pushes[i];
     ctx.printer.note("[{}/{}] pushing {} {} to {}", i + 1, pushes.size(), p.kind, p.source, p.destination);
-    ASSIGN_OR_RETURN(std::string got, skopeo_copy(p, reg, o.authfile, tmp / fmt::format("digest-{}", i), o.name));
+    ASSIGN_OR_RETURN(std::string got, skopeo_copy(runner, p, reg, o.authfile, tmp / fmt::format("digest-{}", i), o.name));
     if (got != p.digest) {
       return make_error(ErrorCode::kCorruption,
                         "{} {}: {} now holds digest {}, not {} as installed; do not pull it by that tag", p.kind,
@@ -359,7 +359,7 @@ Status publish(Context& ctx, Site& site, const PublishOptions& o) {
       return make_error(ErrorCode::kInvalidArgument, "{}: skopeo cannot read an OCI layout under a path with ':' in it",
                         vdir.string());
     }
-    if (!program_on_path("skopeo")) {
+    if (!os::program_on_path("skopeo")) {
       return skopeo_missing();
     }
     ASSIGN_OR_RETURN(auto files, site.ledger().files(o.name, version));
@@ -375,7 +375,7 @@ Status publish(Context& ctx, Site& site, const PublishOptions& o) {
       return make_error(ErrorCode::kInvalidArgument, "{} {} has no images{} to publish", o.name, version,
                         o.no_model ? " (and --no-model was given)" : " and no model");
     }
-    return push_all(ctx, pushes, reg, o, tmp.path());
+    return push_all(ctx, site.processes(), pushes, reg, o, tmp.path());
   }();
   if (!st) {
     (void)site.log("publish", target, "failed", fmt::format("registry {}: {}", reg.base, st.error().message()));

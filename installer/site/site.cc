@@ -27,10 +27,6 @@ stdfs::path resolve_root(const std::string& option) {
   return "/var/lib/airlock";
 }
 
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string current_user() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') {
     return std::string(sudo) + " (sudo)";
@@ -109,7 +105,7 @@ Status list_leaves(const fs::Dir& dir, const std::string& prefix, std::vector<st
 
 }  // namespace
 
-Result<std::unique_ptr<Site>> Site::open(const stdfs::path& root) {
+Result<std::unique_ptr<Site>> Site::open(const stdfs::path& root, const Os& os) {
   std::error_code ec;
   stdfs::path ledger_path = root / "ledger.db";
   if (!stdfs::exists(stdfs::symlink_status(ledger_path, ec))) {
@@ -120,10 +116,10 @@ Result<std::unique_ptr<Site>> Site::open(const stdfs::path& root) {
   fs::confine_below(root);  // from here on nothing below ROOT is reached through a link
   TRY(check_root_is_private(root));
   ASSIGN_OR_RETURN(auto ledger, Ledger::open(ledger_path));
-  return std::unique_ptr<Site>(new Site(root, std::move(ledger)));
+  return std::unique_ptr<Site>(new Site(root, std::move(ledger), os));
 }
 
-Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root) {
+Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root, const Os& os) {
   std::error_code ec;
   if (stdfs::exists(stdfs::symlink_status(root / "ledger.db", ec))) {
     return make_error(ErrorCode::kInvalidArgument, "{} is already initialised (ledger.db exists)", root.string());
@@ -165,7 +161,7 @@ Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root) {
   TRY(fs::make_dirs(root / "staging", 0755));
   TRY(fs::make_dirs(root / "deployments", 0755));
   ASSIGN_OR_RETURN(auto ledger, Ledger::create(root / "ledger.db"));
-  auto site = std::unique_ptr<Site>(new Site(root, std::move(ledger)));
+  auto site = std::unique_ptr<Site>(new Site(root, std::move(ledger), os));
   ASSIGN_OR_RETURN(format::SiteKey key, site->site_key());
   TRY(site->log("init", "site", "ok", fmt::format("site key {}", key.keyid)));
   return site;
@@ -175,7 +171,7 @@ Result<format::SiteKey> Site::site_key() const { return keys::load_site_key(keys
 
 Status Site::log(const std::string& action, const std::string& target, const std::string& result,
                  const std::string& detail) {
-  auto e = m_ledger->append_event(now_seconds(), current_user(), action, target, result, detail);
+  auto e = m_ledger->append_event(m_os.clock.now_seconds(), current_user(), action, target, result, detail);
   if (!e) {
     return std::unexpected(e.error());
   }
@@ -183,7 +179,7 @@ Status Site::log(const std::string& action, const std::string& target, const std
 }
 
 Status Site::switch_current(const std::string& name, const std::string& version) {
-  return fs::replace_symlink(deployment_dir(name) / "current", version);
+  return m_os.files.replace_symlink(deployment_dir(name) / "current", version);
 }
 
 Site::~Site() {

@@ -15,6 +15,7 @@
 #include "core/base/error.h"
 #include "core/format/bundle_reader.h"
 #include "installer/ledger/ledger.h"
+#include "installer/site/os.h"
 #include "keys/trust.h"
 
 namespace airlock::installer {
@@ -31,9 +32,10 @@ stdfs::path resolve_root(const std::string& option);
 class Site {
  public:
   // kNotFound with the fix in the message when ROOT was never initialised.
-  static Result<std::unique_ptr<Site>> open(const stdfs::path& root);
+  // `os` (installer/site/os.h) must outlive the Site.
+  static Result<std::unique_ptr<Site>> open(const stdfs::path& root, const Os& os);
   // Creates the layout, the ledger and the site key pair; refuses an existing ledger.
-  static Result<std::unique_ptr<Site>> init(const stdfs::path& root);
+  static Result<std::unique_ptr<Site>> init(const stdfs::path& root, const Os& os);
 
   const stdfs::path& root() const { return m_root; }
   stdfs::path staging_dir() const { return m_root / "staging"; }
@@ -54,6 +56,10 @@ class Site {
   Status lock_exclusive();
 
   Ledger& ledger() { return *m_ledger; }
+  // The seams every command reaches the OS through (installer/site/os.h).
+  const os::Clock& clock() const { return m_os.clock; }
+  os::FileSystem& files() const { return m_os.files; }
+  os::ProcessRunner& processes() const { return m_os.processes; }
   // Publisher keys (sign bundles) and root keys (also sign key rotations,
   // once there are any); see keys/trust.h.
   keys::TrustStore trust_store() const {
@@ -75,13 +81,14 @@ class Site {
 
 
  private:
-  Site(stdfs::path root, std::unique_ptr<Ledger> ledger) : m_root(std::move(root)), m_ledger(std::move(ledger)) {}
+  Site(stdfs::path root, std::unique_ptr<Ledger> ledger, const Os& os)
+      : m_root(std::move(root)), m_ledger(std::move(ledger)), m_os(os) {}
   stdfs::path m_root;
   std::unique_ptr<Ledger> m_ledger;
+  Os m_os;
   int m_lock_fd = -1;
 };
 
-std::int64_t now_seconds();
 std::string current_user();
 
 }  // namespace airlock::installer

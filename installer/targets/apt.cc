@@ -11,7 +11,7 @@
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "installer/targets/layout.h"
-#include "installer/activation/process.h"
+#include "core/os/process_runner.h"
 #include "installer/targets/internal.h"
 
 namespace airlock::installer::targets_internal {
@@ -82,8 +82,8 @@ Result<std::string> gzip_bytes(std::string_view data, const std::string& name) {
   return out;
 }
 
-std::string rfc2822_now() {
-  std::time_t t = std::time(nullptr);
+std::string rfc2822(std::int64_t now) {
+  std::time_t t = static_cast<std::time_t>(now);
   std::tm tm{};
   ::gmtime_r(&t, &tm);
   char buf[64];
@@ -100,7 +100,7 @@ Result<bool> sign_release(const Site& site, const stdfs::path& dir) {
     TRY(remove_path(dir / "Release.gpg"));
     return false;
   }
-  if (!program_on_path("gpg")) {
+  if (!os::program_on_path("gpg")) {
     return make_error(ErrorCode::kNotFound, "{} is configured for signing ROOT/apt, but gpg is not installed "
                       "(apt-get install gpg)", home.string());
   }
@@ -109,10 +109,10 @@ Result<bool> sign_release(const Site& site, const stdfs::path& dir) {
     std::vector<std::string> argv = {"gpg",   "--homedir", home.string(), "--batch", "--yes", "--pinentry-mode",
                                      "loopback", "--passphrase", "", "--digest-algo", "SHA256", flag, "-o",
                                      tmp.string(), (dir / "Release").string()};
-    ProcessOptions po;
+    os::ProcessOptions po;
     po.capture_output = true;
     po.timeout = std::chrono::seconds(60);
-    ASSIGN_OR_RETURN(ProcessResult r, run_process(argv, po));
+    ASSIGN_OR_RETURN(os::ProcessResult r, site.processes().run(argv, po));
     if (!r.ok()) {
       (void)remove_path(tmp);
       return make_error(ErrorCode::kIOError, "signing ROOT/apt/{} with the key in {}: gpg {}: {}", out, home.string(),
@@ -203,7 +203,7 @@ Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSumm
   std::string release = fmt::format(
       "Origin: Airlock\nLabel: Airlock\nDate: {}\nArchitectures: {}\n"
       "Description: the .debs of the active Airlock deployments\nSHA256:\n {} {} Packages\n {} {} Packages.gz\n",
-      rfc2822_now(), fmt::join(archs, " "), crypto::sha256_hex(as_bytes(packages)), packages.size(),
+      rfc2822(site.clock().now_seconds()), fmt::join(archs, " "), crypto::sha256_hex(as_bytes(packages)), packages.size(),
       crypto::sha256_hex(as_bytes(packages_gz)), packages_gz.size());
   entries.want("Packages", "file", crypto::sha256_hex(as_bytes(packages)));
   entries.want("Packages.gz", "file", crypto::sha256_hex(as_bytes(packages_gz)));

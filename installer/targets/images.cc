@@ -16,7 +16,7 @@
 #include "core/oci/layout.h"
 #include "core/oci/media_types.h"
 #include "installer/targets/layout.h"
-#include "installer/activation/process.h"
+#include "core/os/process_runner.h"
 #include "installer/targets/internal.h"
 
 namespace airlock::installer::targets_internal {
@@ -354,7 +354,7 @@ Status load_images(Site& site, const std::string& name, const std::string& versi
     say(fmt::format("--load {}: {} {} ships no images; nothing to load", runtime, name, version));
     return ok_status();
   }
-  if (!program_on_path(runtime)) {
+  if (!os::program_on_path(runtime)) {
     return make_error(ErrorCode::kNotFound, "--load {}: {} is not installed on this machine", runtime, runtime);
   }
   ASSIGN_OR_RETURN(std::string text, fs::read_text_file(dir / "images/index.json", k_max_index_bytes));
@@ -366,9 +366,9 @@ Status load_images(Site& site, const std::string& name, const std::string& versi
   Status st = write_docker_archive(tar, entries, blobs);
   if (st) {
     say(fmt::format("--load {}: {} load -i {} ({} image(s))", runtime, runtime, tar.string(), entries.size()));
-    ProcessOptions po;
+    os::ProcessOptions po;
     po.capture_output = true;
-    auto r = run_process({runtime, "load", "-i", tar.string()}, po);
+    auto r = site.processes().run({runtime, "load", "-i", tar.string()}, po);
     if (!r) {
       st = std::unexpected(r.error());
     } else if (!r->ok()) {

@@ -62,13 +62,15 @@ Status program_docs(const CLI::App& app, const Args& a, const stdfs::path& manua
 
 Status generate(const Args& a) {
   {
-    airlock::bundler::Context ctx;
+    airlock::os::PosixProcessRunner processes;  // never used: no command runs here
+    airlock::bundler::Context ctx(processes);
     CLI::App app;
     airlock::bundler::build_app(app, ctx);
     TRY(program_docs(app, a, a.bundler_manual));
   }
   {
-    airlock::installer::Context ctx;
+    airlock::installer::SystemOs real_os;  // never used: no command runs here
+    airlock::installer::Context ctx(real_os.os());
     CLI::App app;
     airlock::installer::build_app(app, ctx);
     TRY(program_docs(app, a, a.installer_manual));

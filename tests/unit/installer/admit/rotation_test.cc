@@ -32,11 +32,12 @@ format::Header rotation_header(const std::string& bundle_id, const format::Trust
 }
 
 struct Fixture {
+  SystemOs system;
   test::TempDir dir{"rotation"};
   std::unique_ptr<Site> site;
   format::TrustChange::NewKey publisher = new_key("publisher");
   Fixture() {
-    auto s = Site::init(dir.path() / "root");
+    auto s = Site::init(dir.path() / "root", system.os());
     REQUIRE(s.has_value());
     site = std::move(*s);
     REQUIRE(site->trust_store().add_key(as_public(publisher), "publisher").has_value());

@@ -21,6 +21,8 @@ namespace stdfs = std::filesystem;
 
 using test::TempDir;
 
+os::PosixFileSystem real_fs;
+
 Bytes pattern(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   Bytes b(n);
@@ -83,7 +85,7 @@ TEST_CASE("stager: chunks arriving out of order assemble every file", "[installe
   REQUIRE(format::decode_payload(format::encode_payload(s.payload), 1).has_value());
   TempDir tmp;
   const stdfs::path tree = tmp.path() / "tree";
-  Stager stager(s.payload, tree, s.no_skip());
+  Stager stager(real_fs, s.payload, tree, s.no_skip());
   REQUIRE(stager.create_files());
   // Every file exists at its full size before any chunk arrives.
   CHECK(stdfs::file_size(tree / "a.bin") == s.a.size());
@@ -109,7 +111,7 @@ TEST_CASE("stager: every delivery order gives the same files", "[installer][stag
   do {
     INFO("order " << order[0] << order[1] << order[2]);
     TempDir tmp;
-    Stager stager(s.payload, tmp.path() / "t", s.no_skip());
+    Stager stager(real_fs, s.payload, tmp.path() / "t", s.no_skip());
     REQUIRE(stager.create_files());
     for (std::uint32_t k : order) {
       REQUIRE(stager.on_chunk(k, s.chunks[k]));
@@ -126,7 +128,7 @@ TEST_CASE("stager: a wrong file SHA-256 is kCorruption naming the file", "[insta
   Sample s;
   s.payload.files[1].sha256 = crypto::sha256_hex(s.a);  // b.bin claims a.bin's hash
   TempDir tmp;
-  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  Stager stager(real_fs, s.payload, tmp.path() / "tree", s.no_skip());
   REQUIRE(stager.create_files());
   std::optional<Error> error;
   for (std::uint32_t k : {1u, 2u, 0u}) {
@@ -149,7 +151,7 @@ TEST_CASE("stager: a wrong SHA-256 on an empty file fails at finish", "[installe
   Sample s;
   s.payload.files[3].sha256 = std::string(64, '0');
   TempDir tmp;
-  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  Stager stager(real_fs, s.payload, tmp.path() / "tree", s.no_skip());
   REQUIRE(stager.create_files());
   for (std::uint32_t k : {0u, 1u, 2u}) {
     REQUIRE(stager.on_chunk(k, s.chunks[k]));
@@ -163,7 +165,7 @@ TEST_CASE("stager: a wrong SHA-256 on an empty file fails at finish", "[installe
 TEST_CASE("stager: a chunk that never arrives fails at finish", "[installer][stager]") {
   Sample s;
   TempDir tmp;
-  Stager stager(s.payload, tmp.path() / "tree", s.no_skip());
+  Stager stager(real_fs, s.payload, tmp.path() / "tree", s.no_skip());
   REQUIRE(stager.create_files());
   REQUIRE(stager.on_chunk(0, s.chunks[0]));
   REQUIRE(stager.on_chunk(2, s.chunks[2]));
@@ -179,7 +181,7 @@ TEST_CASE("stager: skipped files are not written", "[installer][stager]") {
   const stdfs::path tree = tmp.path() / "tree";
   std::vector<bool> skip = s.no_skip();
   skip[0] = true;  // a.bin will be hardlinked by the caller
-  Stager stager(s.payload, tree, skip);
+  Stager stager(real_fs, s.payload, tree, skip);
   REQUIRE(stager.create_files());
   CHECK_FALSE(stdfs::exists(tree / "a.bin"));
   for (std::uint32_t k : {2u, 1u, 0u}) {
@@ -194,7 +196,7 @@ TEST_CASE("stager: skipped files are not written", "[installer][stager]") {
 TEST_CASE("stager: verify-only mode counts files it could only chunk-verify", "[installer][stager]") {
   Sample s;
   SECTION("out of order") {
-    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    Stager stager(real_fs, s.payload, stdfs::path(), s.no_skip());
     REQUIRE(stager.create_files());
     for (std::uint32_t k : {1u, 2u, 0u}) {
       REQUIRE(stager.on_chunk(k, s.chunks[k]));
@@ -206,7 +208,7 @@ TEST_CASE("stager: verify-only mode counts files it could only chunk-verify", "[
     CHECK(*done == 2);
   }
   SECTION("in order for a.bin") {
-    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    Stager stager(real_fs, s.payload, stdfs::path(), s.no_skip());
     REQUIRE(stager.create_files());
     for (std::uint32_t k : {0u, 1u, 2u}) {
       REQUIRE(stager.on_chunk(k, s.chunks[k]));
@@ -217,7 +219,7 @@ TEST_CASE("stager: verify-only mode counts files it could only chunk-verify", "[
   }
   SECTION("wrong hash of a fully hashed file still fails") {
     s.payload.files[2].sha256 = std::string(64, 'f');
-    Stager stager(s.payload, stdfs::path(), s.no_skip());
+    Stager stager(real_fs, s.payload, stdfs::path(), s.no_skip());
     REQUIRE(stager.create_files());
     std::optional<Error> error;
     for (std::uint32_t k : {0u, 1u, 2u}) {

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "installer/site/os.h"
 #include "installer/targets/internal.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,7 +34,8 @@ TEST_CASE("targets: messages and the dirty mark name every target folder", "[tar
         "the next airlock-installer command retries (fix the cause, or run 'airlock-installer targets')");
 
   test::TempDir dir;
-  auto site = Site::init(dir.path() / "root");
+  SystemOs system;
+  auto site = Site::init(dir.path() / "root", system.os());
   REQUIRE(site.has_value());
   CHECK_FALSE(targets_dirty(**site));
   REQUIRE(mark_targets_dirty(**site).has_value());
@@ -54,6 +56,16 @@ TEST_CASE("targets: git_blob_sha1 is git's blob id", "[targets]") {
   auto missing = git_blob_sha1(dir.path() / "missing");
   REQUIRE_FALSE(missing.has_value());
   CHECK_THAT(missing.error().message(), Catch::Contains("missing"));
+}
+
+TEST_CASE("a local model's synthetic commit depends on its files only", "[targets]") {
+  const std::string a = local_model_commit({{"config.json", std::string(64, 'a')}, {"w.safetensors", std::string(64, 'b')}});
+  const std::string b = local_model_commit({{"w.safetensors", std::string(64, 'b')}, {"config.json", std::string(64, 'a')}});
+  CHECK(a == b);  // order does not matter
+  CHECK(a.size() == 40);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a != local_model_commit({{"config.json", std::string(64, 'a')}, {"w.safetensors", std::string(64, 'c')}}));
+  CHECK(a != local_model_commit({{"config2.json", std::string(64, 'a')}, {"w.safetensors", std::string(64, 'b')}}));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "installer/activation/process.h"
+#include "core/os/process_runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace airlock::installer {
+namespace airlock::os {
 
 namespace stdfs = std::filesystem;
 
@@ -64,7 +64,7 @@ bool program_on_path(const std::string& name) {
   }
 }
 
-Result<ProcessResult> run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+Result<ProcessResult> PosixProcessRunner::run(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no command to run");
   }
@@ -128,7 +128,9 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     return make_error(ErrorCode::kIOError, "fork: {}", fs::errno_text(err));
   }
   if (pid == 0) {
-    ::setpgid(0, 0);
+    if (options.own_process_group) {
+      ::setpgid(0, 0);
+    }
     ::signal(SIGPIPE, SIG_DFL);
     int fail_errno = 0;
     const int null_fd = ::open("/dev/null", O_RDONLY);
@@ -138,8 +140,20 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     if (options.capture_output) {
       ::dup2(out_pipe[1], 1);
       ::dup2(out_pipe[1], 2);
+    } else if (options.stdout_to_null) {
+      const int null_out = ::open("/dev/null", O_WRONLY);
+      if (null_out >= 0) {
+        ::dup2(null_out, 1);
+      }
     } else if (options.stdout_to_stderr) {
       ::dup2(2, 1);
+    }
+    for (const auto& [child_fd, parent_fd] : options.fds) {
+      if (parent_fd == child_fd) {
+        ::fcntl(child_fd, F_SETFD, 0);  // dup2 onto itself would keep FD_CLOEXEC (posix_spawn clears it)
+      } else {
+        ::dup2(parent_fd, child_fd);
+      }
     }
     if (cwd != nullptr && ::chdir(cwd) != 0) {
       fail_errno = errno;
@@ -172,6 +186,23 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   }
 
   ProcessResult result;
+  int status = 0;
+  if (!options.own_process_group && !options.timeout && out_pipe[0] < 0) {
+    // In our group and nothing to watch: Ctrl-C reaches it as it reaches us.
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) {
+        return make_error(ErrorCode::kIOError, "waiting for '{}': {}", argv[0], fs::errno_text(errno));
+      }
+    }
+    if (WIFEXITED(status)) {
+      result.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      result.signal = WTERMSIG(status);
+    }
+    return result;
+  }
+  // The child's group, or the child alone when it shares ours.
+  const pid_t target = options.own_process_group ? -pid : pid;
   const auto started = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options.timeout) {
@@ -179,7 +210,6 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   }
   auto kill_at = std::chrono::steady_clock::time_point::max();  // SIGKILL the group then
   bool interrupted = false;
-  int status = 0;
   while (true) {
     const pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) {
@@ -191,16 +221,16 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     const auto now = std::chrono::steady_clock::now();
     if (deadline && now >= *deadline && !result.timed_out && !interrupted) {
       result.timed_out = true;
-      ::kill(-pid, SIGTERM);
+      ::kill(target, SIGTERM);
       kill_at = now + std::chrono::seconds(2);
     }
-    if (interrupt_requested() && !interrupted && !result.timed_out) {
+    if (options.own_process_group && interrupt_requested() && !interrupted && !result.timed_out) {
       interrupted = true;  // Ctrl-C reaches our group, not the child's: pass it on
       ::kill(-pid, SIGTERM);
       kill_at = now + std::chrono::seconds(2);
     }
     if (now >= kill_at) {
-      ::kill(-pid, SIGKILL);
+      ::kill(target, SIGKILL);
       kill_at = std::chrono::steady_clock::time_point::max();
     }
     // Drain output while waiting (a full pipe would block the child).
@@ -244,4 +274,4 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
   return result;
 }
 
-}  // namespace airlock::installer
+}  // namespace airlock::os
