@@ -1,6 +1,6 @@
 #include "bundler/app.h"
 
-#include "core/cli/run_app.h"
+#include "cli/run_app.h"
 
 namespace airlock::bundler {
 

@@ -3,7 +3,7 @@
 #include <ctime>
 #include <sys/stat.h>
 
-#include "core/cli/run_app.h"
+#include "cli/run_app.h"
 #include "installer/commands/commands.h"
 #include "installer/install/recover.h"
 

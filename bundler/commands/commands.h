@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/cli/printer.h"
-#include "core/net/http.h"
+#include "cli/printer.h"
+#include "net/http.h"
 #include "core/os/process_runner.h"
 
 namespace airlock::bundler {

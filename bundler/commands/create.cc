@@ -6,7 +6,7 @@
 #include "bundler/commands/sources_cli.h"
 #include "bundler/plan.h"
 #include "bundler/ship_installers.h"
-#include "core/cli/sizes.h"
+#include "cli/sizes.h"
 #include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
 #include "core/fs/file.h"
@@ -217,7 +217,7 @@ Status create(const CreateOptions& o, Context& ctx) {
                      stage_installers(installers, signers, tmp, ReadmeFacts{m.name, m.version, base + ".airlock"}));
   }
   // The installer's reader is the judge: what it would refuse (a name or
-  // sources field outside core/format/names.h) is refused here, before signing.
+  // sources field outside core/names/names.h) is refused here, before signing.
   if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size());
       !readable) {
     return make_error(ErrorCode::kInvalidArgument, "the installer would refuse this bundle: {}",

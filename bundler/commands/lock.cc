@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "bundler/commands/sources_cli.h"
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 
 namespace airlock::bundler {
 

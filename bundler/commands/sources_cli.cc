@@ -1,6 +1,6 @@
 #include "bundler/commands/sources_cli.h"
 
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 
 namespace airlock::bundler {
 

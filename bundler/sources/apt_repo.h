@@ -18,7 +18,7 @@
 #include "bundler/sources/deb822.h"
 #include "core/base/error.h"
 #include "core/manifest/manifest.h"
-#include "core/net/http.h"
+#include "net/http.h"
 #include "core/os/process_runner.h"
 
 namespace airlock::bundler::apt {

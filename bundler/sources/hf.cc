@@ -18,7 +18,7 @@
 #include "bundler/plan.h"
 #include "bundler/sources/hf_hub.h"
 #include "bundler/sources/sources.h"
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 
 namespace airlock::bundler {
 namespace {

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/error.h"
-#include "core/net/http.h"
+#include "net/http.h"
 
 namespace airlock::bundler::hf {
 

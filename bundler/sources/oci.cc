@@ -21,7 +21,7 @@
 
 #include "bundler/sources/oci_registry.h"
 #include "bundler/sources/sources.h"
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 #include "core/crypto/sha256.h"
 #include "core/oci/layout.h"
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/base/error.h"
-#include "core/net/http.h"
+#include "net/http.h"
 #include "core/oci/media_types.h"
 #include "core/oci/ref.h"
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base/text.h"
-#include "core/net/http.h"
+#include "net/http.h"
 
 namespace airlock::bundler::py {
 namespace {

@@ -34,8 +34,8 @@
 #include "bundler/lock.h"
 #include "core/base/progress.h"
 #include "core/manifest/manifest.h"
-#include "core/net/cache.h"
-#include "core/net/http.h"
+#include "net/cache.h"
+#include "net/http.h"
 #include "core/os/process_runner.h"
 
 namespace airlock::bundler {

@@ -1,7 +1,7 @@
 #pragma once
 // Error values and Result<T> = std::expected<T, Error>, after leveldb's Status.
 // Every fallible function in airlock returns Result; nothing in core throws
-// or prints. The code decides the exit status (see core/cli/exit_codes.h).
+// or prints. The code decides the exit status (see cli/exit_codes.h).
 
 #include <expected>
 #include <string>

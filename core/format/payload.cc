@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/manifest/manifest.h"
 
 namespace airlock::format {

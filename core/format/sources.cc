@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/base/text.h"
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/manifest/manifest.h"
 
 namespace airlock::format {

@@ -2,7 +2,7 @@
 // The payload's signed `sources` (docs/FORMAT.md §3 and §9) decoded into
 // typed structs. Every field is type-checked here, where it is decoded, and
 // every name that becomes a layout entry is checked against
-// core/format/names.h: the installer's targets read only these structs and
+// core/names/names.h: the installer's targets read only these structs and
 // never the raw JSON of a bundle. The same decoder reads the copy the
 // installer's ledger keeps per version (which may predate these checks).
 //

@@ -1,6 +1,6 @@
 #include "core/manifest/manifest.h"
 
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/manifest/command.h"
 
 #include <set>
@@ -14,7 +14,7 @@ namespace airlock::manifest {
 
 namespace stdfs = std::filesystem;
 
-// One set of rules for names that become layout entries: core/format/names.h.
+// One set of rules for names that become layout entries: core/names/names.h.
 bool is_valid_name(std::string_view name) { return format::names::is_deployment_name(name); }
 
 bool is_valid_version(std::string_view v) { return format::names::is_version(v); }

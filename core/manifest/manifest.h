@@ -77,7 +77,7 @@ Result<Manifest> parse_manifest_text(std::string_view text, const std::filesyste
 Result<Manifest> parse_manifest_text(std::string_view text, const std::filesystem::path& path,
                                      const std::filesystem::path& base_dir);
 
-// core/format/names.h: [a-z0-9._-]+ / [A-Za-z0-9._+-]+, never a layout entry
+// core/names/names.h: [a-z0-9._-]+ / [A-Za-z0-9._+-]+, never a layout entry
 // ("." "..", a leading '.', ".tmp-", and for versions "current").
 bool is_valid_name(std::string_view name);
 bool is_valid_version(std::string_view v);

@@ -1,6 +1,6 @@
 #include "installer/admit/gate.h"
 
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 #include "installer/admit/rotation.h"
 
 namespace airlock::installer {

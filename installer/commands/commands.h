@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 #include "installer/site/site.h"
 
 namespace airlock::installer {

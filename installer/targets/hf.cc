@@ -12,7 +12,7 @@
 
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/fs/file.h"
 #include "installer/targets/layout.h"
 #include "installer/targets/internal.h"
@@ -53,7 +53,7 @@ struct HfModel {
 Result<std::optional<HfModel>> hf_model_of(const Installed& v, std::vector<std::string>& notes) {
   HfModel m;
   // The sources were decoded (core/format/sources.h): a Hub model's repo,
-  // commit, revision and blob ids follow core/format/names.h, and its files
+  // commit, revision and blob ids follow core/names/names.h, and its files
   // are files of the version with the same signed SHA-256.
   const format::Source* src = find_source(v.sources, "model");
   if (src != nullptr && src->is_hub_model()) {

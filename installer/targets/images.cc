@@ -11,7 +11,7 @@
 #include "core/archive/tar.h"
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/fs/file.h"
 #include "core/oci/layout.h"
 #include "core/oci/media_types.h"
@@ -54,7 +54,7 @@ constexpr std::string_view k_ref_name = "org.opencontainers.image.ref.name";
 // The shipped images/index.json is a file of the bundle, not decoded with
 // the payload: each descriptor is type-checked here before anything reads
 // it (an object, a sha256 digest, a string mediaType, annotations an object
-// whose ref name is an image reference of core/format/names.h).
+// whose ref name is an image reference of core/names/names.h).
 Status check_descriptors(const json& index, const std::string& where) {
   if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) {
     return make_error(ErrorCode::kCorruption, "{}: not an OCI image index", where);

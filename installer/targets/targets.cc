@@ -11,7 +11,7 @@
 
 #include "core/crypto/sha1.h"
 #include "core/crypto/sha256.h"
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/fs/file.h"
 #include "installer/site/crash_point.h"
 #include "installer/targets/layout.h"

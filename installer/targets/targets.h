@@ -92,7 +92,7 @@ Status target_conflicts(Site& site, const std::string& name);
 // A shipped images/index.json (a file of the bundle, not decoded with the
 // payload) checked as the targets read it: an OCI index whose descriptors
 // carry sha256 digests and, as ref names, image references of
-// core/format/names.h. kCorruption naming the file; install runs it on the
+// core/names/names.h. kCorruption naming the file; install runs it on the
 // staged copy before the commit, so a bundle that fails is refused (exit 3).
 Status check_image_index(const std::filesystem::path& index_json);
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/format/names.h"
+#include "core/names/names.h"
 #include "core/fs/file.h"
 #include "installer/targets/internal.h"
 #include "installer/targets/layout.h"

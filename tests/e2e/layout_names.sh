@@ -4,7 +4,7 @@
 # the targets read. A validly signed bundle whose names collide with the
 # layout, or whose `sources` has a wrongly typed field, is refused at install
 # (exit 3, the field named, nothing changed), and the bundler refuses to make
-# one. core/format/names.h and core/format/sources.cc hold the rules.
+# one. core/names/names.h and core/format/sources.cc hold the rules.
 source "$(dirname "$0")/common.sh"
 FORGE="${AIRLOCK_FORGE:-$AIRLOCK_BUILD_DIR/tests/airlock-test-forge}"
 setup_site

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bundler/sources/oci_registry.h"
-#include "core/net/http.h"
+#include "net/http.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::bundler::oci {

@@ -1,4 +1,4 @@
-#include "core/net/http.h"
+#include "net/http.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "core/crypto/sha256.h"
-#include "core/net/cache.h"
-#include "core/net/http.h"
+#include "net/cache.h"
+#include "net/http.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::net {

@@ -1,4 +1,4 @@
-#include "core/cli/sizes.h"
+#include "cli/sizes.h"
 
 #include <cctype>
 #include <string>

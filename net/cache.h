@@ -22,7 +22,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/base/progress.h"
-#include "core/net/http.h"
+#include "net/http.h"
 
 namespace airlock::net {
 

@@ -1,4 +1,4 @@
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 
 #include <cstdlib>
 #include <ctime>

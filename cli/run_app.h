@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "core/cli/printer.h"
+#include "cli/printer.h"
 
 namespace airlock::cli {
 

@@ -1,4 +1,4 @@
-#include "core/cli/run_app.h"
+#include "cli/run_app.h"
 
 #include <exception>
 

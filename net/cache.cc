@@ -1,4 +1,4 @@
-#include "core/net/cache.h"
+#include "net/cache.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,4 +1,4 @@
-#include "core/format/names.h"
+#include "core/names/names.h"
 
 #include <algorithm>
 
