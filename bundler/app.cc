@@ -28,8 +28,9 @@ void build_app(CLI::App& app, Context& ctx) {
 
 int run(int argc, char** argv) {
   const net::CurlConnector curl;
-  os::PosixProcessRunner processes;  // the one place the real process runner is made
-  Context ctx(processes);
+  os::PosixProcessRunner processes;  // the one place the real process runner and clock are made
+  const os::SystemClock clock;
+  Context ctx(processes, clock);
   ctx.http = &curl;
   CLI::App app;
   build_app(app, ctx);

@@ -6,13 +6,15 @@
 
 #include "cli/printer.h"
 #include "net/http.h"
+#include "core/os/clock.h"
 #include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
 struct Context {
-  explicit Context(os::ProcessRunner& processes_in) : processes(processes_in) {}
+  Context(os::ProcessRunner& processes_in, const os::Clock& clock_in) : processes(processes_in), clock(clock_in) {}
   os::ProcessRunner& processes;  // the real one, from run() (gpgv)
+  const os::Clock& clock;        // the real one, from run() (a bundle's created time, Valid-Until)
   const net::HttpConnector* http = nullptr;  // set by run(): libcurl; everything that downloads gets it from here
   bool quiet = false;
   cli::Printer printer{"airlock-bundler", false};

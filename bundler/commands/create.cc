@@ -161,8 +161,7 @@ Status create(const CreateOptions& o, Context& ctx) {
   Bytes bundle_id(16);
   crypto::random_bytes(bundle_id);
   header.bundle_id = to_hex(bundle_id);
-  header.created = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  header.created = ctx.clock.now_seconds();
   header.sequence = o.sequence != 0 ? o.sequence : static_cast<std::uint64_t>(header.created);
   if (!o.expires.empty()) {
     ASSIGN_OR_RETURN(std::int64_t secs, manifest::parse_duration_seconds(o.expires));

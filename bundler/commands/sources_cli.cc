@@ -32,6 +32,7 @@ Result<SourceSession> open_sources(const SourceOptions& o, Context& ctx) {
 #endif
   s.ctx.note = [&ctx](const std::string& line) { ctx.printer.note("{}", line); };
   s.ctx.processes = &ctx.processes;
+  s.ctx.clock = &ctx.clock;
   if (!o.target_status.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(o.target_status, ec)) {

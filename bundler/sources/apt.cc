@@ -73,7 +73,7 @@ Result<std::vector<LockedSource>> resolve_apt(const std::vector<manifest::AptSpe
   std::vector<apt::RepoIndex> repos;
   std::vector<apt::Request> requests;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    ASSIGN_OR_RETURN(apt::RepoIndex index, apt::fetch_repo_index(specs[i], i, http, *ctx.processes, ctx.note));
+    ASSIGN_OR_RETURN(apt::RepoIndex index, apt::fetch_repo_index(specs[i], i, http, *ctx.processes, ctx.clock->now_seconds(), ctx.note));
     repos.push_back(std::move(index));
     for (const std::string& p : specs[i].packages) {
       requests.push_back(apt::parse_request(p, i));

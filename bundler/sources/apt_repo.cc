@@ -139,7 +139,7 @@ std::optional<std::time_t> parse_release_date(const std::string& text) {
   return ::timegm(&tm);
 }
 
-Result<std::map<std::string, ReleaseEntry>> parse_release(const Release& rel, std::string_view label) {
+Result<std::map<std::string, ReleaseEntry>> parse_release(const Release& rel, std::string_view label, std::int64_t now) {
   std::string what = fmt::format("apt repo {}: {}", label, rel.url);
   auto stanzas = parse_stanzas(rel.text);
   if (!stanzas) {
@@ -154,7 +154,7 @@ Result<std::map<std::string, ReleaseEntry>> parse_release(const Release& rel, st
     if (!t) {
       return make_error(ErrorCode::kInvalidArgument, "{}: cannot read Valid-Until '{}'", what, *until);
     }
-    if (*t < std::time(nullptr)) {
+    if (*t < now) {
       return make_error(ErrorCode::kExpired,
                         "{}: the Release file expired on {} (Valid-Until); the mirror is stale or replaying old "
                         "metadata: use a current mirror",
@@ -335,7 +335,8 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 }
 
 Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
-                                   os::ProcessRunner& runner, const std::function<void(const std::string&)>& note) {
+                                   os::ProcessRunner& runner, std::int64_t now,
+                                   const std::function<void(const std::string&)>& note) {
   RepoIndex index;
   index.label = repo_label(spec);
   index.architecture = spec.architecture;
@@ -352,7 +353,7 @@ Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t re
                      "trusted; set signed-by = \"KEYRING.gpg\" to check its signature",
                      index.label));
   }
-  ASSIGN_OR_RETURN(auto release, parse_release(rel, index.label));
+  ASSIGN_OR_RETURN(auto release, parse_release(rel, index.label, now));
   std::vector<std::string> prefixes;
   if (spec.suite.empty()) {
     prefixes.emplace_back();

@@ -56,7 +56,10 @@ Result<std::vector<DebPackage>> parse_packages(std::string_view text, std::strin
 
 // Fetches and verifies the index of one [[deb]] entry; `note` gets a line
 // for the user (e.g. that the repository is trusted without a signature).
+// `now` (seconds since the epoch, from the caller's Clock) decides whether
+// the Release file's Valid-Until has passed.
 Result<RepoIndex> fetch_repo_index(const manifest::AptSpec& spec, std::size_t repo, net::HttpClient& http,
-                                   os::ProcessRunner& runner, const std::function<void(const std::string&)>& note);
+                                   os::ProcessRunner& runner, std::int64_t now,
+                                   const std::function<void(const std::string&)>& note);
 
 }  // namespace airlock::bundler::apt

@@ -10,7 +10,6 @@
 namespace airlock::bundler::apt {
 namespace {
 
-using text::is_space;
 using text::trim;
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -91,19 +90,8 @@ Result<DepAtom> parse_atom(std::string_view text, std::string_view field) {
     }
     std::string_view list = s.substr(1, close - 1);
     s = trim(s.substr(close + 1));
-    std::size_t p = 0;
-    while (p < list.size()) {
-      while (p < list.size() && is_space(list[p])) {
-        ++p;
-      }
-      std::size_t q = p;
-      while (q < list.size() && !is_space(list[q])) {
-        ++q;
-      }
-      if (q > p) {
-        atom.arch_restrictions.emplace_back(list.substr(p, q - p));
-      }
-      p = q;
+    for (std::string_view arch : text::split_words(list)) {
+      atom.arch_restrictions.emplace_back(arch);
     }
   }
   // Build profiles ("<!nocheck>") only appear in source packages; skip them.

@@ -34,9 +34,10 @@
 #include "bundler/lock.h"
 #include "core/base/progress.h"
 #include "core/manifest/manifest.h"
+#include "core/os/clock.h"
+#include "core/os/process_runner.h"
 #include "net/cache.h"
 #include "net/http.h"
-#include "core/os/process_runner.h"
 
 namespace airlock::bundler {
 
@@ -50,6 +51,7 @@ struct ResolveContext {
   // stay empty and `create` takes them from the bundle it writes.
   bool hash_local = false;
   os::ProcessRunner* processes = nullptr;  // runs gpgv ([[deb]] signed-by); from the program's run()
+  const os::Clock* clock = nullptr;        // what time it is (an apt Release's Valid-Until); from run()
 };
 
 // One kind of source. Plain function pointers, so every value is constant-

@@ -72,9 +72,6 @@ std::unexpected<Error> make_error(ErrorCode code, fmt::format_string<Args...> f,
 
 // Success, for functions returning Status.
 inline Status ok_status() { return {}; }
-// The other spelling of ok_status(), kept only until installer/ledger/ no
-// longer uses it; write ok_status().
-inline Status ok() { return {}; }
 
 }  // namespace airlock
 

@@ -52,7 +52,7 @@ Status sync_directory(const fs::path& dir) {
   if (rc != 0) {
     return make_error(ErrorCode::kIOError, "syncing directory {}: {}", dir.string(), std::strerror(saved));
   }
-  return ok();
+  return ok_status();
 }
 
 constexpr const char* k_version_columns =
@@ -366,7 +366,7 @@ Status Ledger::record_version(const VersionRecord& v, const std::vector<FileReco
           .integer(6, f.mode);
       TRY(file.run());
     }
-    return ok();
+    return ok_status();
   });
 }
 
@@ -384,7 +384,7 @@ Status Ledger::set_active(const std::string& deployment, const std::string& vers
     if (sqlite3_changes(m_db) != 1) {
       return ledger_error(m_db, ErrorCode::kCorruption, "deployment {} has versions but no row", deployment);
     }
-    return ok();
+    return ok_status();
   });
 }
 
@@ -509,7 +509,7 @@ Status Ledger::set_target_entries(const std::string& target, const std::vector<T
       insert.text(1, e.target).text(2, e.path).text(3, e.kind).text(4, e.value);
       TRY(insert.run());
     }
-    return ok();
+    return ok_status();
   });
 }
 
@@ -666,7 +666,7 @@ Status Ledger::settle_rotation(const std::string& bundle_id, const std::string& 
       return ledger_error(m_db, ErrorCode::kInvalidArgument,
                           "bundle {} has no pending key rotation (a rotation is settled once)", bundle_id);
     }
-    return ok();
+    return ok_status();
   });
 }
 
@@ -790,7 +790,7 @@ Status Ledger::verify_event_chain() {
     expected_prev = e.hash;
     ++expected_id;
   }
-  return ok();
+  return ok_status();
 }
 
 }  // namespace airlock::installer

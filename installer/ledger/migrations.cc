@@ -55,7 +55,7 @@ Status check_is_ledger(sqlite3* db) {
                         "unknown ledger schema version '{}' (this airlock supports version {})",
                         *version, schema::k_version);
   }
-  return ok();
+  return ok_status();
 }
 
 Status upgrade_schema(sqlite3* db) {
@@ -65,7 +65,7 @@ Status upgrade_schema(sqlite3* db) {
     ASSIGN_OR_RETURN(bool row, read.step());
     const std::string from = row ? read.column_text(0) : std::string();
     if (from != "1" && from != "2" && from != "3") {
-      return ok();
+      return ok_status();
     }
     if (from == "1") {
       TRY(exec(db, schema::k_migrate_1_to_2, "adding the version_meta table"));

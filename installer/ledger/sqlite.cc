@@ -20,7 +20,7 @@ Status set_pragmas(sqlite3* db) {
   if (!row || check.column_int(0) != 1) {
     return ledger_error(db, ErrorCode::kUnsupported, "this SQLite does not enforce foreign keys");
   }
-  return ok();
+  return ok_status();
 }
 
 Status set_durability(sqlite3* db) {

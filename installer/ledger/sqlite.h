@@ -108,7 +108,7 @@ class Stmt {
   Status run() {
     ASSIGN_OR_RETURN(bool row, step());
     if (row) return ledger_error(m_db, ErrorCode::kIOError, "{}: unexpected result row", m_what);
-    return ok();
+    return ok_status();
   }
   void reset() {
     sqlite3_reset(m_stmt);
@@ -147,7 +147,7 @@ class Stmt {
 inline Status exec(sqlite3* db, const char* sql, std::string_view what) {
   const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return std::unexpected(sqlite_error(db, rc, what));
-  return ok();
+  return ok_status();
 }
 
 // Runs fn atomically. Outside a transaction: BEGIN IMMEDIATE ... COMMIT (take
@@ -169,7 +169,7 @@ Status atomically(sqlite3* db, std::string_view what, Fn&& fn) {
     }
     status = exec(db, outermost ? "COMMIT" : "RELEASE airlock_sp",
                   fmt::format("{}: committing", what));
-    if (status) return ok();
+    if (status) return ok_status();
   }
 
   if (sqlite3_get_autocommit(db) == 0) {

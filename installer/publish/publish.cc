@@ -1,8 +1,10 @@
-// airlock-installer publish NAME --registry HOST[:PORT][/PREFIX]: push a
+// The publish logic (installer/commands/publish.cc is the verb): push a
 // version's images (manifest digests unchanged) and its model (as an OCI
 // artifact) into the site's own registry, so a whole cluster on the isolated
 // network pulls from there. The pushing is skopeo's: the installer itself
 // holds no network code, it only runs `skopeo copy` with an argv vector.
+#include "installer/publish/publish.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -20,7 +22,6 @@
 #include "core/oci/layout.h"
 #include "core/oci/media_types.h"
 #include "core/oci/ref.h"
-#include "installer/commands/commands.h"
 #include "installer/targets/layout.h"
 #include "core/os/process_runner.h"
 
@@ -41,16 +42,6 @@ using oci::k_title_annotation;
 constexpr const char* k_model_type = "application/vnd.airlock.model.v1";
 constexpr const char* k_layer_type = "application/octet-stream";
 constexpr std::uint64_t k_max_json = 16 << 20;
-
-struct PublishOptions {
-  std::string name;
-  std::string registry;
-  std::string version;
-  std::string authfile;
-  bool insecure = false;
-  bool no_model = false;
-  bool json = false;
-};
 
 // Where to push: "host:5000" or "host:5000/team", and whether over plain http.
 struct Registry {
@@ -330,14 +321,16 @@ Result<std::string> skopeo_copy(os::ProcessRunner& runner, const Push& p, const 
   return std::string(text::trim(digest));
 }
 
-Status push_all(Context& ctx, os::ProcessRunner& runner, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
-                const stdfs::path& tmp) {
+Status push_all(os::ProcessRunner& runner, const std::vector<Push>& pushes, const Registry& reg, const PublishOptions& o,
+                const stdfs::path& tmp, const std::function<void(const std::string&)>& note) {
   for (std::size_t i = 0; i < pushes.size(); ++i) {
     // Ctrl-C: the runner stops a push under way (skopeo runs in its own
     // process group); this catches one that came between pushes.
     TRY(check_interrupt());
     const Push& p = pushes[i];
-    ctx.printer.note("[{}/{}] pushing {} {} to {}", i + 1, pushes.size(), p.kind, p.source, p.destination);
+    if (note) {
+      note(fmt::format("[{}/{}] pushing {} {} to {}", i + 1, pushes.size(), p.kind, p.source, p.destination));
+    }
     ASSIGN_OR_RETURN(std::string got, skopeo_copy(runner, p, reg, o.authfile, tmp / fmt::format("digest-{}", i), o.name));
     if (got != p.digest) {
       return make_error(ErrorCode::kCorruption,
@@ -348,7 +341,9 @@ Status push_all(Context& ctx, os::ProcessRunner& runner, const std::vector<Push>
   return ok_status();
 }
 
-Status publish(Context& ctx, Site& site, const PublishOptions& o) {
+}  // namespace
+
+Result<Published> publish(Site& site, const PublishOptions& o, const std::function<void(const std::string&)>& note) {
   ASSIGN_OR_RETURN(const Registry reg, parse_registry(o.registry, o.insecure));
   ASSIGN_OR_RETURN(const std::string version, pick_version(site, o.name, o.version));
   const std::string target = o.name + "/" + version;
@@ -375,67 +370,20 @@ Status publish(Context& ctx, Site& site, const PublishOptions& o) {
       return make_error(ErrorCode::kInvalidArgument, "{} {} has no images{} to publish", o.name, version,
                         o.no_model ? " (and --no-model was given)" : " and no model");
     }
-    return push_all(ctx, site.processes(), pushes, reg, o, tmp.path());
+    return push_all(site.processes(), pushes, reg, o, tmp.path(), note);
   }();
   if (!st) {
     (void)site.log("publish", target, "failed", fmt::format("registry {}: {}", reg.base, st.error().message()));
     return st;
   }
+  Published out{version, reg.base, {}};
   std::vector<std::string> detail;
-  json out = json::array();
   for (const Push& p : pushes) {
     detail.push_back(fmt::format("{}@{}", p.destination, p.digest));
-    out.push_back({{"kind", p.kind}, {"source", p.source}, {"destination", p.destination}, {"digest", p.digest}});
+    out.pushes.push_back({p.kind, p.source, p.destination, p.digest});
   }
   TRY(site.log("publish", target, "ok", fmt::format("registry {}: {}", reg.base, fmt::join(detail, ", "))));
-  if (o.json) {
-    fmt::print("{}\n", out.dump(2));
-  } else {
-    for (const Push& p : pushes) {
-      fmt::print("{:<5} {} {}\n", p.kind, p.destination, p.digest);
-    }
-  }
-  ctx.printer.note("published {} {} to {}: {} push(es), digests as installed", o.name, version, reg.base,
-                   pushes.size());
-  return ok_status();
-}
-
-}  // namespace
-
-void add_publish_command(CLI::App& app, Context& ctx) {
-  auto o = std::make_shared<PublishOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "publish", "Push a version's images and model into the site's own registry, digests unchanged (via skopeo)");
-  cmd->add_option("name", o->name, "deployment name")->required();
-  cmd->add_option("--registry", o->registry, "the site registry: HOST[:PORT][/PREFIX]")->required();
-  cmd->add_option("--version", o->version, "version to publish (default: the active one)");
-  cmd->add_flag("--insecure", o->insecure, "plain http, no TLS verification (always so for loopback hosts)");
-  cmd->add_option("--authfile", o->authfile, "registry credentials for skopeo (its --dest-authfile)");
-  cmd->add_flag("--no-model", o->no_model, "push the images only");
-  cmd->add_flag("--json", o->json, "print what was pushed as JSON");
-  cmd->footer(
-      "The installer has no network code: each push is `skopeo copy --preserve-digests` (apt-get install skopeo).\n\n"
-      "  airlock-installer publish llama --registry registry.lan:5000\n"
-      "  airlock-installer publish llama --registry registry.lan:5000/team --version 2026.11.0 --authfile auth.json\n"
-      "  airlock-installer publish llama --registry 127.0.0.1:5000 --no-model --json\n\n"
-      "What goes where (REGISTRY is --registry, with its prefix):\n"
-      "  image docker.io/vllm/vllm-openai:v0.6.3   -> REGISTRY/vllm/vllm-openai:v0.6.3\n"
-      "  image host:5000/engine@sha256:HEX         -> REGISTRY/engine:sha256-HEX (pull it by tag or by digest)\n"
-      "  every file under model/, one layer each   -> REGISTRY/airlock/NAME/model:VERSION ('+' becomes '_')\n"
-      "Images keep their manifest digest, so IMAGE@sha256:... pins stay valid. An image locked from a\n"
-      "multi-platform index ships as its one platform's manifest and is pushed under that digest (printed).\n"
-      "The model is an OCI artifact (artifactType application/vnd.airlock.model.v1, empty config); each\n"
-      "layer's org.opencontainers.image.title is the file's path under model/, so `oras pull` writes the\n"
-      "files out, and republishing gives the same digest.\n"
-      "Loopback registries (127.0.0.0/8, ::1, localhost) are spoken to over plain http, others over https\n"
-      "unless --insecure. Output: one line per push, KIND DESTINATION DIGEST; the ledger records it.\n"
-      "Exit codes: 0 ok, 1 error (registry, skopeo), 3 installed bytes or a pushed digest do not match.");
-  cmd->callback([&ctx, o] {
-    ctx.run([&]() -> Status {
-      ASSIGN_OR_RETURN(auto site, ctx.open_site());
-      return publish(ctx, *site, *o);
-    });
-  });
+  return out;
 }
 
 }  // namespace airlock::installer

@@ -163,7 +163,7 @@ Status sync_apt(Site& site, const std::vector<Installed>& installed, TargetsSumm
                                   sf->architecture.empty() ? "all" : sf->architecture}});
     }
     if (unlisted > 0 && apply) {
-      sum.notes.push_back(fmt::format("{}/{}: {} .deb files carry no control data (bundle made before issue 5, or "
+      sum.notes.push_back(fmt::format("{}/{}: {} .deb files carry no control data (bundle made by a bundler that did not record it, or "
                                       "installed before ledger schema 2); re-install its bundle to list them in "
                                       "ROOT/apt",
                                       v.name, v.version, unlisted));

@@ -29,7 +29,7 @@ struct Installed {
   bool active = false;
   std::int64_t installed_at = 0;
   stdfs::path dir;
-  std::vector<format::Source> sources;  // decoded from the ledger (empty before schema 2 / issue 5)
+  std::vector<format::Source> sources;  // decoded from the ledger (empty for versions installed before ledger schema 2)
   std::vector<FileRecord> files;
 };
 

@@ -63,7 +63,8 @@ Status program_docs(const CLI::App& app, const Args& a, const stdfs::path& manua
 Status generate(const Args& a) {
   {
     airlock::os::PosixProcessRunner processes;  // never used: no command runs here
-    airlock::bundler::Context ctx(processes);
+    const airlock::os::SystemClock clock;
+    airlock::bundler::Context ctx(processes, clock);
     CLI::App app;
     airlock::bundler::build_app(app, ctx);
     TRY(program_docs(app, a, a.bundler_manual));

@@ -675,7 +675,7 @@ TEST_CASE("with_transaction commits on success and rolls back on failure", "[led
     }));
     auto e = ledger->append_event(2, "root", "install", "llama/2.0", "ok", "");
     if (!e) return std::unexpected(e.error());
-    return airlock::ok();
+    return airlock::ok_status();
   });
   REQUIRE(good.has_value());
   CHECK(ledger->versions("llama").value().size() == 2);
@@ -691,7 +691,7 @@ TEST_CASE("with_transaction commits on success and rolls back on failure", "[led
       return airlock::make_error(ErrorCode::kIOError, "inner failure");
     });
     REQUIRE_FALSE(inner.has_value());
-    return airlock::ok();
+    return airlock::ok_status();
   });
   REQUIRE(outer.has_value());
   CHECK(ledger->find_version("llama", "3.0").value().has_value());
