@@ -374,7 +374,7 @@ Result<Published> publish(Site& site, const PublishOptions& o, const std::functi
   }();
   if (!st) {
     (void)site.log("publish", target, "failed", fmt::format("registry {}: {}", reg.base, st.error().message()));
-    return st;
+    return std::unexpected(std::move(st).error());
   }
   Published out{version, reg.base, {}};
   std::vector<std::string> detail;
