@@ -17,7 +17,7 @@ constexpr char k_payload_magic[8] = {'A', 'L', 'P', 'A', 'Y', 'L', 'D', '1'};
 constexpr std::size_t k_chunk_record_size = 64;
 constexpr std::uint64_t k_max_stored_frame = (8u << 20);  // far above any codec output for a 1 MiB max chunk
 
-std::unexpected<Error> corrupt(std::string_view what) {
+std::unexpected<Error> payload_corrupt(std::string_view what) {
   return std::unexpected(Error(ErrorCode::kCorruption, fmt::format("payload manifest: {}", what)));
 }
 
@@ -81,45 +81,45 @@ namespace {
 Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   if (!meta.is_object() || !meta.contains("deployment") || !meta["deployment"].is_object() ||
       !meta["deployment"].value("name", json()).is_string() || !meta["deployment"].value("version", json()).is_string()) {
-    return corrupt("missing deployment");
+    return payload_corrupt("missing deployment");
   }
   p.name = meta["deployment"]["name"].get<std::string>();
   p.version = meta["deployment"]["version"].get<std::string>();
   const json& ch = meta.value("chunking", json());
   if (!ch.is_object() || !is_u32(ch.value("min", json())) || !is_u32(ch.value("avg", json())) ||
       !is_u32(ch.value("max", json()))) {
-    return corrupt("missing chunking parameters");
+    return payload_corrupt("missing chunking parameters");
   }
   p.chunking.min_size = ch["min"].get<std::uint32_t>();
   p.chunking.avg_size = ch["avg"].get<std::uint32_t>();
   p.chunking.max_size = ch["max"].get<std::uint32_t>();
   const json& packs = meta.value("packs", json());
   if (!packs.is_array()) {
-    return corrupt("missing packs");
+    return payload_corrupt("missing packs");
   }
   std::set<std::string> pack_names;
   for (const json& k : packs) {
     if (!k.is_object() || !is_u32(k.value("volume", json())) || !k.value("name", json()).is_string() ||
         !k.value("size", json()).is_number_unsigned()) {
-      return corrupt("malformed pack entry");
+      return payload_corrupt("malformed pack entry");
     }
     PackEntry e{k["volume"].get<std::uint32_t>(), k["name"].get<std::string>(), k["size"].get<std::uint64_t>()};
     if (e.volume >= volume_count || !pack_names.insert(e.name).second || !e.name.starts_with("packs/") ||
         !manifest::is_safe_relative_path(e.name)) {
-      return corrupt(fmt::format("pack '{}' is duplicated, badly named or in a volume that does not exist", e.name));
+      return payload_corrupt(fmt::format("pack '{}' is duplicated, badly named or in a volume that does not exist", e.name));
     }
     p.packs.push_back(std::move(e));
   }
   const json& files = meta.value("files", json());
   if (!files.is_array()) {
-    return corrupt("missing files");
+    return payload_corrupt("missing files");
   }
   std::set<std::string> paths;
   for (const json& f : files) {
     if (!f.is_object() || !f.value("path", json()).is_string() || !is_u32(f.value("mode", json())) ||
         !f.value("size", json()).is_number_unsigned() || !f.value("sha256", json()).is_string() ||
         !f.value("first_ref", json()).is_number_unsigned() || !f.value("ref_count", json()).is_number_unsigned()) {
-      return corrupt("malformed file entry");
+      return payload_corrupt("malformed file entry");
     }
     FileEntry e;
     e.path = f["path"].get<std::string>();
@@ -129,22 +129,22 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
     e.first_ref = f["first_ref"].get<std::uint64_t>();
     e.ref_count = f["ref_count"].get<std::uint64_t>();
     if (!manifest::is_safe_relative_path(e.path) || !names::has_no_control(e.path)) {
-      return corrupt(fmt::format("file path '{}' is absolute, empty, contains '..' or a control character",
+      return payload_corrupt(fmt::format("file path '{}' is absolute, empty, contains '..' or a control character",
                                  names::printable(e.path)));
     }
     // Files the installer links into ROOT/apt and ROOT/wheels by name.
     for (auto [dir, target] : {std::pair{std::string_view("debs/"), "ROOT/apt"}, std::pair{std::string_view("wheels/"), "ROOT/wheels"}}) {
       const std::string_view rest = std::string_view(e.path).substr(e.path.starts_with(dir) ? dir.size() : 0);
       if (e.path.starts_with(dir) && rest.find('/') == std::string_view::npos && !names::is_target_file_name(rest)) {
-        return corrupt(fmt::format("file '{}' cannot be an entry of {} (a name starting with '.')",
+        return payload_corrupt(fmt::format("file '{}' cannot be an entry of {} (a name starting with '.')",
                                    names::printable(e.path), target));
       }
     }
     if (e.mode != 0644 && e.mode != 0755) {
-      return corrupt(fmt::format("file '{}' has mode {:o}; only 644 and 755 are allowed", e.path, e.mode));
+      return payload_corrupt(fmt::format("file '{}' has mode {:o}; only 644 and 755 are allowed", e.path, e.mode));
     }
     if (!paths.insert(e.path).second) {
-      return corrupt(fmt::format("file '{}' is listed twice", e.path));
+      return payload_corrupt(fmt::format("file '{}' is listed twice", e.path));
     }
     p.files.push_back(std::move(e));
   }
@@ -152,7 +152,7 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   for (const std::string& path : paths) {
     auto it = paths.lower_bound(path + "/");
     if (it != paths.end() && it->starts_with(path + "/")) {
-      return corrupt(fmt::format("'{}' is both a file and a directory", path));
+      return payload_corrupt(fmt::format("'{}' is both a file and a directory", path));
     }
   }
   p.activate = meta.value("activate", json());
@@ -166,7 +166,7 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   }
   auto decoded = decode_sources(p.sources, listed);
   if (!decoded) {
-    return corrupt(decoded.error().message());
+    return payload_corrupt(decoded.error().message());
   }
   p.typed_sources = std::move(*decoded);
   return ok_status();
@@ -176,29 +176,29 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
 
 Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
   if (bytes.size() < 16 || std::memcmp(bytes.data(), k_payload_magic, 8) != 0) {
-    return corrupt("bad magic");
+    return payload_corrupt("bad magic");
   }
   std::uint64_t pos = 8;
   auto need = [&](std::uint64_t n) { return n <= bytes.size() - pos; };
   std::uint64_t json_len = get_u64le(bytes.data() + pos);
   pos += 8;
   if (!need(json_len)) {
-    return corrupt("truncated metadata");
+    return payload_corrupt("truncated metadata");
   }
   json meta = json::parse(as_chars(bytes.subspan(pos, json_len)), nullptr, false);
   pos += json_len;
   if (meta.is_discarded()) {
-    return corrupt("metadata is not valid JSON");
+    return payload_corrupt("metadata is not valid JSON");
   }
   Payload p;
   TRY(parse_meta(meta, p, volume_count));
   if (!need(8)) {
-    return corrupt("truncated chunk table");
+    return payload_corrupt("truncated chunk table");
   }
   std::uint64_t chunk_count = get_u64le(bytes.data() + pos);
   pos += 8;
   if (chunk_count > (bytes.size() - pos) / k_chunk_record_size) {
-    return corrupt("truncated chunk table");
+    return payload_corrupt("truncated chunk table");
   }
   p.chunks.resize(chunk_count);
   std::vector<std::uint64_t> pack_fill(p.packs.size(), 0);
@@ -213,52 +213,52 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
     std::uint8_t codec = r[60];
     pos += k_chunk_record_size;
     if (codec > static_cast<std::uint8_t>(codec::Codec::kBytePlane) || r[61] != 0 || r[62] != 0 || r[63] != 0) {
-      return corrupt(fmt::format("chunk {} has an unknown codec or reserved bits set", i));
+      return payload_corrupt(fmt::format("chunk {} has an unknown codec or reserved bits set", i));
     }
     c.codec = static_cast<codec::Codec>(codec);
     if (c.size == 0 || c.size > p.chunking.max_size || c.stored > k_max_stored_frame || c.pack >= p.packs.size()) {
-      return corrupt(fmt::format("chunk {} has impossible sizes or pack", i));
+      return payload_corrupt(fmt::format("chunk {} has impossible sizes or pack", i));
     }
     // Frames are laid out back to back in each pack, in chunk order.
     if (c.offset != pack_fill[c.pack]) {
-      return corrupt(fmt::format("chunk {} is not where its pack's previous frame ends", i));
+      return payload_corrupt(fmt::format("chunk {} is not where its pack's previous frame ends", i));
     }
     pack_fill[c.pack] += c.stored;
   }
   for (std::size_t k = 0; k < p.packs.size(); ++k) {
     if (pack_fill[k] != p.packs[k].size) {
-      return corrupt(fmt::format("pack '{}' size does not match its frames", p.packs[k].name));
+      return payload_corrupt(fmt::format("pack '{}' size does not match its frames", p.packs[k].name));
     }
   }
   if (!need(8)) {
-    return corrupt("truncated reference table");
+    return payload_corrupt("truncated reference table");
   }
   std::uint64_t ref_count = get_u64le(bytes.data() + pos);
   pos += 8;
   if (ref_count > (bytes.size() - pos) / 4) {
-    return corrupt("truncated reference table");
+    return payload_corrupt("truncated reference table");
   }
   p.refs.resize(ref_count);
   for (std::uint64_t i = 0; i < ref_count; ++i) {
     p.refs[i] = get_u32le(bytes.data() + pos);
     pos += 4;
     if (p.refs[i] >= chunk_count) {
-      return corrupt(fmt::format("reference {} points at chunk {} of {}", i, p.refs[i], chunk_count));
+      return payload_corrupt(fmt::format("reference {} points at chunk {} of {}", i, p.refs[i], chunk_count));
     }
   }
   if (pos != bytes.size()) {
-    return corrupt("trailing bytes");
+    return payload_corrupt("trailing bytes");
   }
   for (const FileEntry& f : p.files) {
     if (f.first_ref > ref_count || f.ref_count > ref_count - f.first_ref) {
-      return corrupt(fmt::format("file '{}' references past the reference table", f.path));
+      return payload_corrupt(fmt::format("file '{}' references past the reference table", f.path));
     }
     std::uint64_t sum = 0;
     for (std::uint64_t r = f.first_ref; r < f.first_ref + f.ref_count; ++r) {
       sum += p.chunks[p.refs[r]].size;
     }
     if (sum != f.size) {
-      return corrupt(fmt::format("file '{}' is {} bytes but its chunks add up to {}", f.path, f.size, sum));
+      return payload_corrupt(fmt::format("file '{}' is {} bytes but its chunks add up to {}", f.path, f.size, sum));
     }
   }
   return p;

@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::string_view k_public_key_stem = "publisher";
 
-std::unexpected<Error> corrupt(std::string_view what) {
+std::unexpected<Error> installers_corrupt(std::string_view what) {
   return std::unexpected(Error(ErrorCode::kCorruption, fmt::format("index: header.installers: {}", what)));
 }
 
@@ -122,60 +122,60 @@ json shipped_to_json(const ShippedInstallers& shipped) {
 
 Result<ShippedInstallers> parse_shipped(const json& value) {
   if (!value.is_object() || value.size() != 2 || !value.contains("signers") || !value.contains("files")) {
-    return corrupt("must be an object with exactly 'signers' and 'files'");
+    return installers_corrupt("must be an object with exactly 'signers' and 'files'");
   }
   const json& signers = value["signers"];
   const json& files = value["files"];
   if (!signers.is_array() || signers.empty() || signers.size() > k_max_shipped_signers) {
-    return corrupt("'signers' must be an array of 1 to 32 key ids");
+    return installers_corrupt("'signers' must be an array of 1 to 32 key ids");
   }
   ShippedInstallers out;
   for (const json& s : signers) {
     if (!s.is_string() || !text::is_lower_hex(s.get<std::string>(), 16)) {
-      return corrupt("'signers' entries must be key ids (16 lowercase hex digits)");
+      return installers_corrupt("'signers' entries must be key ids (16 lowercase hex digits)");
     }
     if (std::find(out.signers.begin(), out.signers.end(), s.get<std::string>()) != out.signers.end()) {
-      return corrupt(fmt::format("signer {} is listed twice", s.get<std::string>()));
+      return installers_corrupt(fmt::format("signer {} is listed twice", s.get<std::string>()));
     }
     out.signers.push_back(s.get<std::string>());
   }
   const std::size_t max_files = k_max_shipped_binaries * (1 + k_max_shipped_signers) + k_max_shipped_signers + 2;
   if (!files.is_array() || files.empty() || files.size() > max_files) {
-    return corrupt("'files' must be a non-empty array");
+    return installers_corrupt("'files' must be a non-empty array");
   }
   std::set<std::string> names;
   std::size_t binaries = 0;
   for (const json& f : files) {
     if (!f.is_object() || f.size() != 3 || !f.contains("name") || !f.contains("size") || !f.contains("sha256")) {
-      return corrupt("each 'files' entry must be an object with exactly 'name', 'size' and 'sha256'");
+      return installers_corrupt("each 'files' entry must be an object with exactly 'name', 'size' and 'sha256'");
     }
     if (!f["name"].is_string() || !f["size"].is_number_unsigned() || !f["sha256"].is_string()) {
-      return corrupt("a 'files' entry has a mistyped name, size or sha256");
+      return installers_corrupt("a 'files' entry has a mistyped name, size or sha256");
     }
     ShippedFile file{f["name"].get<std::string>(), f["size"].get<std::uint64_t>(), f["sha256"].get<std::string>()};
     const std::string shown = text::escape_untrusted(file.name.substr(0, 80));
     const ShippedKind kind = shipped_kind(file.name);
     if (kind == ShippedKind::kOther) {
-      return corrupt(fmt::format("'{}' is not a shipped-installer file name", shown));
+      return installers_corrupt(fmt::format("'{}' is not a shipped-installer file name", shown));
     }
     if (!text::is_lower_hex(file.sha256, 64)) {
-      return corrupt(fmt::format("{}: sha256 must be 64 lowercase hex digits", shown));
+      return installers_corrupt(fmt::format("{}: sha256 must be 64 lowercase hex digits", shown));
     }
     const std::uint64_t cap = kind == ShippedKind::kBinary      ? k_max_shipped_binary_size
                               : kind == ShippedKind::kPublicKey ? k_max_shipped_pem_size
                               : kind == ShippedKind::kSignature ? crypto::Signature().size()
                                                                 : k_max_shipped_text_size;
     if (kind == ShippedKind::kSignature ? file.size != cap : (file.size == 0 || file.size > cap)) {
-      return corrupt(fmt::format("{}: size {} is out of range", shown, file.size));
+      return installers_corrupt(fmt::format("{}: size {} is out of range", shown, file.size));
     }
     if (!names.insert(file.name).second) {
-      return corrupt(fmt::format("{} is listed twice", shown));
+      return installers_corrupt(fmt::format("{} is listed twice", shown));
     }
     binaries += kind == ShippedKind::kBinary ? 1 : 0;
     out.files.push_back(std::move(file));
   }
   if (binaries == 0 || binaries > k_max_shipped_binaries) {
-    return corrupt(fmt::format("lists {} binaries (1 to {} allowed)", binaries, k_max_shipped_binaries));
+    return installers_corrupt(fmt::format("lists {} binaries (1 to {} allowed)", binaries, k_max_shipped_binaries));
   }
   // Exactly these files: each binary signed by each signer, a key per signer,
   // the sums and the README; nothing missing, nothing else.
@@ -191,12 +191,12 @@ Result<ShippedInstallers> parse_shipped(const json& value) {
   }
   for (const std::string& e : expected) {
     if (!names.contains(e)) {
-      return corrupt(fmt::format("{} is missing from the list", e));
+      return installers_corrupt(fmt::format("{} is missing from the list", e));
     }
   }
   for (const std::string& n : names) {
     if (!expected.contains(n)) {
-      return corrupt(fmt::format("{} does not belong to the listed binaries and signers", n));
+      return installers_corrupt(fmt::format("{} does not belong to the listed binaries and signers", n));
     }
   }
   return out;

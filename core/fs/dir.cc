@@ -41,16 +41,6 @@ stdfs::path normal_path(const stdfs::path& p) {
   return a;
 }
 
-bool is_within(const stdfs::path& root, const stdfs::path& p) {
-  auto q = p.begin();
-  for (auto r = root.begin(); r != root.end(); ++r, ++q) {
-    if (q == p.end() || *r != *q) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The innermost confinement root holding p (empty when none).
 stdfs::path root_of(const stdfs::path& p) {
   std::lock_guard<std::mutex> lock(g_roots_mutex);
@@ -211,6 +201,16 @@ Result<Dir> walk(const stdfs::path& dir, bool create, std::uint32_t mode) {
 }
 
 }  // namespace
+
+bool is_within(const stdfs::path& root, const stdfs::path& p) {
+  auto q = p.begin();
+  for (auto r = root.begin(); r != root.end(); ++r, ++q) {
+    if (q == p.end() || *r != *q) {
+      return false;
+    }
+  }
+  return true;
+}
 
 void confine_below(const stdfs::path& dir) {
   stdfs::path p = normal_path(dir);

@@ -111,6 +111,11 @@ Result<struct ::stat> lstat_entry(const stdfs::path& path);
 // kNotFound when it is not there.
 Status check_private(const stdfs::path& path, EntryType type, bool secret = false);
 
+// True when p is root or below it, compared component by component, as
+// written (no normalising, no symlinks followed): callers pass canonical or
+// lexically normal paths.
+bool is_within(const stdfs::path& root, const stdfs::path& p);
+
 // Sets the process umask for the lifetime of the object.
 class ScopedUmask {
  public:

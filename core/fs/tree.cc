@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <sys/stat.h>
 
+#include "core/fs/dir.h"
+
 namespace airlock::fs {
 
 namespace stdfs = std::filesystem;
 
 namespace {
-
-bool is_within(const stdfs::path& root, const stdfs::path& p) {
-  auto r = root.begin();
-  auto q = p.begin();
-  for (; r != root.end(); ++r, ++q) {
-    if (q == p.end() || *r != *q) {
-      return false;
-    }
-  }
-  return true;
-}
 
 Result<SourceFile> describe(const stdfs::path& root_real, const stdfs::path& entry, std::string rel) {
   std::error_code ec;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <set>
 #include <string_view>
@@ -23,6 +24,9 @@
 #include "installer/ledger/self_identity.h"
 
 namespace airlock::installer {
+
+namespace stdfs = std::filesystem;
+
 namespace {
 
 using sqlite::exec;
@@ -37,11 +41,9 @@ using migrations::upgrade_schema;
 using event_chain::event_hash;
 using event_chain::k_zero_hash;
 
-namespace fs = std::filesystem;
-
 constexpr std::uint64_t k_max_stored = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
-Status sync_directory(const fs::path& dir) {
+Status sync_directory(const stdfs::path& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(ErrorCode::kIOError, "opening directory {}: {}", dir.string(), std::strerror(errno));
@@ -129,9 +131,9 @@ Ledger::~Ledger() { sqlite3_close_v2(m_db); }
 Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path) {
   std::error_code ec;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    fs::path p = path;
+    stdfs::path p = path;
     p += suffix;
-    if (fs::exists(fs::symlink_status(p, ec))) {
+    if (stdfs::exists(stdfs::symlink_status(p, ec))) {
       if (*suffix == '\0') {
         return make_error(ErrorCode::kInvalidArgument, "ledger {} already exists", path.string());
       }
@@ -155,9 +157,9 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
   auto remove_files = [&path] {
     std::error_code ignored;
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      fs::path p = path;
+      stdfs::path p = path;
       p += suffix;
-      fs::remove(p, ignored);
+      stdfs::remove(p, ignored);
     }
   };
 
@@ -200,20 +202,20 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
 
 Result<std::unique_ptr<Ledger>> Ledger::open(const std::filesystem::path& path) {
   std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (!fs::exists(st)) {
+  const stdfs::file_status st = stdfs::status(path, ec);
+  if (!stdfs::exists(st)) {
     if (ec && ec != std::errc::no_such_file_or_directory) {
       return make_error(ErrorCode::kIOError, "ledger {}: {}", path.string(), ec.message());
     }
     return make_error(ErrorCode::kNotFound, "ledger {} does not exist", path.string());
   }
-  if (!fs::is_regular_file(st)) {
+  if (!stdfs::is_regular_file(st)) {
     return make_error(ErrorCode::kCorruption, "ledger {} is not a regular file", path.string());
   }
 
   // Ledgers made before 0600 (and their -wal/-shm) are made private now.
   for (const char* suffix : {"", "-wal", "-shm"}) {
-    fs::path p = path;
+    stdfs::path p = path;
     p += suffix;
     struct stat pst {};
     if (::lstat(p.c_str(), &pst) == 0 && S_ISREG(pst.st_mode) && (pst.st_mode & 077) != 0 &&

@@ -15,20 +15,26 @@ for f in "${files[@]}"; do
     cmd=$(python3 - "$db" "$AIRLOCK_SOURCE_DIR/$f" "$T/obj.o" "$mode" <<'PY'
 import json, shlex, sys
 db, src, out, mode = sys.argv[1:]
-for e in json.load(open(db)):
-    if e["file"] == src:
-        args = shlex.split(e["command"])
-        args = [a for a in args if a != "-DAIRLOCK_TEST_HOOKS=1"]
-        if args[0].endswith("ccache"):
-            args = args[1:]
-        if mode == "on":
-            args.insert(1, "-DAIRLOCK_TEST_HOOKS=1")
-        i = args.index("-o")
-        args[i + 1] = out
-        print("cd " + shlex.quote(e["directory"]) + " && " + shlex.join(args))
-        break
-else:
+entries = json.load(open(db))
+entry = next((e for e in entries if e["file"] == src), None)
+if entry is None:
+    # A unity build (cmake/Unity.cmake) compiles src inside its folder's
+    # group file: that file's command has src's flags.
+    for e in entries:
+        if "/Unity/" in e["file"] and ('#include "%s"' % src) in open(e["file"]).read():
+            entry = dict(e, command=e["command"].replace(e["file"], src))
+            break
+if entry is None:
     sys.exit("no compile command for " + src)
+args = shlex.split(entry["command"])
+args = [a for a in args if a != "-DAIRLOCK_TEST_HOOKS=1"]
+if args[0].endswith("ccache"):
+    args = args[1:]
+if mode == "on":
+    args.insert(1, "-DAIRLOCK_TEST_HOOKS=1")
+i = args.index("-o")
+args[i + 1] = out
+print("cd " + shlex.quote(entry["directory"]) + " && " + shlex.join(args))
 PY
 )
     rm -f "$T/obj.o"

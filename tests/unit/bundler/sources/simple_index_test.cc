@@ -7,17 +7,17 @@
 namespace airlock::bundler::py {
 namespace {
 
-const std::string k_h1(64, 'a');
-const std::string k_h2(64, 'b');
+const std::string k_index_h1(64, 'a');
+const std::string k_index_h2(64, 'b');
 
 TEST_CASE("wheels_index: PEP 503 anchors, fragments, entities and relative hrefs", "[wheels]") {
   std::string html =
       "<!DOCTYPE html>\n<html><head><title>Links for demo</title></head><body>\n"
-      "<!-- <a href=\"commented-1.0.whl#sha256=" + k_h2 + "\">no</a> -->\n"
+      "<!-- <a href=\"commented-1.0.whl#sha256=" + k_index_h2 + "\">no</a> -->\n"
       "<h1>Links for demo</h1>\n"
-      "<a href=\"../../files/demo_pkg-1.0.0-py3-none-any.whl#sha256=" + k_h1 +
+      "<a href=\"../../files/demo_pkg-1.0.0-py3-none-any.whl#sha256=" + k_index_h1 +
       "\" data-requires-python=\"&gt;=3.8\">demo_pkg-1.0.0-py3-none-any.whl</a><br/>\n"
-      "<A HREF='https://cdn.example/p/demo-pkg-1.0.0.tar.gz?token=1&amp;x=2#sha256=" + k_h2 +
+      "<A HREF='https://cdn.example/p/demo-pkg-1.0.0.tar.gz?token=1&amp;x=2#sha256=" + k_index_h2 +
       "' data-yanked>demo-pkg-1.0.0.tar.gz</A>\n"
       "<a href=demo%2Bx-1.0-py3-none-any.whl#md5=0123456789abcdef0123456789abcdef>x</a>\n"
       "</body></html>\n";
@@ -26,7 +26,7 @@ TEST_CASE("wheels_index: PEP 503 anchors, fragments, entities and relative hrefs
   REQUIRE(files->size() == 3);
   CHECK((*files)[0].filename == "demo_pkg-1.0.0-py3-none-any.whl");
   CHECK((*files)[0].url == "http://127.0.0.1:8000/files/demo_pkg-1.0.0-py3-none-any.whl");
-  CHECK((*files)[0].hashes.at("sha256") == k_h1);
+  CHECK((*files)[0].hashes.at("sha256") == k_index_h1);
   CHECK_FALSE((*files)[0].yanked);
   CHECK((*files)[1].url == "https://cdn.example/p/demo-pkg-1.0.0.tar.gz?token=1&x=2");
   CHECK((*files)[1].filename == "demo-pkg-1.0.0.tar.gz");
@@ -53,7 +53,7 @@ TEST_CASE("wheels_index: HTML entities", "[wheels]") {
 TEST_CASE("wheels_index: PEP 691 JSON", "[wheels]") {
   std::string json = R"({"meta": {"api-version": "1.1"}, "name": "demo-pkg", "files": [
     {"filename": "demo_pkg-1.0.0-py3-none-any.whl", "url": "../../files/demo_pkg-1.0.0-py3-none-any.whl",
-     "hashes": {"sha256": ")" + k_h1 + R"("}, "size": 1234, "yanked": false},
+     "hashes": {"sha256": ")" + k_index_h1 + R"("}, "size": 1234, "yanked": false},
     {"filename": "demo-pkg-1.0.0.tar.gz", "url": "https://x/demo-pkg-1.0.0.tar.gz#sha256=zz",
      "hashes": {}, "yanked": "broken"}]})";
   auto files = parse_simple_json(json, "http://127.0.0.1:8000/simple/demo-pkg/");
@@ -61,7 +61,7 @@ TEST_CASE("wheels_index: PEP 691 JSON", "[wheels]") {
   REQUIRE(files->size() == 2);
   CHECK((*files)[0].url == "http://127.0.0.1:8000/files/demo_pkg-1.0.0-py3-none-any.whl");
   CHECK((*files)[0].size == 1234u);
-  CHECK((*files)[0].hashes.at("sha256") == k_h1);
+  CHECK((*files)[0].hashes.at("sha256") == k_index_h1);
   CHECK((*files)[1].url == "https://x/demo-pkg-1.0.0.tar.gz");
   CHECK_FALSE((*files)[1].size);
   CHECK((*files)[1].yanked);

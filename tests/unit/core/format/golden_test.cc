@@ -43,10 +43,10 @@ constexpr std::uint32_t k_random_seed = 1;     // DeterministicRandom: keys, bun
 constexpr std::int64_t k_created = 1700000000;  // 2023-11-14T22:13:20Z
 constexpr const char* k_name = "golden";
 constexpr const char* k_version = "1.0.0";
-constexpr const char* k_base = "golden-1.0.0";
+constexpr const char* k_golden_base = "golden-1.0.0";
 constexpr const char* k_readme = "The golden bundle's one extra file (docs/FORMAT.md, section 11).\n";
 
-Bytes read_all(const stdfs::path& p) {
+Bytes read_golden(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
   REQUIRE(in.good());
   return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -119,7 +119,7 @@ void build_golden(const stdfs::path& out) {
   stdfs::create_directories(dir);
   WriteOptions wo;
   wo.dir = dir;
-  wo.base_name = k_base;
+  wo.base_name = k_golden_base;
   wo.volume_size = k_min_volume_size;
   wo.bundle_id = bundle_id;
   wo.data_key = data_key;
@@ -154,7 +154,7 @@ void build_golden(const stdfs::path& out) {
   h.tool = "airlock golden fixture (tests/unit/core/format/golden_test.cc)";
   auto index = seal_index(h, payload, data_key, {*signer});
   REQUIRE(index.has_value());
-  write_all(dir / (std::string(k_base) + ".airlock"), *index);
+  write_all(dir / (std::string(k_golden_base) + ".airlock"), *index);
 }
 
 // Every regular file below DIR, by relative path.
@@ -162,7 +162,7 @@ std::map<std::string, Bytes> files_below(const stdfs::path& dir) {
   std::map<std::string, Bytes> out;
   for (const auto& e : stdfs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file()) {
-      out[stdfs::relative(e.path(), dir).generic_string()] = read_all(e.path());
+      out[stdfs::relative(e.path(), dir).generic_string()] = read_golden(e.path());
     }
   }
   return out;
@@ -217,8 +217,8 @@ std::string str(ByteSpan b, std::size_t at, std::size_t n) {
 
 // The committed bytes, read with nothing but what docs/FORMAT.md says.
 TEST_CASE("docs/FORMAT.md's offsets hold for the committed golden bundle", "[golden]") {
-  const Bytes index = read_all(k_fixture / "bundle/golden-1.0.0.airlock");
-  const Bytes volume = read_all(k_fixture / "bundle/golden-1.0.0.vol001.tar");
+  const Bytes index = read_golden(k_fixture / "bundle/golden-1.0.0.airlock");
+  const Bytes volume = read_golden(k_fixture / "bundle/golden-1.0.0.vol001.tar");
 
   // §2: magic, container version, the three lengths, nothing after the envelope.
   REQUIRE(index.size() > 28);

@@ -35,7 +35,7 @@ ShippedInstallers sample(const std::vector<std::string>& binaries, std::size_t s
   return s;
 }
 
-Header sample_header() {
+Header installers_header() {
   Header h;
   h.bundle_id = std::string(32, 'a');
   h.name = "demo";
@@ -48,7 +48,7 @@ Header sample_header() {
   return h;
 }
 
-void expect_refused(const nlohmann::json& j, const std::string& says) {
+void expect_installers_refused(const nlohmann::json& j, const std::string& says) {
   auto parsed = parse_shipped(j);
   REQUIRE_FALSE(parsed.has_value());
   CHECK(parsed.error().code() == ErrorCode::kCorruption);
@@ -86,7 +86,7 @@ TEST_CASE("shipped installers: file names and their kinds", "[shipped]") {
 }
 
 TEST_CASE("shipped installers: the header key round-trips and is absent when unused", "[shipped][index]") {
-  Header h = sample_header();
+  Header h = installers_header();
   const std::string plain = serialize_header(h);
   CHECK(plain.find("installers") == std::string::npos);  // older bundles: byte for byte as before
   auto back = parse_header(as_bytes(plain));
@@ -134,66 +134,66 @@ TEST_CASE("shipped installers: the list is parsed strictly", "[shipped]") {
     j["files"].push_back({{"name", name}, {"size", size}, {"sha256", std::string(64, '1')}});
     return j;
   };
-  expect_refused(without(k_x86 + ".2.sig"), "airlock-installer-linux-x86_64.2.sig is missing");
-  expect_refused(without("publisher.2.pem"), "publisher.2.pem is missing");
-  expect_refused(without("README.txt"), "README.txt is missing");
-  expect_refused(without("SHA256SUMS"), "SHA256SUMS is missing");
-  expect_refused(with_file(k_x86 + ".3.sig", 64), "does not belong");
-  expect_refused(with_file("publisher.3.pem", 100), "does not belong");
-  expect_refused(with_file("notes.txt", 10), "not a shipped-installer file name");
-  expect_refused(with_file("../evil", 10), "not a shipped-installer file name");
-  expect_refused(with_file(k_x86, 1000), "listed twice");
+  expect_installers_refused(without(k_x86 + ".2.sig"), "airlock-installer-linux-x86_64.2.sig is missing");
+  expect_installers_refused(without("publisher.2.pem"), "publisher.2.pem is missing");
+  expect_installers_refused(without("README.txt"), "README.txt is missing");
+  expect_installers_refused(without("SHA256SUMS"), "SHA256SUMS is missing");
+  expect_installers_refused(with_file(k_x86 + ".3.sig", 64), "does not belong");
+  expect_installers_refused(with_file("publisher.3.pem", 100), "does not belong");
+  expect_installers_refused(with_file("notes.txt", 10), "not a shipped-installer file name");
+  expect_installers_refused(with_file("../evil", 10), "not a shipped-installer file name");
+  expect_installers_refused(with_file(k_x86, 1000), "listed twice");
   {
     // The x86 binary gone from the list, its signatures still in it.
-    expect_refused(without(k_x86), "does not belong to the listed binaries");
+    expect_installers_refused(without(k_x86), "does not belong to the listed binaries");
   }
   {
     nlohmann::json j = good;
     for (auto& f : j["files"]) {
       if (f["name"] == k_arm + ".sig") f["size"] = std::uint64_t{65};
     }
-    expect_refused(j, "size 65 is out of range");
+    expect_installers_refused(j, "size 65 is out of range");
   }
   {
     nlohmann::json j = good;
     j["files"][0]["size"] = k_max_shipped_binary_size + 1;
-    expect_refused(j, "out of range");
+    expect_installers_refused(j, "out of range");
   }
   {
     nlohmann::json j = good;
     j["files"][0]["sha256"] = std::string(64, 'A');
-    expect_refused(j, "sha256 must be 64 lowercase hex");
+    expect_installers_refused(j, "sha256 must be 64 lowercase hex");
   }
   {
     nlohmann::json j = good;
     j["files"][0]["mode"] = 493;
-    expect_refused(j, "exactly 'name', 'size' and 'sha256'");
+    expect_installers_refused(j, "exactly 'name', 'size' and 'sha256'");
   }
   {
     nlohmann::json j = good;
     j["extra"] = true;
-    expect_refused(j, "exactly 'signers' and 'files'");
+    expect_installers_refused(j, "exactly 'signers' and 'files'");
   }
   {
     nlohmann::json j = good;
     j["signers"][1] = j["signers"][0];
-    expect_refused(j, "listed twice");
+    expect_installers_refused(j, "listed twice");
   }
   {
     nlohmann::json j = good;
     j["signers"][0] = "not-a-key-id";
-    expect_refused(j, "key ids");
+    expect_installers_refused(j, "key ids");
   }
   {
     nlohmann::json j = good;
     j["signers"] = nlohmann::json::array();
-    expect_refused(j, "1 to 32 key ids");
+    expect_installers_refused(j, "1 to 32 key ids");
   }
   {
     nlohmann::json j = shipped_to_json(sample({}, 1));
-    expect_refused(j, "lists 0 binaries");
+    expect_installers_refused(j, "lists 0 binaries");
   }
-  expect_refused(nlohmann::json::array(), "must be an object");
+  expect_installers_refused(nlohmann::json::array(), "must be an object");
 }
 
 TEST_CASE("pem: an Ed25519 public key in the RFC 8410 SubjectPublicKeyInfo form", "[crypto][pem]") {

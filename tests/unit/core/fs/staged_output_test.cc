@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::fs {
@@ -13,7 +14,7 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-void write(const stdfs::path& p, const std::string& text) { std::ofstream(p) << text; }
+using test::write_text;
 
 TEST_CASE("StagedOutput moves the files in, the last one last, and removes its staging folder", "[fs]") {
   test::TempDir tmp("staged");
@@ -22,8 +23,8 @@ TEST_CASE("StagedOutput moves the files in, the last one last, and removes its s
     auto staged = StagedOutput::begin(out, ".tmp-1");
     REQUIRE(staged);
     CHECK(stdfs::is_directory(staged->staging()));
-    write(staged->staging() / "v1.tar", "one");
-    write(staged->staging() / "x.airlock", "index");
+    write_text(staged->staging() / "v1.tar", "one");
+    write_text(staged->staging() / "x.airlock", "index");
     REQUIRE(staged->commit({"v1.tar"}, "x.airlock"));
   }
   CHECK(stdfs::exists(out / "v1.tar"));
@@ -37,7 +38,7 @@ TEST_CASE("StagedOutput left without commit removes everything it made", "[fs]")
   {
     auto staged = StagedOutput::begin(out, ".tmp-1");
     REQUIRE(staged);
-    write(staged->staging() / "v1.tar", "one");
+    write_text(staged->staging() / "v1.tar", "one");
   }
   CHECK_FALSE(stdfs::exists(tmp.path() / "a"));
 }
@@ -46,11 +47,11 @@ TEST_CASE("StagedOutput whose commit fails takes back what it moved and keeps ot
   test::TempDir tmp("staged");
   const stdfs::path out = tmp.path() / "out";
   stdfs::create_directory(out);
-  write(out / "mine.txt", "not the bundler's");
+  write_text(out / "mine.txt", "not the bundler's");
   {
     auto staged = StagedOutput::begin(out, ".tmp-1");
     REQUIRE(staged);
-    write(staged->staging() / "v1.tar", "one");
+    write_text(staged->staging() / "v1.tar", "one");
     Status st = staged->commit({"v1.tar", "v2.tar"}, "x.airlock");  // v2.tar was never written
     REQUIRE_FALSE(st);
     CHECK(st.error().code() == ErrorCode::kIOError);
@@ -63,7 +64,7 @@ TEST_CASE("StagedOutput whose commit fails takes back what it moved and keeps ot
 
 TEST_CASE("StagedOutput names the folder it cannot create", "[fs]") {
   test::TempDir tmp("staged");
-  write(tmp.path() / "file", "x");
+  write_text(tmp.path() / "file", "x");
   auto staged = StagedOutput::begin(tmp.path() / "file" / "out", ".tmp-1");
   REQUIRE_FALSE(staged);
   CHECK(staged.error().code() == ErrorCode::kIOError);

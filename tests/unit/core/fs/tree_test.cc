@@ -19,8 +19,8 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-
-void write(const stdfs::path& p, const std::string& text, stdfs::perms perms = stdfs::perms(0644)) {
+// A file with the given mode.
+void write_mode(const stdfs::path& p, const std::string& text, stdfs::perms perms = stdfs::perms(0644)) {
   stdfs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << text;
   stdfs::permissions(p, perms);
@@ -37,12 +37,12 @@ std::vector<std::string> rel_paths(const std::vector<SourceFile>& files) {
 TEST_CASE("tree: regular files, sorted by relative path, with sizes", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "b.txt", "bb");
-  write(root / "a" / "z.bin", "zzz");
-  write(root / "a" / "b" / "c", "");
-  write(root / "A", "capital");
-  write(root / "a.txt", "1");
-  write(root / "a-b", "12");
+  write_mode(root / "b.txt", "bb");
+  write_mode(root / "a" / "z.bin", "zzz");
+  write_mode(root / "a" / "b" / "c", "");
+  write_mode(root / "A", "capital");
+  write_mode(root / "a.txt", "1");
+  write_mode(root / "a-b", "12");
   stdfs::create_directories(root / "empty-dir");
   auto files = list_source_tree(root);
   REQUIRE(files.has_value());
@@ -60,11 +60,11 @@ TEST_CASE("tree: regular files, sorted by relative path, with sizes", "[fs]") {
 TEST_CASE("tree: any execute bit gives 0755, none gives 0644", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "run.sh", "#!/bin/sh\n", stdfs::perms(0755));
-  write(root / "owner-x", "x", stdfs::perms(0744));
-  write(root / "other-x", "x", stdfs::perms(0641));
-  write(root / "plain", "x", stdfs::perms(0644));
-  write(root / "private", "x", stdfs::perms(0600));
+  write_mode(root / "run.sh", "#!/bin/sh\n", stdfs::perms(0755));
+  write_mode(root / "owner-x", "x", stdfs::perms(0744));
+  write_mode(root / "other-x", "x", stdfs::perms(0641));
+  write_mode(root / "plain", "x", stdfs::perms(0644));
+  write_mode(root / "private", "x", stdfs::perms(0600));
   auto files = list_source_tree(root);
   REQUIRE(files.has_value());
   REQUIRE(files->size() == 5);
@@ -78,8 +78,8 @@ TEST_CASE("tree: any execute bit gives 0755, none gives 0644", "[fs]") {
 TEST_CASE("tree: a symlink to a file outside the root is refused, naming the link", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "ok.txt", "fine");
-  write(tmp.path() / "secret.txt", "outside");
+  write_mode(root / "ok.txt", "fine");
+  write_mode(tmp.path() / "secret.txt", "outside");
   stdfs::create_symlink(tmp.path() / "secret.txt", root / "leak-abs");
   auto r = list_source_tree(root);
   REQUIRE_FALSE(r.has_value());
@@ -99,8 +99,8 @@ TEST_CASE("tree: a symlink to a file outside the root is refused, naming the lin
 TEST_CASE("tree: a symlink whose name shares the root's prefix is still outside", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "ok.txt", "fine");
-  write(tmp.path() / "src-other" / "x.txt", "sibling");  // "src-other" starts with "src"
+  write_mode(root / "ok.txt", "fine");
+  write_mode(tmp.path() / "src-other" / "x.txt", "sibling");  // "src-other" starts with "src"
   stdfs::create_symlink(tmp.path() / "src-other" / "x.txt", root / "sneaky");
   auto r = list_source_tree(root);
   REQUIRE_FALSE(r.has_value());
@@ -111,8 +111,8 @@ TEST_CASE("tree: a symlink whose name shares the root's prefix is still outside"
 TEST_CASE("tree: a symlinked directory leading outside is refused", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "ok.txt", "fine");
-  write(tmp.path() / "elsewhere" / "data.bin", "outside");
+  write_mode(root / "ok.txt", "fine");
+  write_mode(tmp.path() / "elsewhere" / "data.bin", "outside");
   stdfs::create_directory_symlink(tmp.path() / "elsewhere", root / "linkdir");
   auto r = list_source_tree(root);
   REQUIRE_FALSE(r.has_value());
@@ -123,7 +123,7 @@ TEST_CASE("tree: a symlinked directory leading outside is refused", "[fs]") {
 TEST_CASE("tree: a symlink to a file inside ships the target's bytes", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "weights" / "real.bin", "0123456789", stdfs::perms(0755));
+  write_mode(root / "weights" / "real.bin", "0123456789", stdfs::perms(0755));
   stdfs::create_symlink("weights/real.bin", root / "alias.bin");
   auto files = list_source_tree(root);
   REQUIRE(files.has_value());
@@ -138,7 +138,7 @@ TEST_CASE("tree: a symlink to a file inside ships the target's bytes", "[fs]") {
 TEST_CASE("tree: special files are refused", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "ok.txt", "fine");
+  write_mode(root / "ok.txt", "fine");
   REQUIRE(::mkfifo((root / "pipe").c_str(), 0644) == 0);
   auto r = list_source_tree(root);
   REQUIRE_FALSE(r.has_value());
@@ -157,7 +157,7 @@ TEST_CASE("tree: special files are refused", "[fs]") {
 TEST_CASE("tree: a dangling symlink is an error", "[fs]") {
   test::TempDir tmp;
   const stdfs::path root = tmp.path() / "src";
-  write(root / "ok.txt", "fine");
+  write_mode(root / "ok.txt", "fine");
   stdfs::create_symlink("missing-target", root / "dangling");
   auto r = list_source_tree(root);
   REQUIRE_FALSE(r.has_value());
@@ -166,7 +166,7 @@ TEST_CASE("tree: a dangling symlink is an error", "[fs]") {
 
 TEST_CASE("tree: a single-file root lists that file under its own name", "[fs]") {
   test::TempDir tmp;
-  write(tmp.path() / "config.json", "{\"a\": 1}", stdfs::perms(0700));
+  write_mode(tmp.path() / "config.json", "{\"a\": 1}", stdfs::perms(0700));
   auto files = list_source_tree(tmp.path() / "config.json");
   REQUIRE(files.has_value());
   REQUIRE(files->size() == 1);
