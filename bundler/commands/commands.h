@@ -26,5 +26,6 @@ void add_create_command(CLI::App& app, Context& ctx);
 void add_lock_command(CLI::App& app, Context& ctx);  // lock and fetch
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_verify_command(CLI::App& app, Context& ctx);
+void add_verify_medium_command(CLI::App& app, Context& ctx);
 
 }  // namespace airlock::bundler

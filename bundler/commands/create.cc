@@ -1,14 +1,18 @@
 // airlock-bundler create: manifest -> signed, encrypted, chunked bundle.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
+#include "bundler/media.h"
 #include "bundler/plan.h"
 #include "bundler/ship_installers.h"
 #include "cli/sizes.h"
+#include "core/crypto/sha256.h"
 #include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
+#include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "core/fs/staged_output.h"
 #include "core/manifest/manifest.h"
@@ -28,6 +32,9 @@ struct CreateOptions {
   std::string passphrase_file;
   bool no_encrypt = false;
   std::string volume_size = "fat32";
+  bool volume_size_given = false;
+  std::string media;              // PRESET or SIZE: lay the bundle out as disc01/, disc02/, ...
+  std::uint32_t media_count_max = 0;
   std::uint64_t sequence = 0;
   std::string expires;
   bool json = false;
@@ -100,10 +107,20 @@ Result<std::vector<format::Recipient>> wrap_data_key(const CreateOptions& o, con
   return out;
 }
 
-Status check_output_free(const stdfs::path& dir, const std::string& base, bool with_installer) {
+// A medium's directory: disc01, disc02, ... (format::medium_dir_name).
+bool looks_like_medium_dir(const std::string& name) {
+  return name.size() >= 6 && name.starts_with("disc") &&
+         name.find_first_not_of("0123456789", 4) == std::string::npos;
+}
+
+Status check_output_free(const stdfs::path& dir, const std::string& base, bool with_installer, bool media) {
   std::error_code ec;
   for (const auto& e : stdfs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
+    if (media && looks_like_medium_dir(name)) {
+      return make_error(ErrorCode::kInvalidArgument, "{}: already holds {}/ (the media of another bundle?); choose "
+                        "another -o", dir.string(), name);
+    }
     if (name == base + ".airlock" || (name.starts_with(base + ".vol") && name.ends_with(".tar"))) {
       return make_error(ErrorCode::kInvalidArgument, "{}: already holds a bundle named {} ({}); choose another -o",
                         dir.string(), base, name);
@@ -118,6 +135,62 @@ Status check_output_free(const stdfs::path& dir, const std::string& base, bool w
   return ok_status();
 }
 
+// create --media: moves each volume into its medium's directory (staging/
+// disc01/, ...), and writes a copy of the index and MEDIUM.txt into each;
+// checks that every medium's files fit its usable bytes. Returns the plan
+// as --json prints it.
+Result<nlohmann::json> lay_out_media(const format::Header& header, const MediumSpec& spec, const Bytes& index,
+                                     const std::string& base, const stdfs::path& tmp, std::uint64_t index_room,
+                                     std::uint64_t label_room) {
+  const std::string index_name = base + ".airlock";
+  if (on_medium(spec, index.size()) > index_room) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the index is {} bytes, more than the {} kept for it on each {} medium (a very large number of "
+                      "files or tensors); use larger media",
+                      index.size(), index_room, spec.preset);
+  }
+  const std::string index_sha256 = crypto::sha256_hex(index);
+  nlohmann::json out = nlohmann::json::array();
+  for (std::uint32_t n = 1; n <= header.media->count; ++n) {
+    const std::string dir_name = format::medium_dir_name(n);
+    const stdfs::path dir = tmp / dir_name;
+    TRY(fs::make_dirs(dir));
+    nlohmann::json names = nlohmann::json::array();
+    std::uint64_t used = 0;
+    for (std::size_t v : format::volumes_on_medium(*header.media, n)) {
+      const format::VolumeInfo& info = header.volumes[v];
+      std::error_code ec;
+      stdfs::rename(tmp / info.name, dir / info.name, ec);
+      if (ec) {
+        return make_error(ErrorCode::kIOError, "{}: cannot move it to {}: {}", info.name, dir_name, ec.message());
+      }
+      names.push_back(info.name);
+      used += on_medium(spec, info.size);
+    }
+    if (n == 1 && header.installers) {
+      for (const format::ShippedFile& f : header.installers->files) {
+        used += on_medium(spec, f.size);
+      }
+    }
+    const std::string label = medium_label(header, spec, n, index_name, index_sha256);
+    if (on_medium(spec, label.size()) > label_room) {
+      return make_error(ErrorCode::kIOError, "{}: {} is {} bytes, more than the {} kept for it (internal limit error)",
+                        dir_name, format::k_medium_label_name, label.size(), label_room);
+    }
+    TRY(fs::write_file_atomic(dir / format::k_medium_label_name, as_bytes(label), 0644));
+    TRY(fs::write_file_atomic(dir / index_name, index, 0644));
+    TRY(fs::fsync_dir(dir));
+    used += on_medium(spec, index.size()) + on_medium(spec, label.size());
+    if (used > spec.usable) {
+      return make_error(ErrorCode::kIOError, "{}: {} bytes do not fit the {} usable (internal limit error)", dir_name,
+                        used, spec.usable);
+    }
+    out.push_back({{"medium", n}, {"dir", dir_name}, {"volumes", std::move(names)}, {"used_bytes", used},
+                   {"free_bytes", spec.usable - used}, {"installers", n == 1 && header.installers.has_value()}});
+  }
+  return out;
+}
+
 Status create(const CreateOptions& o, Context& ctx) {
   int modes = (o.to.empty() ? 0 : 1) + (o.passphrase_file.empty() ? 0 : 1) + (o.no_encrypt ? 1 : 0);
   if (modes != 1) {
@@ -129,6 +202,17 @@ Status create(const CreateOptions& o, Context& ctx) {
     return std::unexpected(Error(ErrorCode::kUsage, parsed_size.error().message()).with_context("--volume-size"));
   }
   std::uint64_t volume_size = *parsed_size;
+  std::optional<MediumSpec> medium;
+  if (!o.media.empty()) {
+    ASSIGN_OR_RETURN(MediumSpec spec, parse_medium(o.media));
+    if (o.volume_size_given && volume_size > spec.max_file) {
+      return make_error(ErrorCode::kUsage, "--volume-size {} is larger than a {} medium's largest file ({} bytes)",
+                        o.volume_size, spec.preset, spec.max_file);
+    }
+    medium = spec;
+  } else if (o.media_count_max != 0) {
+    return make_error(ErrorCode::kUsage, "--media-count-max needs --media");
+  }
   std::vector<format::Signer> signers;
   for (const std::string& s : o.sign) {
     ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(s));
@@ -184,9 +268,40 @@ Status create(const CreateOptions& o, Context& ctx) {
   // complete. Any return before commit() leaves no trace in -o.
   stdfs::path out_dir = o.out_dir;
   std::string base = m.name + "-" + m.version;
-  TRY(check_output_free(out_dir, base, !installers.empty()));
+  TRY(check_output_free(out_dir, base, !installers.empty(), medium.has_value()));
   ASSIGN_OR_RETURN(fs::StagedOutput output, fs::StagedOutput::begin(out_dir, ".airlock-tmp-" + header.bundle_id));
   const stdfs::path& tmp = output.staging();
+  // With --media the installers go on the first medium, so they are staged
+  // first: the room they take there is then known exactly.
+  const stdfs::path first_dir = medium ? tmp / format::medium_dir_name(1) : tmp;
+  if (medium) {
+    TRY(fs::make_dirs(first_dir));
+  }
+  if (!installers.empty()) {
+    ASSIGN_OR_RETURN(header.installers, stage_installers(installers, signers, first_dir,
+                                                         ReadmeFacts{m.name, m.version, base + ".airlock"}));
+  }
+  std::optional<MediaPacker> packer;
+  std::uint64_t index_room = 0;
+  std::uint64_t label_room = 0;
+  if (medium) {
+    const std::uint64_t cap = o.volume_size_given ? volume_size : 0;
+    const std::uint64_t largest = cap != 0 ? std::min(cap, medium->max_file) : medium->max_file;
+    std::uint64_t input_bytes = 0;
+    for (const format::InputFile& in : inputs) {
+      input_bytes += in.size;
+    }
+    index_room = on_medium(*medium, index_reserve(input_bytes, inputs.size(), medium->usable, largest));
+    label_room = on_medium(*medium, label_reserve(medium->usable, largest));
+    std::uint64_t first_extra = 0;
+    if (header.installers) {
+      for (const format::ShippedFile& f : header.installers->files) {
+        first_extra += on_medium(*medium, f.size);
+      }
+    }
+    packer.emplace(*medium, index_room + label_room, first_extra, cap,
+                   o.media_count_max != 0 ? o.media_count_max : format::k_max_media);
+  }
 
   format::WriteOptions wo;
   wo.dir = tmp;
@@ -201,6 +316,9 @@ Status create(const CreateOptions& o, Context& ctx) {
   if (o.timings) {
     wo.timings = &timings;
   }
+  if (packer) {
+    wo.volume_limit = [&packer](const std::vector<format::VolumeInfo>& done) { return packer->next_limit(done); };
+  }
   wo.progress = ctx.printer.progress();
   auto written = format::write_volumes(inputs, wo);
   ctx.printer.end_progress();
@@ -211,9 +329,8 @@ Status create(const CreateOptions& o, Context& ctx) {
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
-  if (!installers.empty()) {
-    ASSIGN_OR_RETURN(header.installers,
-                     stage_installers(installers, signers, tmp, ReadmeFacts{m.name, m.version, base + ".airlock"}));
+  if (packer) {
+    header.media = packer->plan(header.volumes);
   }
   // The installer's reader is the judge: what it would refuse (a name or
   // sources field outside core/names/names.h) is refused here, before signing.
@@ -223,18 +340,29 @@ Status create(const CreateOptions& o, Context& ctx) {
                       readable.error().message());
   }
   ASSIGN_OR_RETURN(Bytes index, format::seal_index(header, written->payload, data_key, signers));
-  TRY(fs::write_file_atomic(tmp / (base + ".airlock"), index, 0644));
-  std::vector<std::string> to_move;
-  for (const format::VolumeInfo& v : header.volumes) {
-    to_move.push_back(v.name);
-  }
-  if (header.installers) {
-    for (const format::ShippedFile& f : header.installers->files) {
-      to_move.push_back(f.name);
+  nlohmann::json media_json = nlohmann::json::array();
+  if (medium) {
+    ASSIGN_OR_RETURN(media_json, lay_out_media(header, *medium, index, base, tmp, index_room, label_room));
+    std::vector<std::string> to_move;
+    for (std::uint32_t n = 2; n <= header.media->count; ++n) {
+      to_move.push_back(format::medium_dir_name(n));
     }
+    // Medium 1 goes last: an output directory holding disc01/ holds the whole set.
+    TRY(output.commit(to_move, format::medium_dir_name(1)));
+  } else {
+    TRY(fs::write_file_atomic(tmp / (base + ".airlock"), index, 0644));
+    std::vector<std::string> to_move;
+    for (const format::VolumeInfo& v : header.volumes) {
+      to_move.push_back(v.name);
+    }
+    if (header.installers) {
+      for (const format::ShippedFile& f : header.installers->files) {
+        to_move.push_back(f.name);
+      }
+    }
+    // The index goes last: a bundle directory with an index is complete.
+    TRY(output.commit(to_move, base + ".airlock"));
   }
-  // The index goes last: a bundle directory with an index is complete.
-  TRY(output.commit(to_move, base + ".airlock"));
   if (o.timings) {
     ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
@@ -249,15 +377,38 @@ Status create(const CreateOptions& o, Context& ctx) {
     shipped.push_back(b.name);
   }
   summary["installers"] = std::move(shipped);
+  if (medium) {
+    summary["media"] = media_json;
+    summary["index"] = (out_dir / format::medium_dir_name(1) / (base + ".airlock")).string();
+  }
   if (o.json) {
     fmt::print("{}\n", summary.dump(2));
   } else {
     fmt::print("created {} ({} files, {} in, {} stored in {} volume(s), {} chunks)\nbundle id {}  sequence {}\n",
-               (out_dir / (base + ".airlock")).string(), written->payload.files.size(),
+               medium ? fmt::format("{}/ ({} media, each with {})", out_dir.string(), header.media->count,
+                                    base + ".airlock")
+                      : (out_dir / (base + ".airlock")).string(),
+               written->payload.files.size(),
                cli::human_bytes(written->input_bytes), cli::human_bytes(written->stored_bytes), header.volumes.size(),
                written->payload.chunks.size(), header.bundle_id, header.sequence);
     if (!installers.empty()) {
-      fmt::print("with {} signed installer(s) and README.txt for the isolated side\n", installers.size());
+      fmt::print("with {} signed installer(s) and README.txt for the isolated side{}\n", installers.size(),
+                 medium ? " (on disc01)" : "");
+    }
+    if (medium) {
+      fmt::print("media: {} x {} ({} usable bytes each, {}), each with the index and {}:\n", header.media->count,
+                 medium->preset, medium->usable, medium->file_system, format::k_medium_label_name);
+      for (const nlohmann::json& d : media_json) {
+        const auto& vols = d["volumes"];
+        const std::string what = vols.empty() ? std::string("no volume")
+                                 : vols.size() == 1
+                                     ? vols[0].get<std::string>()
+                                     : fmt::format("{} .. {} ({} volumes)", vols.front().get<std::string>(),
+                                                   vols.back().get<std::string>(), vols.size());
+        fmt::print("  {}/  {}; {} used, {} free\n", (out_dir / d["dir"].get<std::string>()).string(), what,
+                   cli::human_bytes(d["used_bytes"].get<std::uint64_t>()),
+                   cli::human_bytes(d["free_bytes"].get<std::uint64_t>()));
+      }
     }
   }
   return ok_status();
@@ -293,6 +444,15 @@ void add_create_command(CLI::App& app, Context& ctx) {
             return {};
           },
           "SIZE"));
+  cmd->add_option("--media", o->media,
+                  "lay the bundle out for removable media, one directory per medium (disc01/, disc02/, ...), each "
+                  "filled to the medium's usable capacity and holding a copy of the signed index and a MEDIUM.txt "
+                  "label: a preset (" + medium_preset_names() + ") or a medium's usable size (e.g. 700M); volumes "
+                  "stay under 4 GiB, what FAT32 and ISO 9660 store")
+      ->type_name("PRESET|SIZE");
+  cmd->add_option("--media-count-max", o->media_count_max, "with --media: refuse a bundle that needs more media")
+      ->check(CLI::Range(1u, format::k_max_media))
+      ->type_name("N");
   cmd->add_option("--sequence", o->sequence, "anti-replay sequence number (default: seconds since the epoch)");
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");
@@ -314,8 +474,9 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   add_source_options(cmd, o->sources);
-  cmd->callback([&ctx, o] {
+  cmd->callback([&ctx, o, cmd] {
     ctx.printer.set_quiet(ctx.quiet);
+    o->volume_size_given = cmd->get_option("--volume-size")->count() > 0;
     auto st = create(*o, ctx);
     if (!st) {
       ctx.exit_code = ctx.printer.fail(st.error());

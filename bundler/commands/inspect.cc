@@ -86,8 +86,13 @@ Status inspect(const InspectOptions& o) {
       print_line("threshold  {}", *h.trust->threshold);
     }
   }
-  for (const auto& v : h.volumes) {
-    print_line("volume     {}  {} bytes  sha256 {}", v.name, v.size, v.sha256);
+  if (h.media) {
+    print_line("media      {} x {} ({} usable bytes each)", h.media->count, h.media->preset, h.media->capacity);
+  }
+  for (std::size_t i = 0; i < h.volumes.size(); ++i) {
+    const auto& v = h.volumes[i];
+    print_line("volume     {}  {} bytes  sha256 {}{}", v.name, v.size, v.sha256,
+               h.media ? "  on " + format::medium_dir_name(h.media->volume_media[i]) : "");
   }
   if (h.installers) {
     for (const format::ShippedFile* b : h.installers->binaries()) {

@@ -8,22 +8,38 @@ namespace airlock::bundler {
 namespace {
 
 struct VerifyOptions {
-  std::string bundle;
+  std::vector<std::string> bundles;  // the bundle, then its other media
   std::vector<std::string> trust;
+  bool json = false;
 };
 
-Status verify(const VerifyOptions& o, Context& ctx) {
+struct Checked {
+  format::OpenedIndex opened;
   std::vector<keys::PublicKey> keys;
-  for (const std::string& path : o.trust) {
+  keys::SignatureCheck signatures;
+};
+
+// The index of `bundle`, its signatures checked by the --trust keys.
+Result<Checked> open_checked(const std::string& bundle, const std::vector<std::string>& trust) {
+  Checked c;
+  for (const std::string& path : trust) {
     ASSIGN_OR_RETURN(keys::PublicKey k, keys::load_public_key(path));
-    keys.push_back(k);
+    c.keys.push_back(k);
   }
   // Refused on the key ids alone before the body is read, as the installer does.
-  ASSIGN_OR_RETURN(format::OpenedIndex opened,
-                   format::open_index(o.bundle, [&](const format::OpenedIndex& i) {
-                     return keys::check_signers_named_with(i, keys);
+  ASSIGN_OR_RETURN(c.opened, format::open_index(bundle, [&](const format::OpenedIndex& i) {
+                     return keys::check_signers_named_with(i, c.keys);
                    }));
-  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures_with(opened, keys));
+  ASSIGN_OR_RETURN(c.signatures, keys::check_signatures_with(c.opened, c.keys));
+  return c;
+}
+
+Status verify(const VerifyOptions& o, Context& ctx) {
+  ASSIGN_OR_RETURN(Checked c, open_checked(o.bundles.front(), o.trust));
+  format::OpenedIndex& opened = c.opened;
+  const std::vector<keys::PublicKey>& keys = c.keys;
+  const keys::SignatureCheck& check = c.signatures;
+  TRY(format::add_media_dirs(opened, std::vector<std::filesystem::path>(o.bundles.begin() + 1, o.bundles.end())));
   Status st = format::check_volume_hashes(opened, ctx.printer.progress());
   ctx.printer.end_progress();
   TRY(st);
@@ -34,7 +50,7 @@ Status verify(const VerifyOptions& o, Context& ctx) {
     pubs.push_back(k.pub);
   }
   ASSIGN_OR_RETURN(format::ShippedCheck shipped,
-                   format::check_shipped_installers(opened.dir, opened.header.installers, pubs));
+                   format::check_shipped_installers(format::shipped_dir(opened), opened.header.installers, pubs));
   std::uint64_t total = 0;
   for (const auto& v : opened.header.volumes) {
     total += v.size;
@@ -58,11 +74,61 @@ void add_verify_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptions>();
   CLI::App* cmd = app.add_subcommand(
       "verify", "Check a bundle's signature, every volume's SHA-256 and any shipped installers (no site key needed)");
-  cmd->add_option("bundle", o->bundle, "bundle directory or its .airlock index")->required();
+  cmd->add_option("bundle", o->bundles,
+                  "bundle directory or its .airlock index; for a bundle on several media (create --media), the "
+                  "directory of every medium, in any order")
+      ->required();
   cmd->add_option("--trust", o->trust, "publisher public key (.pub); repeatable")->required();
   cmd->callback([&ctx, o] {
     ctx.printer.set_quiet(ctx.quiet);
     auto st = verify(*o, ctx);
+    if (!st) {
+      ctx.exit_code = ctx.printer.fail(st.error());
+    }
+  });
+}
+
+void add_verify_medium_command(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<VerifyOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "verify-medium",
+      "Read back one medium of a bundle made with 'create --media' (after burning or copying it): the index's "
+      "signature and every volume on it; says which medium it is and what the others must still bring");
+  o->bundles.emplace_back();
+  cmd->add_option("medium", o->bundles.front(), "the medium's directory (where it is mounted, or a copy)")
+      ->required()
+      ->type_name("DIR");
+  cmd->add_option("--trust", o->trust, "publisher public key (.pub); repeatable")->required();
+  cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->callback([&ctx, o] {
+    ctx.printer.set_quiet(ctx.quiet);
+    auto st = [&]() -> Status {
+      ASSIGN_OR_RETURN(Checked c, open_checked(o->bundles.front(), o->trust));
+      auto m = format::check_medium(c.opened, ctx.printer.progress());
+      ctx.printer.end_progress();
+      TRY(m);
+      const format::Header& h = c.opened.header;
+      if (o->json) {
+        nlohmann::json checked = nlohmann::json::array();
+        for (std::size_t v : m->checked) {
+          checked.push_back(h.volumes[v].name);
+        }
+        nlohmann::json needed = nlohmann::json::array();
+        for (std::size_t v : m->elsewhere) {
+          needed.push_back({{"volume", h.volumes[v].name}, {"medium", h.media ? h.media->volume_media[v] : 0}});
+        }
+        fmt::print("{}\n", nlohmann::json{{"deployment", h.name}, {"version", h.version},
+                                          {"bundle_id", h.bundle_id}, {"ok", true}, {"medium", m->medium},
+                                          {"media", m->count}, {"medium_from_label", m->from_label},
+                                          {"signed_by", c.signatures.signers}, {"checked", checked},
+                                          {"still_needed", needed}}
+                                .dump(2));
+      } else {
+        fmt::print("ok: {} of {} {} (bundle {}), signed by {}: {}\n", format::medium_name(*m), h.name, h.version,
+                   h.bundle_id, fmt::join(c.signatures.signers, ", "), format::medium_summary(c.opened, *m));
+      }
+      return ok_status();
+    }();
     if (!st) {
       ctx.exit_code = ctx.printer.fail(st.error());
     }

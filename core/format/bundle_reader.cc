@@ -22,6 +22,87 @@ namespace airlock::format {
 
 namespace stdfs = std::filesystem;
 
+std::vector<stdfs::path> OpenedIndex::all_dirs() const {
+  std::vector<stdfs::path> out{dir};
+  out.insert(out.end(), more_dirs.begin(), more_dirs.end());
+  return out;
+}
+
+stdfs::path OpenedIndex::volume_path(std::size_t v) const {
+  const std::string& name = header.volumes[v].name;
+  for (const stdfs::path& d : all_dirs()) {
+    std::error_code ec;
+    if (stdfs::exists(stdfs::symlink_status(d / name, ec))) {
+      return d / name;
+    }
+  }
+  return dir / name;
+}
+
+std::string OpenedIndex::describe_volume(std::size_t v) const {
+  const std::string& name = header.volumes[v].name;
+  if (header.media && v < header.media->volume_media.size()) {
+    return fmt::format("volume {} ({} of {}, on {})", name, v + 1, header.volumes.size(),
+                       medium_dir_name(header.media->volume_media[v]));
+  }
+  return fmt::format("volume {} ({} of {})", name, v + 1, header.volumes.size());
+}
+
+stdfs::path shipped_dir(const OpenedIndex& opened) {
+  if (opened.header.installers && !opened.header.installers->files.empty()) {
+    for (const stdfs::path& d : opened.all_dirs()) {
+      std::error_code ec;
+      if (stdfs::exists(stdfs::symlink_status(d / opened.header.installers->files.front().name, ec))) {
+        return d;
+      }
+    }
+  }
+  return opened.dir;
+}
+
+Status add_media_dirs(OpenedIndex& opened, const std::vector<stdfs::path>& dirs) {
+  std::vector<stdfs::path> seen{stdfs::weakly_canonical(opened.dir)};
+  for (const stdfs::path& d : dirs) {
+    std::error_code ec;
+    if (!stdfs::is_directory(d, ec)) {
+      return make_error(ErrorCode::kNotFound, "{}: not a directory (give each medium's directory)", d.string());
+    }
+    const stdfs::path canon = stdfs::weakly_canonical(d, ec);
+    if (std::find(seen.begin(), seen.end(), canon) != seen.end()) {
+      return make_error(ErrorCode::kUsage, "{}: given twice", d.string());
+    }
+    seen.push_back(canon);
+    ASSIGN_OR_RETURN(stdfs::path index, locate_index(d));
+    auto file = fs::File::open_regular(index, fs::File::Symlinks::kRefuse);
+    if (!file) {
+      return make_error(ErrorCode::kCorruption, "{}: index refused: {}", index.string(), file.error().message());
+    }
+    ASSIGN_OR_RETURN(std::uint64_t size, file->size());
+    if (size > k_max_index_size) {
+      return make_error(ErrorCode::kCorruption, "{}: {} bytes, larger than any index", index.string(), size);
+    }
+    crypto::Sha256 hash;
+    Bytes buffer(1 << 20);
+    for (;;) {
+      ASSIGN_OR_RETURN(std::size_t n, file->read_some(std::span<std::uint8_t>(buffer.data(), buffer.size())));
+      if (n == 0) {
+        break;
+      }
+      hash.update(ByteSpan(buffer.data(), n));
+    }
+    const std::string got = to_hex(hash.finish());
+    if (got != opened.index_sha256 || index.filename() != opened.index_path.filename()) {
+      return make_error(ErrorCode::kCorruption,
+                        "{}: not a medium of this bundle: it holds {} (SHA-256 {}), the first medium {} (SHA-256 {}); "
+                        "a medium of another bundle, or an altered copy",
+                        d.string(), index.filename().string(), got, opened.index_path.filename().string(),
+                        opened.index_sha256);
+    }
+    opened.more_dirs.push_back(d);
+  }
+  return ok_status();
+}
+
 Result<stdfs::path> locate_index(const stdfs::path& bundle) {
   std::error_code ec;
   if (stdfs::is_directory(bundle, ec)) {
@@ -246,15 +327,14 @@ namespace {
 // saying which volume to copy or insert.
 Result<fs::File> open_volume(const OpenedIndex& opened, std::size_t v) {
   const VolumeInfo& info = opened.header.volumes[v];
-  const stdfs::path path = opened.dir / info.name;
+  const stdfs::path path = opened.volume_path(v);
   auto file = fs::File::open_regular(path, fs::File::Symlinks::kRefuse);
   if (file) {
     return file;
   }
   if (file.error().code() == ErrorCode::kNotFound) {
-    return make_error(ErrorCode::kNotFound,
-                      "{}: volume is missing (expected at {}): copy or insert volume {} ({} of {}) and run again",
-                      info.name, path.string(), info.name, v + 1, opened.header.volumes.size());
+    return make_error(ErrorCode::kNotFound, "{}: volume is missing (expected at {}): copy or insert {} and run again",
+                      info.name, path.string(), opened.describe_volume(v));
   }
   if (file.error().code() == ErrorCode::kInvalidArgument) {
     return make_error(ErrorCode::kCorruption, "{}: volume refused: {}", info.name, file.error().message());
@@ -458,27 +538,43 @@ class VolumeStreamer {
 
 }  // namespace
 
-Status check_no_extra_volumes(const OpenedIndex& opened) {
-  // Volumes are named BASE.volNNN.tar, BASE being the index's name without
-  // ".airlock". A file of that shape the signed header does not list is
-  // another bundle's volume or a leftover: the media are not what was signed.
+namespace {
+
+// kCorruption naming a file in `d` shaped like one of the bundle's volumes
+// (BASE.volNNN.tar) that the signed header does not list.
+Status check_unlisted_volumes_in(const OpenedIndex& opened, const stdfs::path& d) {
   const std::string base = opened.index_path.stem().string() + ".vol";
   std::set<std::string> listed;
-  std::error_code ec;
   for (const VolumeInfo& v : opened.header.volumes) {
     listed.insert(v.name);
-    if (!std::filesystem::exists(opened.dir / v.name, ec)) {
-      return ok_status();  // a missing volume is the problem to name; the reader will
-    }
   }
-  for (const auto& e : std::filesystem::directory_iterator(opened.dir, ec)) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(d, ec)) {
     const std::string name = e.path().filename().string();
     if (name.starts_with(base) && name.ends_with(".tar") && !listed.contains(name)) {
       return make_error(ErrorCode::kCorruption,
                         "{}: volume not listed in the signed index ({} lists {} volume(s)); remove it or re-copy "
                         "the bundle",
-                        name, opened.index_path.filename().string(), opened.header.volumes.size());
+                        (d / name).string(), opened.index_path.filename().string(), opened.header.volumes.size());
     }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status check_no_extra_volumes(const OpenedIndex& opened) {
+  // Volumes are named BASE.volNNN.tar, BASE being the index's name without
+  // ".airlock". A file of that shape the signed header does not list is
+  // another bundle's volume or a leftover: the media are not what was signed.
+  std::error_code ec;
+  for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
+    if (!std::filesystem::exists(opened.volume_path(v), ec)) {
+      return ok_status();  // a missing volume is the problem to name; the reader will
+    }
+  }
+  for (const stdfs::path& d : opened.all_dirs()) {
+    TRY(check_unlisted_volumes_in(opened, d));
   }
   return ok_status();
 }
@@ -493,7 +589,7 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
   // not after the others were read.
   for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
     std::error_code ec;
-    if (!stdfs::exists(stdfs::symlink_status(opened.dir / opened.header.volumes[v].name, ec))) {
+    if (!stdfs::exists(stdfs::symlink_status(opened.volume_path(v), ec))) {
       ASSIGN_OR_RETURN(fs::File absent, open_volume(opened, v));  // names it (kNotFound)
       (void)absent;
     }
@@ -507,17 +603,25 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
 
 namespace airlock::format {
 
-Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress) {
-  TRY(check_no_extra_volumes(opened));
+Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress, const std::vector<std::size_t>* only) {
+  std::vector<std::size_t> which;
+  if (only) {
+    which = *only;
+  } else {
+    TRY(check_no_extra_volumes(opened));
+    for (std::size_t i = 0; i < opened.header.volumes.size(); ++i) {
+      which.push_back(i);
+    }
+  }
   std::vector<std::string> problems;
   std::uint64_t total = 0;
-  for (const VolumeInfo& v : opened.header.volumes) {
-    total += v.size;
+  for (std::size_t i : which) {
+    total += opened.header.volumes[i].size;
   }
   std::uint64_t done = 0;
   Bytes buffer(1 << 20);
   bool corrupt = false;
-  for (std::size_t i = 0; i < opened.header.volumes.size(); ++i) {
+  for (std::size_t i : which) {
     const VolumeInfo& v = opened.header.volumes[i];
     auto file = open_volume(opened, i);
     if (!file) {
@@ -579,6 +683,106 @@ Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress
     return make_error(ErrorCode::kCorruption, "{}; re-copy the volume(s) named", fmt::join(problems, "; "));
   }
   return ok_status();
+}
+
+namespace {
+
+// "medium 3 of 6" in a MEDIUM.txt label: 3, or 0.
+std::uint32_t medium_from_label(const stdfs::path& dir, std::uint32_t count) {
+  auto text = fs::read_text_file(dir / k_medium_label_name, 64 << 10);
+  if (!text) {
+    return 0;
+  }
+  const std::string want = fmt::format(" of {} (", count);
+  for (std::string_view line : text::split_words(*text, "\n")) {
+    if (!line.starts_with("medium ") || line.find(want) == std::string_view::npos) {
+      continue;
+    }
+    std::uint32_t n = 0;
+    for (char c : line.substr(7, line.find(' ', 7) - 7)) {
+      if (c < '0' || c > '9' || n > count) {
+        return 0;
+      }
+      n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    return n >= 1 && n <= count ? n : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string medium_name(const MediumCheck& c) {
+  if (c.medium == 0) {
+    return c.count == 0 ? std::string("this directory (the bundle was not made for media)")
+                        : fmt::format("a medium of {} that holds no volume and no label", c.count);
+  }
+  return fmt::format("{} (medium {} of {}{})", medium_dir_name(c.medium), c.medium, c.count,
+                     c.from_label ? ", told by its unsigned MEDIUM.txt: it holds no volume" : "");
+}
+
+std::string medium_summary(const OpenedIndex& opened, const MediumCheck& c) {
+  const auto& vols = opened.header.volumes;
+  std::string out = fmt::format("{} volume(s) checked", c.checked.size());
+  if (!c.checked.empty()) {
+    std::vector<std::string> names;
+    for (std::size_t v : c.checked) {
+      names.push_back(vols[v].name);
+    }
+    out += fmt::format(" ({})", fmt::join(names, ", "));
+  }
+  if (c.elsewhere.empty()) {
+    return out + "; nothing else is needed";
+  }
+  std::map<std::uint32_t, std::vector<std::string>> by_medium;
+  for (std::size_t v : c.elsewhere) {
+    by_medium[opened.header.media ? opened.header.media->volume_media[v] : 0].push_back(vols[v].name);
+  }
+  std::vector<std::string> parts;
+  for (const auto& [m, names] : by_medium) {
+    parts.push_back(m == 0 ? fmt::format("{}", fmt::join(names, ", ")) : fmt::format("{} ({})", medium_dir_name(m), fmt::join(names, ", ")));
+  }
+  return out + fmt::format("; still needed from the other media: {}", fmt::join(parts, "; "));
+}
+
+Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& progress) {
+  MediumCheck out;
+  const auto& vols = opened.header.volumes;
+  std::error_code ec;
+  std::vector<std::size_t> here;
+  std::set<std::uint32_t> media_here;
+  for (std::size_t v = 0; v < vols.size(); ++v) {
+    if (stdfs::exists(stdfs::symlink_status(opened.dir / vols[v].name, ec))) {
+      here.push_back(v);
+      if (opened.header.media) {
+        media_here.insert(opened.header.media->volume_media[v]);
+      }
+    } else {
+      out.elsewhere.push_back(v);
+    }
+  }
+  if (opened.header.media) {
+    out.count = opened.header.media->count;
+    if (media_here.size() == 1) {
+      out.medium = *media_here.begin();
+    } else if (media_here.empty()) {
+      out.medium = medium_from_label(opened.dir, out.count);
+      out.from_label = out.medium != 0;
+    }
+    // Every volume of the medium told must be here.
+    if (out.medium != 0) {
+      for (std::size_t v : volumes_on_medium(*opened.header.media, out.medium)) {
+        if (std::find(here.begin(), here.end(), v) == here.end()) {
+          return make_error(ErrorCode::kNotFound, "{}: {} is missing from this medium: copy it again",
+                            opened.dir.string(), opened.describe_volume(v));
+        }
+      }
+    }
+  }
+  TRY(check_unlisted_volumes_in(opened, opened.dir));
+  TRY(check_volume_hashes(opened, progress, &here));
+  out.checked = std::move(here);
+  return out;
 }
 
 }  // namespace airlock::format

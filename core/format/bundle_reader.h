@@ -22,14 +22,37 @@ namespace airlock::format {
 
 struct OpenedIndex {
   std::filesystem::path index_path;
-  std::filesystem::path dir;  // where the volumes are expected
+  std::filesystem::path dir;  // where the volumes are expected (and the index is)
+  // Further directories holding media of the same bundle, each with a
+  // byte-identical copy of the index (add_media_dirs): install and verify
+  // given DIR1 DIR2 ...
+  std::vector<std::filesystem::path> more_dirs;
   IndexFile index;
   Header header;
   Bytes bundle_id;  // 16 bytes
   // SHA-256 (lowercase hex) of the index file's bytes exactly as read here,
   // once: what "the same bundle" means to the installer's ledger.
   std::string index_sha256;
+
+  // dir, then more_dirs.
+  std::vector<std::filesystem::path> all_dirs() const;
+  // Where volume v is: in the first of all_dirs() holding an entry of its
+  // name, else (missing) dir/name.
+  std::filesystem::path volume_path(std::size_t v) const;
+  // "volume X (3 of 14, on disc02)" or "volume X (3 of 14)".
+  std::string describe_volume(std::size_t v) const;
 };
+
+// Adds directories holding further media of the bundle opened. Each must
+// hold exactly one index, byte for byte the one opened (its SHA-256):
+// kNotFound naming a directory that holds none, kCorruption naming one that
+// holds another bundle's (or an altered) index. A directory given twice, or
+// the first one again, is kUsage.
+Status add_media_dirs(OpenedIndex& opened, const std::vector<std::filesystem::path>& dirs);
+// Where the shipped installers are (create --with-installer): the first of
+// all_dirs() holding the first file the header lists (medium 1 of a set),
+// else dir.
+std::filesystem::path shipped_dir(const OpenedIndex& opened);
 
 // BUNDLE is the bundle directory (holding exactly one *.airlock) or the index file.
 Result<std::filesystem::path> locate_index(const std::filesystem::path& bundle);
@@ -92,7 +115,28 @@ namespace airlock::format {
 // any is damaged or not a regular file, kNotFound (exit 1, "copy or insert
 // volume X") if the only trouble is missing volumes. Reads stop at each
 // volume's signed size and honour SIGINT/SIGTERM.
-Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress);
+// `only`: check just these volumes (indices), as verify --medium does.
+Status check_volume_hashes(const OpenedIndex& opened, const ProgressFn& progress,
+                           const std::vector<std::size_t>* only = nullptr);
+
+// verify --medium: what one medium holds. The medium is told by the signed
+// media plan from the volumes in opened.dir; a medium with no volume (disc 1
+// holding only the installers) by its MEDIUM.txt label, which is only a
+// hint (unsigned). Checks the SHA-256 of every volume there (no key
+// needed): kCorruption naming the bad ones, kNotFound naming a volume of
+// that medium that is missing from it.
+struct MediumCheck {
+  std::uint32_t medium = 0;  // 1-based; 0: not told (no media plan, or no volume and no label)
+  std::uint32_t count = 0;   // media in the set (0: no media plan)
+  bool from_label = false;   // medium told by MEDIUM.txt alone
+  std::vector<std::size_t> checked;  // volumes checked, all good
+  std::vector<std::size_t> elsewhere;  // volumes of the bundle not in opened.dir
+};
+Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& progress);
+// For people: "disc02 (medium 2 of 4)" or "this directory"; then what was
+// checked and what the other media must still bring, by medium.
+std::string medium_name(const MediumCheck& c);
+std::string medium_summary(const OpenedIndex& opened, const MediumCheck& c);
 // kCorruption naming a file in the bundle directory shaped like one of this
 // bundle's volumes (BASE.volNNN.tar) that the signed header does not list.
 // stream_volumes and check_volume_hashes call it first.

@@ -38,7 +38,7 @@ class PackSink {
 
   // Appends a frame; returns its (pack index, offset in the pack).
   Result<std::pair<std::uint32_t, std::uint64_t>> add_frame(ByteSpan frame) {
-    std::uint64_t limit = m_options.volume_size - archive::k_archive_trailer;
+    std::uint64_t limit = m_limit - archive::k_archive_trailer;
     bool pack_full = !m_pack.empty() && m_pack.size() + frame.size() > m_options.pack_size;
     bool volume_full = m_volume && m_volume_used + archive::k_entry_overhead + m_pack.size() + frame.size() > limit;
     if (pack_full || volume_full) {
@@ -71,6 +71,14 @@ class PackSink {
 
  private:
   Status start_volume() {
+    m_limit = m_options.volume_size;
+    if (m_options.volume_limit) {
+      ASSIGN_OR_RETURN(m_limit, m_options.volume_limit(m_result.volumes));
+      if (m_limit < k_min_volume_size) {
+        return make_error(ErrorCode::kInvalidArgument, "volume {}: a limit of {} bytes is below the smallest volume",
+                          m_result.volumes.size() + 1, m_limit);
+      }
+    }
     VolumeInfo info;
     info.name = fmt::format("{}.vol{:03}.tar", m_options.base_name, m_result.volumes.size() + 1);
     ASSIGN_OR_RETURN(m_volume, archive::VolumeWriter::create(m_options.dir / info.name));
@@ -96,9 +104,9 @@ class PackSink {
     VolumeInfo& info = m_result.volumes.back();
     info.size = m_volume->bytes_written();
     info.sha256 = m_volume->sha256_hex();
-    if (info.size > m_options.volume_size) {
+    if (info.size > m_limit) {
       return make_error(ErrorCode::kIOError, "{}: {} bytes exceeds the volume size {} (internal limit error)",
-                        info.name, info.size, m_options.volume_size);
+                        info.name, info.size, m_limit);
     }
     m_volume.reset();
     return ok_status();
@@ -108,6 +116,7 @@ class PackSink {
   WriteResult& m_result;
   std::unique_ptr<archive::VolumeWriter> m_volume;
   std::uint64_t m_volume_used = 0;
+  std::uint64_t m_limit = 0;  // of the volume being written
   Bytes m_pack;
 };
 
@@ -209,7 +218,7 @@ class FileHasher {
 }  // namespace
 
 Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const WriteOptions& options) {
-  if (options.volume_size < k_min_volume_size) {
+  if (!options.volume_limit && options.volume_size < k_min_volume_size) {
     return make_error(ErrorCode::kInvalidArgument, "volume size {} is below the minimum of {} bytes",
                       options.volume_size, k_min_volume_size);
   }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct WriteOptions {
   std::filesystem::path dir;  // volumes are created here (must exist)
   std::string base_name;      // "NAME-VERSION"; volumes are base_name.volNNN.tar
   std::uint64_t volume_size = 0;
+  // When set, each volume's size limit instead, asked as the volume is
+  // started, given the volumes finished before it (create --media: what is
+  // left on the current medium); at least k_min_volume_size.
+  std::function<Result<std::uint64_t>(const std::vector<VolumeInfo>& done)> volume_limit;
   std::uint64_t pack_size = k_default_pack_size;
   chunk::ChunkParams chunking;
   Bytes bundle_id;                          // 16 bytes

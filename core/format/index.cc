@@ -104,6 +104,9 @@ std::string serialize_header(const Header& h) {
   if (h.installers) {
     j["installers"] = shipped_to_json(*h.installers);
   }
+  if (h.media) {
+    j["media"] = media_to_json(*h.media);
+  }
   json vols = json::array();
   for (const VolumeInfo& v : h.volumes) {
     vols.push_back({{"name", v.name}, {"size", v.size}, {"sha256", v.sha256}});
@@ -255,6 +258,9 @@ Result<Header> parse_header(ByteSpan bytes) {
       return index_corrupt(fmt::format("header: volume '{}' has a bad name or hash", info.name));
     }
     h.volumes.push_back(std::move(info));
+  }
+  if (auto m = j.find("media"); m != j.end()) {
+    ASSIGN_OR_RETURN(h.media, parse_media(*m, h.volumes.size()));
   }
   return h;
 }

@@ -13,6 +13,7 @@
 #include "core/base/bytes.h"
 #include "core/base/error.h"
 #include "core/crypto/sodium.h"
+#include "core/format/media.h"
 #include "core/format/shipped_installers.h"
 
 namespace airlock::format {
@@ -68,6 +69,8 @@ struct Header {
   std::optional<TrustChange> trust;  // "trust" in the JSON; absent when nothing changes
   // "installers": files written by create --with-installer; absent otherwise.
   std::optional<ShippedInstallers> installers;
+  // "media": how create --media laid the volumes out; absent otherwise.
+  std::optional<MediaPlan> media;
 
   bool encrypted() const { return suite != "none"; }
 };

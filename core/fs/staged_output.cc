@@ -59,7 +59,11 @@ void StagedOutput::undo() {
   }
   std::error_code ec;
   for (const stdfs::path& p : m_moved) {
-    stdfs::remove(p, ec);
+    if (stdfs::is_directory(stdfs::symlink_status(p, ec))) {
+      (void)remove_tree(p);  // a directory of the set (create --media: disc01/, ...)
+    } else {
+      stdfs::remove(p, ec);
+    }
   }
   for (const stdfs::path& d : m_made_dirs) {  // deepest first; only empty ones go
     (void)::rmdir(d.c_str());

@@ -35,8 +35,10 @@ class StagedOutput {
   const std::filesystem::path& staging() const { return m_staging; }
 
   // Renames each of `names` from staging() into dir(), then `last`, and
-  // fsyncs dir(). On an error (kIOError naming the file) nothing moved
-  // stays and the destructor still cleans up; called at most once.
+  // fsyncs dir(). A name may be a directory (create --media moves disc01/,
+  // ...): it is moved whole, and removed whole if the commit fails. On an
+  // error (kIOError naming the file) nothing moved stays and the destructor
+  // still cleans up; called at most once.
   Status commit(const std::vector<std::string>& names, const std::string& last);
 
  private:

@@ -28,6 +28,7 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                      }
                      return keys::check_signers_named(o, trusted, threshold, revoked);
                    }));
+  TRY(format::add_media_dirs(a.opened, options.more_media));
   const format::Header& h = a.opened.header;
   std::string index_name = a.opened.index_path.filename().string();
 

@@ -5,7 +5,9 @@
 // addressed to this site (or the passphrase opens it), and its payload
 // manifest decrypts and validates. Shared by `verify` and `install`.
 
+#include <filesystem>
 #include <optional>
+#include <vector>
 #include <string>
 
 #include "core/format/bundle_reader.h"
@@ -24,6 +26,9 @@ struct Admitted {
 struct GateOptions {
   std::optional<std::string> passphrase;
   bool allow_unencrypted = false;
+  // Directories holding the bundle's other media (install DIR1 DIR2 ...):
+  // each must hold the same index (format::add_media_dirs).
+  std::vector<std::filesystem::path> more_media;
 };
 
 Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options);

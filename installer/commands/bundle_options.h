@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,7 +14,7 @@
 namespace airlock::installer {
 
 struct BundleOptions {
-  std::string bundle;
+  std::vector<std::string> bundles;  // the bundle, then the directories of its other media
   std::string passphrase_file;
   bool allow_unencrypted = false;
   bool no_activate = false;

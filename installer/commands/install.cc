@@ -50,7 +50,7 @@ void add_install_command(CLI::App& app, Context& ctx) {
           draw(relabeled);
         };
       }
-      auto out = install_bundle(*site, o->bundle, io);
+      auto out = install_bundle(*site, o->bundles.front(), io);
       ctx.printer.end_progress();
       TRY(out);
       if (o->timings) {

@@ -12,13 +12,48 @@ void add_verify_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<BundleOptions>();
   CLI::App* cmd = app.add_subcommand("verify", "Check a bundle completely (signature, site, every chunk) without writing");
   add_bundle_options(cmd, *o);
-  cmd->callback([&ctx, o] {
+  auto medium = std::make_shared<bool>(false);
+  cmd->add_flag("--medium", *medium,
+                "check one medium of a bundle made with 'create --media' (BUNDLE is that medium's directory): the "
+                "index's signatures and every volume on it, and say which medium it is and what the others must "
+                "still bring; no site key is used");
+  cmd->callback([&ctx, o, medium] {
     ctx.run([&]() -> Status {
       ASSIGN_OR_RETURN(auto site, Site::open(resolve_root(ctx.root_option), ctx.os));
+      if (*medium) {
+        if (o->bundles.size() != 1) {
+          return make_error(ErrorCode::kUsage, "--medium checks one medium: give its directory alone");
+        }
+        auto m = verify_medium(*site, o->bundles.front(), ctx.printer.progress());
+        ctx.printer.end_progress();
+        TRY(m);
+        const format::Header& h = m->opened.header;
+        if (o->json) {
+          nlohmann::json j = {{"deployment", h.name}, {"version", h.version}, {"bundle_id", h.bundle_id},
+                              {"ok", true}, {"medium", m->check.medium}, {"media", m->check.count},
+                              {"medium_from_label", m->check.from_label}, {"signed_by", m->signers}};
+          nlohmann::json checked = nlohmann::json::array();
+          for (std::size_t v : m->check.checked) {
+            checked.push_back(h.volumes[v].name);
+          }
+          nlohmann::json needed = nlohmann::json::array();
+          for (std::size_t v : m->check.elsewhere) {
+            needed.push_back({{"volume", h.volumes[v].name},
+                              {"medium", h.media ? h.media->volume_media[v] : 0}});
+          }
+          j["checked"] = std::move(checked);
+          j["still_needed"] = std::move(needed);
+          fmt::print("{}\n", j.dump(2));
+        } else {
+          fmt::print("ok: {} of {} {} (bundle {}), signed by {}: {}\n", format::medium_name(m->check), h.name,
+                     h.version, h.bundle_id, fmt::join(m->signers, ", "), format::medium_summary(m->opened, m->check));
+        }
+        return ok_status();
+      }
       ASSIGN_OR_RETURN(GateOptions gate, gate_options(*o));
       Timings timings;
       auto started = std::chrono::steady_clock::now();
-      auto out = verify_bundle(*site, o->bundle, gate, ctx.printer.progress(), o->threads,
+      auto out = verify_bundle(*site, o->bundles.front(), gate, ctx.printer.progress(), o->threads,
                                o->timings ? &timings : nullptr);
       ctx.printer.end_progress();
       TRY(out);

@@ -254,6 +254,26 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   return result;
 }
 
+Result<MediumOutcome> verify_medium(Site& site, const stdfs::path& dir, const ProgressFn& progress) {
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
+  ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
+  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
+  MediumOutcome out;
+  ASSIGN_OR_RETURN(out.opened, format::open_index(dir, [&](const format::OpenedIndex& o) -> Status {
+                     if (trusted.empty()) {
+                       return make_error(ErrorCode::kUntrusted,
+                                         "{}: this site trusts no publisher key yet; add one with "
+                                         "'airlock-installer trust add KEY.pub'",
+                                         o.index_path.filename().string());
+                     }
+                     return keys::check_signers_named(o, trusted, threshold, revoked);
+                   }));
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(out.opened, trusted, threshold, revoked));
+  out.signers = check.signers;
+  ASSIGN_OR_RETURN(out.check, format::check_medium(out.opened, progress));
+  return out;
+}
+
 Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const GateOptions& gate,
                                     const ProgressFn& progress, std::size_t threads, Timings* timings) {
   std::optional<ScopedTimer> gate_timer(std::in_place, timings, "gate: signature, key, manifest");
@@ -268,7 +288,7 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
     pubs.push_back(k.key.pub);
   }
   ASSIGN_OR_RETURN(format::ShippedCheck shipped,
-                   format::check_shipped_installers(a.opened.dir, a.opened.header.installers, pubs));
+                   format::check_shipped_installers(format::shipped_dir(a.opened), a.opened.header.installers, pubs));
   Stager stager(site.files(), a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };

@@ -76,4 +76,16 @@ Result<VerifyOutcome> verify_bundle(Site& site, const std::filesystem::path& bun
                                     const ProgressFn& progress, std::size_t threads = 0,
                                     Timings* timings = nullptr);
 
+struct MediumOutcome {
+  format::OpenedIndex opened;
+  std::vector<std::string> signers;
+  format::MediumCheck check;
+};
+
+// verify --medium DIR: one medium of a bundle, before anything is
+// installed: the index's signatures by the keys this site trusts, and the
+// SHA-256 of every volume on the medium (format::check_medium). Needs no
+// site key and decrypts nothing.
+Result<MediumOutcome> verify_medium(Site& site, const std::filesystem::path& dir, const ProgressFn& progress);
+
 }  // namespace airlock::installer
