@@ -83,10 +83,16 @@ Status add_media_dirs(OpenedIndex& opened, const std::vector<stdfs::path>& dirs)
     }
     crypto::Sha256 hash;
     Bytes buffer(1 << 20);
+    std::uint64_t read = 0;
     for (;;) {
+      TRY(check_interrupt());
       ASSIGN_OR_RETURN(std::size_t n, file->read_some(std::span<std::uint8_t>(buffer.data(), buffer.size())));
       if (n == 0) {
         break;
+      }
+      read += n;
+      if (read > size) {
+        return make_error(ErrorCode::kCorruption, "{}: grew while it was read", index.string());
       }
       hash.update(ByteSpan(buffer.data(), n));
     }
@@ -714,8 +720,11 @@ std::uint32_t medium_from_label(const stdfs::path& dir, std::uint32_t count) {
 
 std::string medium_name(const MediumCheck& c) {
   if (c.medium == 0) {
-    return c.count == 0 ? std::string("this directory (the bundle was not made for media)")
-                        : fmt::format("a medium of {} that holds no volume and no label", c.count);
+    if (c.count == 0) {
+      return "this directory (the bundle was not made for media)";
+    }
+    return c.checked.empty() ? fmt::format("a medium of {} that holds no volume and no label", c.count)
+                             : fmt::format("a directory holding volumes of several of the {} media", c.count);
   }
   return fmt::format("{} (medium {} of {}{})", medium_dir_name(c.medium), c.medium, c.count,
                      c.from_label ? ", told by its unsigned MEDIUM.txt: it holds no volume" : "");

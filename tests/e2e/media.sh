@@ -58,6 +58,11 @@ python3 -c "import json,sys; j=json.load(open('out.json')); assert j['medium']==
   fail "verify --medium --json: $(cat out.json)"
 expect_fail 2 "one medium" "$INSTALLER" -q verify --medium b/disc01 b/disc02
 "$BUNDLER" -q verify b/disc0* --trust "$T/pub.pub" > /dev/null || fail "bundler verify of every medium"
+# Everything copied into one directory: every volume checked, nothing needed.
+mkdir all && cp b/disc*/*.tar all/ && cp b/disc01/$V.airlock all/
+"$INSTALLER" -q verify --medium all > out.txt
+grep -q "^ok: a directory holding volumes of several of the $n media .*: $n volume(s) checked .*; nothing else is needed" out.txt ||
+  fail "verify --medium of one directory with everything: $(cat out.txt)"
 
 # Damage on one medium is found on that medium alone, and named.
 cp -r b/disc02 bad2
