@@ -189,9 +189,18 @@ std::string installer_readme(const std::vector<InstallerBinary>& binaries, const
   line("     airlock-installer init --root /var/lib/airlock");
   line("     airlock-installer trust add PUBLISHER.pub --name publisher   # the .pub you were given");
   line("");
-  line("5. Verify and install this bundle (DIR is this directory):");
-  line("     airlock-installer verify DIR     # signatures, every volume, these binaries");
-  line("     airlock-installer install DIR");
+  if (facts.on_media) {
+    line("5. This is the first medium of a set (MEDIUM.txt says how many). Check each medium as");
+    line("   it arrives, then verify and install from all of them, in any order (DIR1 is this");
+    line("   directory, DIR2 ... the others as mounted or copied):");
+    line("     airlock-installer verify --medium DIR    # one medium: signatures, its volumes");
+    line("     airlock-installer verify DIR1 DIR2 ...   # everything, and these binaries");
+    line("     airlock-installer install DIR1 DIR2 ...");
+  } else {
+    line("5. Verify and install this bundle (DIR is this directory):");
+    line("     airlock-installer verify DIR     # signatures, every volume, these binaries");
+    line("     airlock-installer install DIR");
+  }
   line("");
   line("Files here: the bundle (the .airlock index and its .volNNN.tar volumes), the binaries,");
   line("BINARY.sig (a raw 64-byte Ed25519 signature by the first signing key; BINARY.K.sig by");

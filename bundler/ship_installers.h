@@ -60,6 +60,7 @@ struct ReadmeFacts {
   std::string deployment;
   std::string version;
   std::string index_name;  // NAME-VERSION.airlock
+  bool on_media = false;   // create --media: this is disc01 of a set
 };
 
 // Every file written is listed in the result, binaries first (mode 0755;

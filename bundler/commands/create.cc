@@ -278,8 +278,9 @@ Status create(const CreateOptions& o, Context& ctx) {
     TRY(fs::make_dirs(first_dir));
   }
   if (!installers.empty()) {
-    ASSIGN_OR_RETURN(header.installers, stage_installers(installers, signers, first_dir,
-                                                         ReadmeFacts{m.name, m.version, base + ".airlock"}));
+    ASSIGN_OR_RETURN(header.installers,
+                     stage_installers(installers, signers, first_dir,
+                                      ReadmeFacts{m.name, m.version, base + ".airlock", medium.has_value()}));
   }
   std::optional<MediaPacker> packer;
   std::uint64_t index_room = 0;
@@ -298,6 +299,12 @@ Status create(const CreateOptions& o, Context& ctx) {
       for (const format::ShippedFile& f : header.installers->files) {
         first_extra += on_medium(*medium, f.size);
       }
+    }
+    if (first_extra + index_room + label_room > medium->usable) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the shipped installers ({} bytes on the medium) and the {} bytes kept for the index and "
+                        "its label do not fit on the first {} medium ({} usable bytes); use larger media",
+                        first_extra, index_room + label_room, medium->preset, medium->usable);
     }
     packer.emplace(*medium, index_room + label_room, first_extra, cap,
                    o.media_count_max != 0 ? o.media_count_max : format::k_max_media);

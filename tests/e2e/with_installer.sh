@@ -161,4 +161,25 @@ mkdir out2 && cp b1/README.txt out2/
 expect_fail 1 "already holds README.txt" "$BUNDLER" create v1.toml -o out2 --sign "$T/pub.key" \
   --to "$AIRLOCK_ROOT/keys/site.pub" --sequence 6 -q --with-installer "$DIST"
 [ "$(ls -A out2)" = README.txt ] || fail "a refused create wrote into out2"
+# On media (create --media): the installers go on disc01 only, its README.txt
+# says to give every medium, and both verifys find them among the media given
+# in any order; installers that leave no room on the first medium are refused.
+dist_bytes=$(cat "$DIST"/airlock-installer-linux-* | wc -c)
+media=$(( (dist_bytes / 1048576 + 24) ))M
+make_model m3 40M 3
+make_manifest v3.toml demo 3.0.0 m3
+bundle v3.toml bm 7 --with-installer "$DIST" --media "$media"
+[ "$(ls -d bm/disc* | wc -l)" -ge 2 ] || fail "expected at least 2 media of $media"
+[ -f bm/disc01/airlock-installer-linux-x86_64 ] && [ -f bm/disc01/README.txt ] || fail "installers not on disc01"
+[ -z "$(ls bm/disc02 | grep -v '^demo-3.0.0\.\|^MEDIUM.txt$')" ] || fail "disc02 holds more than the bundle: $(ls bm/disc02)"
+grep -q "airlock-installer install DIR1 DIR2" bm/disc01/README.txt || fail "README.txt on disc01 does not say to give every medium"
+(cd bm/disc01 && sha256sum -c --quiet SHA256SUMS) || fail "SHA256SUMS on disc01"
+"$INSTALLER" verify bm/disc0[2-9] bm/disc01 -q > out.txt || fail "installer verify of the media with the installers"
+grep -q "shipped installer file(s)" out.txt || fail "verify did not check the shipped installers: $(cat out.txt)"
+"$BUNDLER" -q verify bm/disc0[2-9] bm/disc01 --trust "$T/pub.pub" > /dev/null || fail "bundler verify of the media"
+mkdir "$T/bigdist" && cp "$DIST"/airlock-installer-linux-* "$T/bigdist/"
+truncate -s '>9M' "$T/bigdist/airlock-installer-linux-x86_64"  # at least 9 MiB, still an ELF: no room on an 8M medium
+expect_fail 1 "do not fit on the first custom medium" "$BUNDLER" create v3.toml -o tiny --sign "$T/pub.key" \
+  --to "$AIRLOCK_ROOT/keys/site.pub" --sequence 8 -q --with-installer "$T/bigdist" --media 8M
+[ ! -e tiny ] || fail "a refused create left tiny/"
 pass "shipped installers: stock-tool checks pass as README.txt gives them; both verifys check size, SHA-256 and signatures; flipped, missing, symlinked and unlisted files exit 3 naming them; create refuses a bad DIR and writes nothing; history records the installer's SHA-256"
