@@ -109,20 +109,9 @@ void add_verify_medium_command(CLI::App& app, Context& ctx) {
       TRY(m);
       const format::Header& h = c.opened.header;
       if (o->json) {
-        nlohmann::json checked = nlohmann::json::array();
-        for (std::size_t v : m->checked) {
-          checked.push_back(h.volumes[v].name);
-        }
-        nlohmann::json needed = nlohmann::json::array();
-        for (std::size_t v : m->elsewhere) {
-          needed.push_back({{"volume", h.volumes[v].name}, {"medium", h.media ? h.media->volume_media[v] : 0}});
-        }
-        fmt::print("{}\n", nlohmann::json{{"deployment", h.name}, {"version", h.version},
-                                          {"bundle_id", h.bundle_id}, {"ok", true}, {"medium", m->medium},
-                                          {"media", m->count}, {"medium_from_label", m->from_label},
-                                          {"signed_by", c.signatures.signers}, {"checked", checked},
-                                          {"still_needed", needed}}
-                                .dump(2));
+        nlohmann::json j = format::medium_check_json(c.opened, *m);
+        j["signed_by"] = c.signatures.signers;
+        fmt::print("{}\n", j.dump(2));
       } else {
         fmt::print("ok: {} of {} {} (bundle {}), signed by {}: {}\n", format::medium_name(*m), h.name, h.version,
                    h.bundle_id, fmt::join(c.signatures.signers, ", "), format::medium_summary(c.opened, *m));

@@ -754,6 +754,21 @@ std::string medium_summary(const OpenedIndex& opened, const MediumCheck& c) {
   return out + fmt::format("; still needed from the other media: {}", fmt::join(parts, "; "));
 }
 
+nlohmann::json medium_check_json(const OpenedIndex& opened, const MediumCheck& c) {
+  const Header& h = opened.header;
+  nlohmann::json checked = nlohmann::json::array();
+  for (std::size_t v : c.checked) {
+    checked.push_back(h.volumes[v].name);
+  }
+  nlohmann::json needed = nlohmann::json::array();
+  for (std::size_t v : c.elsewhere) {
+    needed.push_back({{"volume", h.volumes[v].name}, {"medium", h.media ? h.media->volume_media[v] : 0}});
+  }
+  return {{"deployment", h.name},     {"version", h.version}, {"bundle_id", h.bundle_id},
+          {"ok", true},               {"medium", c.medium},   {"media", c.count},
+          {"medium_from_label", c.from_label}, {"checked", std::move(checked)}, {"still_needed", std::move(needed)}};
+}
+
 Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& progress) {
   MediumCheck out;
   const auto& vols = opened.header.volumes;

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "core/base/progress.h"
+#include <nlohmann/json.hpp>
+
 #include "core/base/timings.h"
 #include "core/crypto/aead.h"
 #include "core/crypto/sodium.h"
@@ -137,6 +139,9 @@ Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& pr
 // checked and what the other media must still bring, by medium.
 std::string medium_name(const MediumCheck& c);
 std::string medium_summary(const OpenedIndex& opened, const MediumCheck& c);
+// For --json: deployment, version, bundle_id, ok, medium, media,
+// medium_from_label, checked (volume names), still_needed ({volume, medium}).
+nlohmann::json medium_check_json(const OpenedIndex& opened, const MediumCheck& c);
 // kCorruption naming a file in the bundle directory shaped like one of this
 // bundle's volumes (BASE.volNNN.tar) that the signed header does not list.
 // stream_volumes and check_volume_hashes call it first.

@@ -29,20 +29,8 @@ void add_verify_command(CLI::App& app, Context& ctx) {
         TRY(m);
         const format::Header& h = m->opened.header;
         if (o->json) {
-          nlohmann::json j = {{"deployment", h.name}, {"version", h.version}, {"bundle_id", h.bundle_id},
-                              {"ok", true}, {"medium", m->check.medium}, {"media", m->check.count},
-                              {"medium_from_label", m->check.from_label}, {"signed_by", m->signers}};
-          nlohmann::json checked = nlohmann::json::array();
-          for (std::size_t v : m->check.checked) {
-            checked.push_back(h.volumes[v].name);
-          }
-          nlohmann::json needed = nlohmann::json::array();
-          for (std::size_t v : m->check.elsewhere) {
-            needed.push_back({{"volume", h.volumes[v].name},
-                              {"medium", h.media ? h.media->volume_media[v] : 0}});
-          }
-          j["checked"] = std::move(checked);
-          j["still_needed"] = std::move(needed);
+          nlohmann::json j = format::medium_check_json(m->opened, m->check);
+          j["signed_by"] = m->signers;
           fmt::print("{}\n", j.dump(2));
         } else {
           fmt::print("ok: {} of {} {} (bundle {}), signed by {}: {}\n", format::medium_name(m->check), h.name,
