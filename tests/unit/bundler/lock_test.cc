@@ -31,7 +31,7 @@ Lock sample(const std::filesystem::path& dir) {
   return lock;
 }
 
-TEST_CASE("lock: JSON round trip keeps every field; local origins are relative to the lock", "[lock]") {
+TEST_CASE("lock: JSON round trip keeps every field, local origins are relative to the lock", "[lock]") {
   test::TempDir dir("lock");
   Lock lock = sample(dir.path());
   REQUIRE(write_lock(lock, dir.path() / "demo.lock.json"));

@@ -86,7 +86,7 @@ TEST_CASE("media: the packer fills each medium, then starts the next", "[media]"
   CHECK(plan.volume_media == std::vector<std::uint32_t>{1, 2, 2, 3});
 }
 
-TEST_CASE("media: medium 1 keeps room for the installers; limits honour the largest file and --volume-size",
+TEST_CASE("media: medium 1 keeps room for the installers, and limits honour the largest file and --volume-size",
           "[media]") {
   auto spec = *parse_medium("20M");
   MediaPacker first(spec, 2 * k_mib, 17 * k_mib, 0, 10);

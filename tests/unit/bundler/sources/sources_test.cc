@@ -61,7 +61,7 @@ TEST_CASE("sources: inspect's words for each kind", "[sources]") {
   CHECK(describe_source("tarball", {{"index", "x"}}) == "x");  // unknown kinds: what the identity names
 }
 
-TEST_CASE("sources: downloads by kind; plain ones named by the repository", "[sources]") {
+TEST_CASE("sources: downloads by kind, plain ones named by the repository", "[sources]") {
   LockedSource deb{"deb", {{"repo", "http://127.0.0.1:9/debian/"}, {"insecure", true}}, {}};
   deb.files.push_back(LockedFile{"debs/a.deb", "http://127.0.0.1:9/debian/a.deb", 3, std::string(64, 'a')});
   deb.files.push_back(LockedFile{"debs/b.deb", "/local/b.deb", 3, std::string(64, 'b')});

@@ -16,13 +16,13 @@ TEST_CASE("escape_untrusted: printable ASCII and well-formed UTF-8 pass", "[base
   CHECK(escape_untrusted("").empty());
 }
 
-TEST_CASE("escape_untrusted: C0 controls, ESC, DEL become \\xNN", "[base][text]") {
+TEST_CASE("escape_untrusted: C0 controls, ESC, DEL become hex escapes", "[base][text]") {
   CHECK(escape_untrusted("\x1b[2K\rinstalled\n") == "\\x1b[2K\\x0dinstalled\\x0a");
   CHECK(escape_untrusted(std::string("a\0b", 3)) == "a\\x00b");
   CHECK(escape_untrusted("\t\x7f\x07") == "\\x09\\x7f\\x07");
 }
 
-TEST_CASE("escape_untrusted: C1 controls and malformed UTF-8 become \\xNN per byte", "[base][text]") {
+TEST_CASE("escape_untrusted: C1 controls and malformed UTF-8 become a hex escape per byte", "[base][text]") {
   CHECK(escape_untrusted("\xc2\x9b" "2J") == "\\xc2\\x9b2J");        // CSI as U+009B
   CHECK(escape_untrusted("\xc2\x85") == "\\xc2\\x85");               // NEL
   CHECK(escape_untrusted("\x9b" "31m") == "\\x9b31m");               // a lone 8-bit CSI

@@ -286,7 +286,7 @@ TEST_CASE("argon2id: deterministic for the same inputs, different for another sa
 
 // ----------------------------------------------------- XChaCha20-Poly1305 --
 
-TEST_CASE("xchacha: round trip; wrong AAD, key or altered bytes fail", "[crypto]") {
+TEST_CASE("xchacha: round trip, wrong AAD, key or altered bytes fail", "[crypto]") {
   REQUIRE(init_sodium());
   std::array<std::uint8_t, 32> key{};
   random_bytes(key);

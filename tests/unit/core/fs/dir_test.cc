@@ -56,7 +56,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("dir: remove_tree through a planted directory link fails naming it; the target survives", "[fs]") {
+TEST_CASE("dir: remove_tree through a planted directory link fails naming it, the target survives", "[fs]") {
   Fixture f;
   stdfs::create_directories(f.root / "staging");
   stdfs::remove(f.root / "staging");
@@ -130,7 +130,7 @@ TEST_CASE("dir: new directories get exactly the mode asked for, whatever the uma
   CHECK(mode_of(f.root / "keys") == 0700);
 }
 
-TEST_CASE("dir: list gives lstat types; open_sub refuses a link", "[fs]") {
+TEST_CASE("dir: list gives lstat types, open_sub refuses a link", "[fs]") {
   Fixture f;
   write(f.root / "d" / "file", "x");
   stdfs::create_directories(f.root / "d" / "sub");

@@ -176,7 +176,7 @@ TEST_CASE("tree: a single-file root lists that file under its own name", "[fs]")
   CHECK(stdfs::equivalent((*files)[0].source, tmp.path() / "config.json"));
 }
 
-TEST_CASE("tree: a missing root is kNotFound; an empty directory lists nothing", "[fs]") {
+TEST_CASE("tree: a missing root is kNotFound, an empty directory lists nothing", "[fs]") {
   test::TempDir tmp;
   auto r = list_source_tree(tmp.path() / "nope");
   REQUIRE_FALSE(r.has_value());

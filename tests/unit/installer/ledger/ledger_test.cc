@@ -866,7 +866,7 @@ TEST_CASE("WAL, synchronous=FULL, foreign keys and busy_timeout are in effect", 
   CHECK(raw.text("PRAGMA journal_mode") == "wal");
 }
 
-TEST_CASE("append_event stores control bytes from unverified input escaped; the chain verifies", "[ledger]") {
+TEST_CASE("append_event stores control bytes from unverified input escaped, the chain verifies", "[ledger]") {
   TempDir dir;
   auto ledger = new_ledger(dir);
   const std::string forged = "x\x1b[2K\rinstalled llama 9.9\n\xc2\x9b" "31m\xff";

@@ -9,7 +9,7 @@
 
 namespace airlock::gendocs {
 
-TEST_CASE("roff: no text can become a request; literals keep '-' and quotes", "[gen_docs]") {
+TEST_CASE("roff: no text can become a request, literals keep '-' and quotes", "[gen_docs]") {
   CHECK(roff::line(roff::text(".SH EVIL")) == "\\&.SH EVIL");
   CHECK(roff::line(roff::text("'br")) == "\\&'br");
   CHECK(roff::text("a\\b") == "a\\eb");
