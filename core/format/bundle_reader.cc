@@ -16,6 +16,7 @@
 #include "core/codec/codec.h"
 #include "core/crypto/sha256.h"
 #include "core/format/frame.h"
+#include "core/format/media_files.h"
 #include "core/fs/file.h"
 
 namespace airlock::format {
@@ -35,6 +36,9 @@ stdfs::path OpenedIndex::volume_path(std::size_t v) const {
     if (stdfs::exists(stdfs::symlink_status(d / name, ec))) {
       return d / name;
     }
+  }
+  if (auto it = renamed.find(v); it != renamed.end()) {
+    return it->second;
   }
   return dir / name;
 }
@@ -73,31 +77,9 @@ Status add_media_dirs(OpenedIndex& opened, const std::vector<stdfs::path>& dirs)
     }
     seen.push_back(canon);
     ASSIGN_OR_RETURN(stdfs::path index, locate_index(d));
-    auto file = fs::File::open_regular(index, fs::File::Symlinks::kRefuse);
-    if (!file) {
-      return make_error(ErrorCode::kCorruption, "{}: index refused: {}", index.string(), file.error().message());
-    }
-    ASSIGN_OR_RETURN(std::uint64_t size, file->size());
-    if (size > k_max_index_size) {
-      return make_error(ErrorCode::kCorruption, "{}: {} bytes, larger than any index", index.string(), size);
-    }
-    crypto::Sha256 hash;
-    Bytes buffer(1 << 20);
-    std::uint64_t read = 0;
-    for (;;) {
-      TRY(check_interrupt());
-      ASSIGN_OR_RETURN(std::size_t n, file->read_some(std::span<std::uint8_t>(buffer.data(), buffer.size())));
-      if (n == 0) {
-        break;
-      }
-      read += n;
-      if (read > size) {
-        return make_error(ErrorCode::kCorruption, "{}: grew while it was read", index.string());
-      }
-      hash.update(ByteSpan(buffer.data(), n));
-    }
-    const std::string got = to_hex(hash.finish());
-    if (got != opened.index_sha256 || index.filename() != opened.index_path.filename()) {
+    ASSIGN_OR_RETURN(const std::string got, index_file_sha256(index));
+    // The bytes decide; the name may be one a medium's file system made.
+    if (got != opened.index_sha256) {
       return make_error(ErrorCode::kCorruption,
                         "{}: not a medium of this bundle: it holds {} (SHA-256 {}), the first medium {} (SHA-256 {}); "
                         "a medium of another bundle, or an altered copy",
@@ -109,6 +91,53 @@ Status add_media_dirs(OpenedIndex& opened, const std::vector<stdfs::path>& dirs)
   return ok_status();
 }
 
+Result<std::string> index_file_sha256(const stdfs::path& index) {
+  auto file = fs::File::open_regular(index, fs::File::Symlinks::kRefuse);
+  if (!file) {
+    return make_error(ErrorCode::kCorruption, "{}: index refused: {}", index.string(), file.error().message());
+  }
+  ASSIGN_OR_RETURN(std::uint64_t size, file->size());
+  if (size > k_max_index_size) {
+    return make_error(ErrorCode::kCorruption, "{}: {} bytes, larger than any index", index.string(), size);
+  }
+  crypto::Sha256 hash;
+  Bytes buffer(1 << 20);
+  std::uint64_t read = 0;
+  for (;;) {
+    TRY(check_interrupt());
+    ASSIGN_OR_RETURN(std::size_t n, file->read_some(std::span<std::uint8_t>(buffer.data(), buffer.size())));
+    if (n == 0) {
+      break;
+    }
+    read += n;
+    if (read > size) {
+      return make_error(ErrorCode::kCorruption, "{}: grew while it was read", index.string());
+    }
+    hash.update(ByteSpan(buffer.data(), n));
+  }
+  return to_hex(hash.finish());
+}
+
+namespace {
+
+bool has_index_extension(const stdfs::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) {
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return ext == ".airlock";
+}
+
+// A regular file that starts with the index magic: under an ISO 9660 name,
+// an index whose name a medium's file system shortened ("LLAMA_3_.AIR").
+bool starts_like_index(const stdfs::path& p) {
+  auto file = fs::File::open_regular(p, fs::File::Symlinks::kRefuse);
+  std::uint8_t head[8];
+  return file && file->pread_exact(head, 0) && std::memcmp(head, "AIRLOCK", 8) == 0;
+}
+
+}  // namespace
+
 Result<stdfs::path> locate_index(const stdfs::path& bundle) {
   std::error_code ec;
   if (stdfs::is_directory(bundle, ec)) {
@@ -117,8 +146,15 @@ Result<stdfs::path> locate_index(const stdfs::path& bundle) {
     std::vector<stdfs::path> found;
     for (const auto& e : stdfs::directory_iterator(bundle, ec)) {
       std::error_code tec;
-      if (e.path().extension() == ".airlock" && e.symlink_status(tec).type() != stdfs::file_type::directory) {
+      if (has_index_extension(e.path()) && e.symlink_status(tec).type() != stdfs::file_type::directory) {
         found.push_back(e.path());
+      }
+    }
+    if (found.empty()) {
+      for (const auto& e : stdfs::directory_iterator(bundle, ec)) {
+        if (iso9660_name(e.path().filename().string()) && starts_like_index(e.path())) {
+          found.push_back(e.path());
+        }
       }
     }
     if (found.empty()) {
@@ -331,9 +367,8 @@ namespace {
 // read, and the message says nothing about what a symlink points at). A
 // missing volume is an operator's slip, not tampering: kNotFound (exit 1)
 // saying which volume to copy or insert.
-Result<fs::File> open_volume(const OpenedIndex& opened, std::size_t v) {
+Result<fs::File> open_volume_at(const OpenedIndex& opened, std::size_t v, const stdfs::path& path) {
   const VolumeInfo& info = opened.header.volumes[v];
-  const stdfs::path path = opened.volume_path(v);
   auto file = fs::File::open_regular(path, fs::File::Symlinks::kRefuse);
   if (file) {
     return file;
@@ -348,11 +383,16 @@ Result<fs::File> open_volume(const OpenedIndex& opened, std::size_t v) {
   return std::unexpected(Error(file.error()).with_context(info.name));
 }
 
+Result<fs::File> open_volume(const OpenedIndex& opened, std::size_t v) {
+  return open_volume_at(opened, v, opened.volume_path(v));
+}
+
 class VolumeStreamer {
  public:
   VolumeStreamer(const OpenedIndex& opened, const Payload& payload, const std::optional<crypto::AeadKey>& key,
-                 const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested, Timings* timings)
-      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress), m_timings(timings) {
+                 const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested, Timings* timings,
+                 const VolumeSource& source)
+      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress), m_timings(timings), m_source(source) {
     std::size_t threads = OrderedPool::resolve_threads(threads_requested);
     for (std::size_t i = 0; i < threads; ++i) {
       auto w = std::make_unique<Worker>();
@@ -383,8 +423,25 @@ class VolumeStreamer {
   }
 
   Result<StreamStats> run() {
-    for (std::uint32_t v = 0; v < m_opened.header.volumes.size(); ++v) {
-      Status st = stream_volume(v);
+    const std::size_t count = m_opened.header.volumes.size();
+    std::vector<bool> read(count, false);
+    for (std::size_t i = 0; i < count; ++i) {
+      VolumeAt at{static_cast<std::uint32_t>(i), {}};
+      if (m_source) {
+        auto next = m_source(read);
+        if (!next || next->volume >= count || read[next->volume]) {
+          TRY(m_pipeline->finish());
+          if (!next) {
+            return std::unexpected(next.error());
+          }
+          return make_error(ErrorCode::kInvalidArgument, "volume source chose volume {} again", next->volume + 1);
+        }
+        at = std::move(*next);
+      } else {
+        at.path = m_opened.volume_path(at.volume);
+      }
+      read[at.volume] = true;
+      Status st = stream_volume(at.volume, at.path);
       if (!st) {
         // An error the consumer met first (an earlier frame) takes precedence.
         TRY(m_pipeline->finish());
@@ -402,9 +459,9 @@ class VolumeStreamer {
   }
 
  private:
-  Status stream_volume(std::uint32_t v) {
+  Status stream_volume(std::uint32_t v, const stdfs::path& path) {
     const VolumeInfo& info = m_opened.header.volumes[v];
-    ASSIGN_OR_RETURN(fs::File file, open_volume(m_opened, v));
+    ASSIGN_OR_RETURN(fs::File file, open_volume_at(m_opened, v, path));
     ASSIGN_OR_RETURN(auto reader, archive::VolumeReader::open(std::move(file), info.name, info.size));
     for (;;) {
       ASSIGN_OR_RETURN(auto entry, reader->next());
@@ -528,6 +585,7 @@ class VolumeStreamer {
   const ChunkSink& m_sink;
   const ProgressFn& m_progress;
   Timings* m_timings;
+  VolumeSource m_source;
   std::vector<Slot> m_ring;
   std::vector<std::unique_ptr<Worker>> m_workers;
   std::vector<std::vector<std::uint32_t>> m_pack_chunks;
@@ -548,7 +606,7 @@ namespace {
 
 // kCorruption naming a file in `d` shaped like one of the bundle's volumes
 // (BASE.volNNN.tar) that the signed header does not list.
-Status check_unlisted_volumes_in(const OpenedIndex& opened, const stdfs::path& d) {
+Status check_unlisted_volumes_in_dir(const OpenedIndex& opened, const stdfs::path& d) {
   const std::string base = opened.index_path.stem().string() + ".vol";
   std::set<std::string> listed;
   for (const VolumeInfo& v : opened.header.volumes) {
@@ -569,6 +627,10 @@ Status check_unlisted_volumes_in(const OpenedIndex& opened, const stdfs::path& d
 
 }  // namespace
 
+Status check_no_extra_volumes_in(const OpenedIndex& opened, const stdfs::path& dir) {
+  return check_unlisted_volumes_in_dir(opened, dir);
+}
+
 Status check_no_extra_volumes(const OpenedIndex& opened) {
   // Volumes are named BASE.volNNN.tar, BASE being the index's name without
   // ".airlock". A file of that shape the signed header does not list is
@@ -580,16 +642,21 @@ Status check_no_extra_volumes(const OpenedIndex& opened) {
     }
   }
   for (const stdfs::path& d : opened.all_dirs()) {
-    TRY(check_unlisted_volumes_in(opened, d));
+    TRY(check_unlisted_volumes_in_dir(opened, d));
   }
   return ok_status();
 }
 
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
-                                   const ProgressFn& progress, std::size_t threads, Timings* timings) {
+                                   const ProgressFn& progress, std::size_t threads, Timings* timings,
+                                   const VolumeSource& source) {
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
+  }
+  if (source) {
+    VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, source);
+    return streamer.run();
   }
   // Every volume there before any is read: a forgotten disc is named now,
   // not after the others were read.
@@ -601,7 +668,7 @@ Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& pay
     }
   }
   TRY(check_no_extra_volumes(opened));
-  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings);
+  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, {});
   return streamer.run();
 }
 
@@ -695,7 +762,11 @@ namespace {
 
 // "medium 3 of 6" in a MEDIUM.txt label: 3, or 0.
 std::uint32_t medium_from_label(const stdfs::path& dir, std::uint32_t count) {
-  auto text = fs::read_text_file(dir / k_medium_label_name, 64 << 10);
+  const std::string label = find_entry_folded(dir, k_medium_label_name);  // "MEDIUM.TXT" on a plain ISO 9660
+  if (label.empty()) {
+    return 0;
+  }
+  auto text = fs::read_text_file(dir / label, 64 << 10);
   if (!text) {
     return 0;
   }
@@ -776,7 +847,8 @@ Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& pr
   std::vector<std::size_t> here;
   std::set<std::uint32_t> media_here;
   for (std::size_t v = 0; v < vols.size(); ++v) {
-    if (stdfs::exists(stdfs::symlink_status(opened.dir / vols[v].name, ec))) {
+    const stdfs::path at = opened.volume_path(v);
+    if (at.parent_path() == opened.dir && stdfs::exists(stdfs::symlink_status(at, ec))) {
       here.push_back(v);
       if (opened.header.media) {
         media_here.insert(opened.header.media->volume_media[v]);
@@ -803,7 +875,7 @@ Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& pr
       }
     }
   }
-  TRY(check_unlisted_volumes_in(opened, opened.dir));
+  TRY(check_unlisted_volumes_in_dir(opened, opened.dir));
   TRY(check_volume_hashes(opened, progress, &here));
   out.checked = std::move(here);
   return out;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,9 @@ struct OpenedIndex {
   // byte-identical copy of the index (add_media_dirs): install and verify
   // given DIR1 DIR2 ...
   std::vector<std::filesystem::path> more_dirs;
+  // Volumes found in those directories under another name (a medium's file
+  // system renamed them: format/media_files.h), by volume index.
+  std::map<std::size_t, std::filesystem::path> renamed;
   IndexFile index;
   Header header;
   Bytes bundle_id;  // 16 bytes
@@ -39,7 +43,7 @@ struct OpenedIndex {
   // dir, then more_dirs.
   std::vector<std::filesystem::path> all_dirs() const;
   // Where volume v is: in the first of all_dirs() holding an entry of its
-  // name, else (missing) dir/name.
+  // name, else where `renamed` says, else (missing) dir/name.
   std::filesystem::path volume_path(std::size_t v) const;
   // "volume X (3 of 14, on disc02)" or "volume X (3 of 14)".
   std::string describe_volume(std::size_t v) const;
@@ -89,15 +93,26 @@ Result<crypto::AeadKey> unwrap_with_site_key(const OpenedIndex& opened, const Si
 Result<crypto::AeadKey> unwrap_with_passphrase(const OpenedIndex& opened, std::string_view passphrase);
 Result<Payload> open_body(const OpenedIndex& opened, const std::optional<crypto::AeadKey>& data_key);
 
-// Called once per chunk, in volume order, with verified plaintext.
+// Called once per chunk, in the order the volumes are read, with verified plaintext.
 using ChunkSink = std::function<Status(std::uint32_t chunk_index, ByteSpan plaintext)>;
+
+// Where the next volume to read is, for a reader that cannot have every
+// volume at once (one drive, media inserted one by one): given which volumes
+// were read already, returns one that was not and the path to read it at
+// (kInterrupted, kNotFound... to stop). Without one, volumes are read in
+// header order at opened.volume_path(v), and every one must be there first.
+struct VolumeAt {
+  std::uint32_t volume = 0;
+  std::filesystem::path path;
+};
+using VolumeSource = std::function<Result<VolumeAt>(const std::vector<bool>& read)>;
 
 struct StreamStats {
   std::uint64_t volume_bytes = 0;
   std::uint64_t chunk_bytes = 0;
 };
 
-// Reads every volume once, in header order, checking each volume's size and
+// Reads every volume once, in header order (or as `source` says), checking each volume's size and
 // SHA-256, each pack's place, and each frame. All errors name the volume.
 // Every volume must be present before any is read (kNotFound naming the
 // first missing one); each is opened as a regular file in the bundle
@@ -107,7 +122,7 @@ struct StreamStats {
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
                                    const ProgressFn& progress, std::size_t threads = 0,
-                                   Timings* timings = nullptr);
+                                   Timings* timings = nullptr, const VolumeSource& source = {});
 
 }  // namespace airlock::format
 
@@ -146,4 +161,9 @@ nlohmann::json medium_check_json(const OpenedIndex& opened, const MediumCheck& c
 // bundle's volumes (BASE.volNNN.tar) that the signed header does not list.
 // stream_volumes and check_volume_hashes call it first.
 Status check_no_extra_volumes(const OpenedIndex& opened);
+// The same for one directory, whatever the other volumes' state.
+Status check_no_extra_volumes_in(const OpenedIndex& opened, const std::filesystem::path& dir);
+// SHA-256 (hex) of an index file, read once as a regular file within the
+// index caps (kCorruption naming it otherwise).
+Result<std::string> index_file_sha256(const std::filesystem::path& index);
 }  // namespace airlock::format

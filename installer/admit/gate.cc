@@ -1,6 +1,7 @@
 #include "installer/admit/gate.h"
 
 #include "cli/printer.h"
+#include "core/format/media_files.h"
 #include "installer/admit/rotation.h"
 
 namespace airlock::installer {
@@ -145,6 +146,10 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                       index_name);
   }
   ASSIGN_OR_RETURN(a.payload, format::open_body(a.opened, a.key));
+  // Volumes whose names a medium's file system changed (ISO 9660 without
+  // Rock Ridge): found by folded name or by the first pack they hold, then
+  // checked like any other.
+  ASSIGN_OR_RETURN(a.notes, format::find_renamed_volumes(a.opened, &a.payload));
   return a;
 }
 

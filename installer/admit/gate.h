@@ -21,6 +21,7 @@ struct Admitted {
   std::optional<crypto::AeadKey> key;
   std::vector<std::string> signers;
   bool already_installed = false;  // this bundle id, with these index bytes, is installed
+  std::vector<std::string> notes;  // for the operator: volumes found under names a medium's file system made
 };
 
 struct GateOptions {
@@ -29,6 +30,9 @@ struct GateOptions {
   // Directories holding the bundle's other media (install DIR1 DIR2 ...):
   // each must hold the same index (format::add_media_dirs).
   std::vector<std::filesystem::path> more_media;
+  // One drive that media are inserted into in turn (install --media-path):
+  // the bundle is this directory, and the volumes are read as media arrive.
+  bool media_path = false;
 };
 
 Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options);

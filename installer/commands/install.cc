@@ -17,13 +17,27 @@ void add_install_command(CLI::App& app, Context& ctx) {
       "the bundle's [activate] commands, then its health check until the timeout. If either fails, the\n"
       "previous version is made active again automatically, the ledger records both events, and install\n"
       "exits 1 saying why.");
+  auto media_path = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
+  CLI::Option* mp = cmd->add_option(
+      "--media-path", *media_path,
+      "one drive (or landing directory) that the media pass through in turn: the installer reads the medium in "
+      "it, then asks for the next ('insert disc03 ... and press Enter'); media in any order");
+  cmd->get_option("bundle")->required(false)->excludes(mp);
+  cmd->add_flag("--wait", *wait,
+                "with --media-path: poll the drive for the next medium instead of asking on the terminal "
+                "(automounters, a data diode's landing directory)")
+      ->needs(mp);
   cmd->add_flag("--no-activate", o->no_activate, "install but leave the current version active");
   cmd->add_option("--load", o->load,
                   "also load the version's images into this container runtime (podman or docker) before its "
                   "[activate] commands run")
       ->check(CLI::IsMember({"podman", "docker"}));
-  cmd->callback([&ctx, o] {
+  cmd->callback([&ctx, o, media_path, wait] {
     ctx.run([&]() -> Status {
+      if (o->bundles.empty() && media_path->empty()) {
+        return make_error(ErrorCode::kUsage, "give the bundle (the directory of every medium), or --media-path DRIVE");
+      }
       ASSIGN_OR_RETURN(auto site, ctx.open_site());
       InstallOptions io;
       ASSIGN_OR_RETURN(io.gate, gate_options(*o));
@@ -50,7 +64,20 @@ void add_install_command(CLI::App& app, Context& ctx) {
           draw(relabeled);
         };
       }
-      auto out = install_bundle(*site, o->bundles.front(), io);
+      std::filesystem::path bundle;
+      if (!o->bundles.empty()) {
+        bundle = o->bundles.front();
+      }
+      if (!media_path->empty()) {
+        DriveOptions drive;
+        drive.dir = *media_path;
+        drive.wait = *wait;
+        drive.say = io.say;
+        ASSIGN_OR_RETURN(bundle, wait_for_first_medium(drive));
+        bundle = bundle.parent_path();
+        io.drive = drive;
+      }
+      auto out = install_bundle(*site, bundle, io);
       ctx.printer.end_progress();
       TRY(out);
       if (o->timings) {

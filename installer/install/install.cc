@@ -99,8 +99,12 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   prepare.reset();
   crash_point("staged");
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  auto streamed =
-      format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads, options.timings);
+  format::VolumeSource source;
+  if (options.drive) {
+    source = drive_source(a.opened, payload, *options.drive);
+  }
+  auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads,
+                                         options.timings, source);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
@@ -211,6 +215,11 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
     return std::unexpected(admitted.error());
   }
   const format::Header& h = admitted->opened.header;
+  if (options.say) {
+    for (const std::string& n : admitted->notes) {
+      options.say(n);
+    }
+  }
   if (admitted->already_installed) {
     InstallOutcome out;
     out.name = h.name;

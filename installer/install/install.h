@@ -23,6 +23,7 @@
 #include "core/base/progress.h"
 #include "core/base/timings.h"
 #include "installer/admit/gate.h"
+#include "installer/install/media_drive.h"
 #include "installer/site/site.h"
 
 namespace airlock::installer {
@@ -36,6 +37,8 @@ struct InstallOptions {
   bool roll_back_on_failure = true;                 // an activation that fails re-activates the previous version
   std::function<void(const std::string&)> say;      // activation progress lines
   std::string load;                                 // "podman" or "docker": load the images into it
+  // install --media-path: volumes come from one drive, medium by medium.
+  std::optional<DriveOptions> drive;
 };
 
 struct InstallOutcome {
