@@ -107,6 +107,9 @@ void add_verify_medium_command(CLI::App& app, Context& ctx) {
       auto m = format::check_medium(c.opened, ctx.printer.progress());
       ctx.printer.end_progress();
       TRY(m);
+      for (const std::string& n : m->notes) {
+        ctx.printer.note("{}", n);
+      }
       const format::Header& h = c.opened.header;
       if (o->json) {
         nlohmann::json j = format::medium_check_json(c.opened, *m);

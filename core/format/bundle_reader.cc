@@ -840,8 +840,9 @@ nlohmann::json medium_check_json(const OpenedIndex& opened, const MediumCheck& c
           {"medium_from_label", c.from_label}, {"checked", std::move(checked)}, {"still_needed", std::move(needed)}};
 }
 
-Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& progress) {
+Result<MediumCheck> check_medium(OpenedIndex& opened, const ProgressFn& progress) {
   MediumCheck out;
+  ASSIGN_OR_RETURN(out.notes, find_renamed_volumes(opened, nullptr));
   const auto& vols = opened.header.volumes;
   std::error_code ec;
   std::vector<std::size_t> here;

@@ -148,8 +148,11 @@ struct MediumCheck {
   bool from_label = false;   // medium told by MEDIUM.txt alone
   std::vector<std::size_t> checked;  // volumes checked, all good
   std::vector<std::size_t> elsewhere;  // volumes of the bundle not in opened.dir
+  std::vector<std::string> notes;  // volumes found under names the medium's file system made
 };
-Result<MediumCheck> check_medium(const OpenedIndex& opened, const ProgressFn& progress);
+// Volumes under ISO 9660 names are found first (find_renamed_volumes, by
+// folded name or by size and SHA-256: no key), recorded in opened.renamed.
+Result<MediumCheck> check_medium(OpenedIndex& opened, const ProgressFn& progress);
 // For people: "disc02 (medium 2 of 4)" or "this directory"; then what was
 // checked and what the other media must still bring, by medium.
 std::string medium_name(const MediumCheck& c);

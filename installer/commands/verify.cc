@@ -27,6 +27,9 @@ void add_verify_command(CLI::App& app, Context& ctx) {
         auto m = verify_medium(*site, o->bundles.front(), ctx.printer.progress());
         ctx.printer.end_progress();
         TRY(m);
+        for (const std::string& n : m->check.notes) {
+          ctx.printer.note("{}", n);
+        }
         const format::Header& h = m->opened.header;
         if (o->json) {
           nlohmann::json j = format::medium_check_json(m->opened, m->check);
@@ -45,6 +48,9 @@ void add_verify_command(CLI::App& app, Context& ctx) {
                                o->timings ? &timings : nullptr);
       ctx.printer.end_progress();
       TRY(out);
+      for (const std::string& n : out->notes) {
+        ctx.printer.note("{}", n);
+      }
       if (o->timings) {
         ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       }

@@ -215,7 +215,7 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
     return std::unexpected(admitted.error());
   }
   const format::Header& h = admitted->opened.header;
-  if (options.say) {
+  if (options.say && !options.drive) {  // through a drive, each medium's are said as it comes in
     for (const std::string& n : admitted->notes) {
       options.say(n);
     }
@@ -311,6 +311,7 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
   out.chunk_verified_only = partial;
   out.volume_bytes = stats.volume_bytes;
   out.signers = a.signers;
+  out.notes = a.notes;
   if (a.opened.header.installers) {
     out.shipped_files = shipped.files;
     out.shipped_signatures = shipped.signatures_verified;

@@ -70,6 +70,7 @@ struct VerifyOutcome {
   std::vector<std::string> signers;
   std::size_t shipped_files = 0;       // shipped installer files checked (create --with-installer)
   std::size_t shipped_signatures = 0;  // their detached signatures verified by trusted keys
+  std::vector<std::string> notes;      // volumes found under names a medium's file system made
 };
 
 // Everything install does short of writing a byte, and the installers
