@@ -391,8 +391,8 @@ class VolumeStreamer {
  public:
   VolumeStreamer(const OpenedIndex& opened, const Payload& payload, const std::optional<crypto::AeadKey>& key,
                  const ChunkSink& sink, const ProgressFn& progress, std::size_t threads_requested, Timings* timings,
-                 const VolumeSource& source)
-      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress), m_timings(timings), m_source(source) {
+                 const StreamPlan& plan)
+      : m_opened(opened), m_payload(payload), m_sink(sink), m_progress(progress), m_timings(timings), m_plan(plan) {
     std::size_t threads = OrderedPool::resolve_threads(threads_requested);
     for (std::size_t i = 0; i < threads; ++i) {
       auto w = std::make_unique<Worker>();
@@ -417,18 +417,37 @@ class VolumeStreamer {
     for (std::size_t k = 0; k < payload.packs.size(); ++k) {
       m_pack_by_name[payload.packs[k].name] = static_cast<std::uint32_t>(k);
     }
-    for (const VolumeInfo& v : opened.header.volumes) {
-      m_total += v.size;
+    m_chunks_left.assign(opened.header.volumes.size(), 0);
+    for (const ChunkEntry& c : payload.chunks) {
+      ++m_chunks_left[payload.packs[c.pack].volume];
+    }
+    for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
+      m_total += opened.header.volumes[v].size;
+      if (v < plan.done.size() && plan.done[v]) {
+        m_done += opened.header.volumes[v].size;  // progress over the whole set
+      }
     }
   }
 
   Result<StreamStats> run() {
     const std::size_t count = m_opened.header.volumes.size();
     std::vector<bool> read(count, false);
+    for (std::size_t v = 0; v < count && v < m_plan.done.size(); ++v) {
+      read[v] = m_plan.done[v];
+    }
+    for (std::size_t k = 0; k < m_payload.packs.size(); ++k) {
+      m_pack_seen[k] = read[m_payload.packs[k].volume];
+    }
     for (std::size_t i = 0; i < count; ++i) {
+      if (read[i] && !m_plan.source) {
+        continue;
+      }
+      if (std::find(read.begin(), read.end(), false) == read.end()) {
+        break;
+      }
       VolumeAt at{static_cast<std::uint32_t>(i), {}};
-      if (m_source) {
-        auto next = m_source(read);
+      if (m_plan.source) {
+        auto next = m_plan.source(read);
         if (!next || next->volume >= count || read[next->volume]) {
           TRY(m_pipeline->finish());
           if (!next) {
@@ -542,6 +561,10 @@ class VolumeStreamer {
     const ChunkEntry& c = m_payload.chunks[s.index];
     m_stats.chunk_bytes += c.size;
     m_done += c.stored;
+    const std::uint32_t volume = m_payload.packs[c.pack].volume;
+    if (--m_chunks_left[volume] == 0 && m_plan.volume_done) {
+      TRY(m_plan.volume_done(volume));
+    }
     if (m_progress) {
       m_progress(ProgressEvent{"verify", s.volume->name, m_done, m_total});
     }
@@ -585,7 +608,8 @@ class VolumeStreamer {
   const ChunkSink& m_sink;
   const ProgressFn& m_progress;
   Timings* m_timings;
-  VolumeSource m_source;
+  const StreamPlan& m_plan;
+  std::vector<std::uint64_t> m_chunks_left;  // per volume: chunks not yet handed to the sink
   std::vector<Slot> m_ring;
   std::vector<std::unique_ptr<Worker>> m_workers;
   std::vector<std::vector<std::uint32_t>> m_pack_chunks;
@@ -650,25 +674,28 @@ Status check_no_extra_volumes(const OpenedIndex& opened) {
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
                                    const ProgressFn& progress, std::size_t threads, Timings* timings,
-                                   const VolumeSource& source) {
+                                   const StreamPlan& plan) {
   if (opened.header.encrypted() && !data_key) {
     return make_error(ErrorCode::kNotForThisSite, "bundle is encrypted and no key was given");
   }
-  if (source) {
-    VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, source);
+  if (plan.source) {
+    VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, plan);
     return streamer.run();
   }
+  auto done = [&](std::size_t v) { return v < plan.done.size() && plan.done[v]; };
   // Every volume there before any is read: a forgotten disc is named now,
   // not after the others were read.
   for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
     std::error_code ec;
-    if (!stdfs::exists(stdfs::symlink_status(opened.volume_path(v), ec))) {
+    if (!done(v) && !stdfs::exists(stdfs::symlink_status(opened.volume_path(v), ec))) {
       ASSIGN_OR_RETURN(fs::File absent, open_volume(opened, v));  // names it (kNotFound)
       (void)absent;
     }
   }
-  TRY(check_no_extra_volumes(opened));
-  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, {});
+  for (const stdfs::path& d : opened.all_dirs()) {
+    TRY(check_unlisted_volumes_in_dir(opened, d));
+  }
+  VolumeStreamer streamer(opened, payload, data_key, sink, progress, threads, timings, plan);
   return streamer.run();
 }
 

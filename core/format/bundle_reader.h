@@ -107,6 +107,17 @@ struct VolumeAt {
 };
 using VolumeSource = std::function<Result<VolumeAt>(const std::vector<bool>& read)>;
 
+// How stream_volumes goes through the volumes; the default reads them all.
+struct StreamPlan {
+  VolumeSource source;
+  // Volumes an earlier run already read and staged (a resumed install):
+  // not read, not required to be there; their chunks never reach the sink.
+  std::vector<bool> done;
+  // Called (from the sink's thread) once every chunk of the volume reached
+  // the sink: the volume is staged and need not be read again.
+  std::function<Status(std::uint32_t volume)> volume_done;
+};
+
 struct StreamStats {
   std::uint64_t volume_bytes = 0;
   std::uint64_t chunk_bytes = 0;
@@ -122,7 +133,7 @@ struct StreamStats {
 Result<StreamStats> stream_volumes(const OpenedIndex& opened, const Payload& payload,
                                    const std::optional<crypto::AeadKey>& data_key, const ChunkSink& sink,
                                    const ProgressFn& progress, std::size_t threads = 0,
-                                   Timings* timings = nullptr, const VolumeSource& source = {});
+                                   Timings* timings = nullptr, const StreamPlan& plan = {});
 
 }  // namespace airlock::format
 

@@ -1,5 +1,7 @@
 #include "core/os/file_system.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,6 +22,17 @@ class PosixStagedFile final : public StagedFile {
     return m_file.pread_exact(out, offset);
   }
   void start_writeback(std::uint64_t offset, std::uint64_t len) override { m_file.start_writeback(offset, len); }
+  Status check_staged(std::uint64_t size) override {
+    struct stat st {};
+    if (::fstat(m_file.fd(), &st) != 0) {
+      return make_error(ErrorCode::kIOError, "{}: cannot stat: {}", m_file.path().string(), fs::errno_text(errno));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || static_cast<std::uint64_t>(st.st_size) != size) {
+      return make_error(ErrorCode::kCorruption, "{}: not as staged (a regular file of one link and {} bytes)",
+                        m_file.path().string(), size);
+    }
+    return ok_status();
+  }
 
  private:
   fs::File m_file;

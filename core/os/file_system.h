@@ -40,6 +40,10 @@ class StagedFile {
   virtual Status pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) = 0;
   // A hint to start writing [offset, offset + len) back now (core/fs/file.h).
   virtual void start_writeback(std::uint64_t offset, std::uint64_t len) = 0;
+  // A file a previous run staged, before it is written again (a resumed
+  // install): kCorruption unless it is a regular file with one link (no
+  // hardlink to a file elsewhere) and exactly `size` bytes long.
+  virtual Status check_staged(std::uint64_t size) = 0;
 };
 
 class FileSystem {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -48,6 +51,77 @@ Result<std::vector<bool>> find_unchanged(Site& site, const format::Payload& payl
   return skip;
 }
 
+// An install stopped between volumes (Ctrl-C, kill -9, a medium not there
+// yet) leaves ROOT/staging/BUNDLE_ID/resume.json: which volumes are staged,
+// for which index bytes and which active version (the files hardlinked
+// from it instead of written depend on it). The record only spares reading
+// those volumes again: every staged file is still hashed whole against the
+// signed manifest before it is installed.
+constexpr const char* k_resume_name = "resume.json";
+
+std::vector<bool> load_resume(const stdfs::path& stage, const std::string& index_sha256,
+                              const std::optional<std::string>& active, std::size_t volumes) {
+  std::vector<bool> done(volumes, false);
+  auto text = fs::read_text_file(stage / k_resume_name, 1 << 20);
+  if (!text) {
+    return {};
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object() || !j.contains("index_sha256") || j["index_sha256"] != index_sha256 || !j.contains("active") ||
+      j["active"] != (active ? nlohmann::json(*active) : nlohmann::json()) || !j.contains("done") ||
+      !j["done"].is_array()) {
+    return {};
+  }
+  for (const auto& v : j["done"]) {
+    if (!v.is_number_unsigned() || v.get<std::uint64_t>() >= volumes) {
+      return {};
+    }
+    done[v.get<std::size_t>()] = true;
+  }
+  return done;
+}
+
+// Through the site's FileSystem (the crash-safety tests' seam): a temp
+// file, made durable, renamed over the record, the directory fsynced.
+Status write_resume(os::FileSystem& disk, const stdfs::path& stage, const std::string& index_sha256,
+                    const std::optional<std::string>& active, const std::vector<bool>& done) {
+  nlohmann::json list = nlohmann::json::array();
+  for (std::size_t v = 0; v < done.size(); ++v) {
+    if (done[v]) {
+      list.push_back(v);
+    }
+  }
+  nlohmann::json j = {{"index_sha256", index_sha256}, {"active", active ? nlohmann::json(*active) : nlohmann::json()},
+                      {"done", list}};
+  const std::string text = j.dump() + "\n";
+  const stdfs::path tmp = stage / (std::string(k_resume_name) + ".tmp");
+  TRY(disk.remove_tree(tmp));
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<os::StagedFile> file, disk.create_new(tmp, 0600));
+    TRY(file->pwrite_all(ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), 0));
+  }
+  TRY(disk.sync_file_system(stage));
+  TRY(disk.rename(tmp, stage / k_resume_name));
+  return disk.fsync_dir(stage);
+}
+
+std::size_t count_true(const std::vector<bool>& v) { return static_cast<std::size_t>(std::count(v.begin(), v.end(), true)); }
+
+// At most one interrupted install is kept: starting another discards it.
+Status remove_other_stages(Site& site, const std::string& keep) {
+  auto staging = fs::Dir::open(site.staging_dir());
+  if (!staging) {
+    return staging.error().code() == ErrorCode::kNotFound ? ok_status() : Status(std::unexpected(staging.error()));
+  }
+  ASSIGN_OR_RETURN(auto entries, staging->list());
+  for (const fs::DirEntry& e : entries) {
+    if (e.name != keep) {
+      TRY(site.files().remove_tree(site.staging_dir() / e.name));
+    }
+  }
+  return ok_status();
+}
+
 // Read-only files, then read-only directories, deepest first.
 Status seal_tree(os::FileSystem& disk, const stdfs::path& tree, const format::Payload& payload, const std::vector<bool>& linked) {
   for (std::size_t i = 0; i < payload.files.size(); ++i) {
@@ -90,27 +164,60 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   // Every call that changes the disk goes through the site's FileSystem
   // (core/os/file_system.h), the seam the crash-safety unit tests use.
   os::FileSystem& disk = site.files();
-  TRY(disk.remove_tree(stage));
-  TRY(disk.make_dirs(tree, 0755));
+  TRY(remove_other_stages(site, h.bundle_id));
+  ASSIGN_OR_RETURN(const std::optional<std::string> active_before, site.ledger().active_version(h.name));
+  std::vector<bool> done = load_resume(stage, a.opened.index_sha256, active_before, h.volumes.size());
   std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
   ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
-  Stager stager(disk, payload, tree, linked);
-  TRY(stager.create_files());
+  auto say = [&](const std::string& line) {
+    if (options.say) {
+      options.say(line);
+    }
+  };
+  std::unique_ptr<Stager> stager;
+  if (count_true(done) != 0) {
+    stager = std::make_unique<Stager>(disk, payload, tree, linked);
+    if (Status st = stager->resume_files(done); !st) {
+      say(fmt::format("the interrupted install's staged files are not as it left them ({}); starting afresh",
+                      st.error().message()));
+      stager.reset();
+      done.clear();
+    } else {
+      say(fmt::format("resuming the interrupted install of {} {}: {} of {} volume(s) already staged, not read again",
+                      h.name, h.version, count_true(done), h.volumes.size()));
+    }
+  }
+  if (!stager) {
+    done.assign(h.volumes.size(), false);
+    TRY(disk.remove_tree(stage));
+    TRY(disk.make_dirs(tree, 0755));
+    stager = std::make_unique<Stager>(disk, payload, tree, linked);
+    TRY(stager->create_files());
+  }
   prepare.reset();
   crash_point("staged");
-  auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  format::VolumeSource source;
+  auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager->on_chunk(chunk, plain); };
+  format::StreamPlan plan;
   if (options.drive) {
-    source = drive_source(a.opened, payload, *options.drive);
+    plan.source = drive_source(a.opened, payload, *options.drive);
   }
+  plan.done = done;
+  plan.volume_done = [&](std::uint32_t v) -> Status {
+    // Staged bytes durable first, then the record that says so.
+    done[v] = true;
+    return write_resume(disk, stage, a.opened.index_sha256, active_before, done);  // its syncfs covers the tree
+  };
   auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads,
-                                         options.timings, source);
+                                         options.timings, plan);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
+  // Every volume read: from here on (hardlinks, read-only modes) the stage
+  // is no longer one to resume; a stop now starts the next install afresh.
+  TRY(disk.remove_tree(stage / k_resume_name));
   crash_point("streamed");
   std::optional<ScopedTimer> finalize(std::in_place, options.timings, "fsync + hardlinks + read-only + rename");
-  TRY(stager.finish());
+  TRY(stager->finish());
 
   ASSIGN_OR_RETURN(auto active, site.ledger().active_version(h.name));
   for (std::size_t i = 0; i < payload.files.size(); ++i) {
@@ -236,7 +343,24 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
   }
   auto result = do_install(site, *admitted, options);
   if (!result) {
-    (void)site.files().remove_tree(site.staging_dir() / h.bundle_id);
+    // Stopped, or a medium not there: what is staged is good and is kept
+    // for the next install. Anything else (bytes that failed a check, a
+    // write or sync that failed on ROOT's disk) removes the stage.
+    const stdfs::path stage = site.staging_dir() / h.bundle_id;
+    const ErrorCode code = result.error().code();
+    std::vector<bool> done;
+    if (code == ErrorCode::kInterrupted || code == ErrorCode::kNotFound) {
+      ASSIGN_OR_RETURN(auto active, site.ledger().active_version(h.name));
+      done = load_resume(stage, admitted->opened.index_sha256, active, h.volumes.size());
+    }
+    if (count_true(done) != 0) {
+      Error kept(code, fmt::format("{}; {} of {} volume(s) are staged and kept: run install again with the media "
+                                   "not yet read to continue",
+                                   result.error().message(), count_true(done), h.volumes.size()));
+      (void)site.log("install", h.name + "/" + h.version, "failed", kept.message());
+      return std::unexpected(kept);
+    }
+    (void)site.files().remove_tree(stage);
     (void)site.log("install", h.name + "/" + h.version, result.error().is_verification_failure() ? "refused" : "failed",
                    result.error().message());
     return result;

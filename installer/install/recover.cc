@@ -1,5 +1,7 @@
 #include "installer/install/recover.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/fs/dir.h"
@@ -16,10 +18,23 @@ Result<Recovery> recover(Site& site) {
   std::error_code ec;
   // Every listing and removal below goes through core/fs/dir.h: directories
   // are opened without following links, a link is removed, never its target.
-  // 1. Partial installs: nothing in staging is ever live; drop it.
+  // 1. Partial installs: nothing in staging is ever live; drop it, but for
+  //    an install stopped between volumes (its resume.json says which are
+  //    staged): that is kept for the next install of the same bundle, which
+  //    re-hashes every staged file (install.cc), or dropped by any other.
   if (auto staging = fs::Dir::open(site.staging_dir())) {
     ASSIGN_OR_RETURN(auto entries, staging->list());
     for (const fs::DirEntry& e : entries) {
+      if (e.type == fs::EntryType::kDirectory) {
+        if (auto sub = staging->open_sub(e.name)) {
+          ASSIGN_OR_RETURN(auto inside, sub->list());
+          if (std::any_of(inside.begin(), inside.end(), [](const fs::DirEntry& i) {
+                return i.name == "resume.json" && i.type == fs::EntryType::kFile;
+              })) {
+            continue;
+          }
+        }
+      }
       TRY(staging->remove(e.name));
       repaired.push_back(fmt::format("removed interrupted install {}", e.name));
     }

@@ -12,6 +12,7 @@ constexpr std::size_t k_max_open_files = 64;
 // a file, so the disk writes while we decrypt and hash, and the syncfs at the
 // end waits for the last stretch only (it was 0.6 s of idle tail per GiB).
 constexpr std::uint64_t k_writeback_step = 16u << 20;
+constexpr std::uint32_t k_no_chunk = 0xffffffffu;  // advance(): every delivered chunk is read back
 }
 
 Stager::Stager(os::FileSystem& files, const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
@@ -50,6 +51,22 @@ Status Stager::create_files() {
     TRY(m_files.make_dirs(p.parent_path(), 0755));  // no link below ROOT is followed (core/fs/dir.h)
     ASSIGN_OR_RETURN(std::unique_ptr<os::StagedFile> file, m_files.create_new(p, 0600));
     TRY(file->allocate(m_payload.files[f].size));
+  }
+  return ok_status();
+}
+
+Status Stager::resume_files(const std::vector<bool>& done_volumes) {
+  for (std::uint32_t f = 0; f < m_payload.files.size(); ++f) {
+    if (m_skip[f]) {
+      continue;
+    }
+    m_state[f].hash = std::make_unique<crypto::Sha256>();
+    ASSIGN_OR_RETURN(os::StagedFile * file, open_file(f));
+    TRY(file->check_staged(m_payload.files[f].size));
+  }
+  for (std::uint32_t k = 0; k < m_payload.chunks.size(); ++k) {
+    const std::uint32_t v = m_payload.packs[m_payload.chunks[k].pack].volume;
+    m_delivered[k] = v < done_volumes.size() && done_volumes[v];
   }
   return ok_status();
 }
@@ -133,6 +150,9 @@ Result<std::size_t> Stager::finish() {
     FileState& st = m_state[f];
     if (m_payload.files[f].ref_count == 0 && !st.done) {
       TRY(advance(f, 0, {}));  // empty file: hash of nothing
+    } else if (!st.done && !st.gave_up && !m_tree.empty()) {
+      // Chunks staged by an earlier run (resume_files) and none since: read back.
+      TRY(advance(f, k_no_chunk, {}));
     }
     if (st.gave_up) {
       ++partial;

@@ -28,6 +28,13 @@ class Stager {
 
   // Creates every file to write, reserving its full size (a full disk fails here).
   Status create_files();
+  // Instead of create_files, for an install resumed after an interruption:
+  // every file to write must be there as a previous run staged it
+  // (StagedFile::check_staged; kCorruption otherwise, and the caller starts
+  // afresh), and the chunks of the volumes in `done` count as delivered:
+  // their bytes are read back from the staged files as each file is hashed
+  // whole, so a staged byte changed since is still found (finish()).
+  Status resume_files(const std::vector<bool>& done_volumes);
   Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
   // Checks that every written file was completely hashed and matched, closes
   // them, and makes them durable with one syncfs(2) on the staging file system

@@ -1,5 +1,7 @@
 #include "installer/targets/layout.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +87,31 @@ Status link_file(const stdfs::path& src, const stdfs::path& dst) {
   return ok_status();
 }
 
+namespace {
+
+// NAME.tmp-<12 hex>: the temp file fs::write_file_atomic makes next to NAME.
+bool own_temp_of(const std::string& entry, const std::string& name) {
+  const std::string prefix = name + ".tmp-";
+  if (entry.size() != prefix.size() + 12 || !entry.starts_with(prefix)) {
+    return false;
+  }
+  return std::all_of(entry.begin() + static_cast<std::ptrdiff_t>(prefix.size()), entry.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
 Status write_text(const stdfs::path& path, std::string_view text) {
+  // A temp file of an earlier write of this file that a crash left behind
+  // goes first: tools reading the directory would take it for data.
+  if (auto dir = fs::Dir::open(path.parent_path())) {
+    ASSIGN_OR_RETURN(auto entries, dir->list());
+    for (const fs::DirEntry& e : entries) {
+      if (e.type == fs::EntryType::kFile && own_temp_of(e.name, path.filename().string())) {
+        TRY(dir->remove(e.name));
+      }
+    }
+  }
   auto old = fs::read_text_file(path, k_max_compared_bytes);
   if (old && *old == text) {
     return ok_status();  // unchanged: keep the mtime tools may cache on

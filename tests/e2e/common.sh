@@ -174,6 +174,14 @@ state() {
   ls -A "$AIRLOCK_ROOT/staging" 2>/dev/null || true
 }
 save_state() { state > "$T/state.before"; }
+# staging_clean CONTEXT: ROOT/staging holds nothing but, at most, one
+# install stopped between volumes (a directory with its resume.json).
+staging_clean() {
+  local left; left=$(ls -A "$AIRLOCK_ROOT/staging" 2>/dev/null || true)
+  [ -z "$left" ] && return 0
+  [ "$(echo "$left" | wc -l)" = 1 ] && [ -f "$AIRLOCK_ROOT/staging/$left/resume.json" ] ||
+    fail "$1: staging left: $left ($(ls -A "$AIRLOCK_ROOT/staging/$left" 2>/dev/null | tr '\n' ' '))"
+}
 assert_state_unchanged() {
   state > "$T/state.after"
   diff -u "$T/state.before" "$T/state.after" >&2 || fail "installer state changed: $*"

@@ -31,7 +31,7 @@ for s in "${steps[@]}"; do
   esac
   [ "$(readlink "$D/current")" = "$want" ] || fail "step $s: current -> $(readlink "$D/current"), expected $want"
   "$INSTALLER" check >/dev/null || fail "step $s: check fails"
-  [ -z "$(ls -A "$AIRLOCK_ROOT/staging")" ] || fail "step $s: staging left: $(ls -A "$AIRLOCK_ROOT/staging")"
+  staging_clean "step $s"
   HF="$AIRLOCK_ROOT/hf/models--airlock--cs"
   for f in "$D/$want"/model/*.safetensors; do
     cmp "$f" "$HF/snapshots/$(cat "$HF/refs/main")/${f#"$D/$want/model/"}" ||

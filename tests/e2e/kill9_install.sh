@@ -30,7 +30,7 @@ for i in "${!delays[@]}"; do
     *) fail "kill at ${delays[$i]}s: current -> '$active'" ;;
   esac
   "$INSTALLER" check >/dev/null || fail "kill at ${delays[$i]}s: check fails with $active active"
-  [ -z "$(ls -A "$AIRLOCK_ROOT/staging")" ] || fail "kill at ${delays[$i]}s: staging left: $(ls -A "$AIRLOCK_ROOT/staging")"
+  staging_clean "kill at ${delays[$i]}s"
   # Every version directory on disk is one the ledger knows, and vice versa.
   on_disk="$(cd "$D" && ls -d [0-9]* | sort | tr '\n' ' ')"
   in_ledger="$("$INSTALLER" list --json | python3 -c '

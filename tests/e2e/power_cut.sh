@@ -28,7 +28,7 @@ for n in $( { seq 1 4; seq 1 $(( (ops + 19) / 20 )) "$ops"; seq $((ops - 3)) "$o
     *) fail "cut at op $n: current -> '$active'" ;;
   esac
   "$INSTALLER" check >/dev/null 2>"$T/err" || { cat "$T/err" >&2; fail "cut at op $n: check fails with $active active"; }
-  [ -z "$(ls -A "$AIRLOCK_ROOT/staging")" ] || fail "cut at op $n: staging left behind"
+  staging_clean "cut at op $n"
   "$INSTALLER" install b2 -q >/dev/null 2>"$T/err" || { cat "$T/err" >&2; fail "cut at op $n: re-run failed"; }
   [ "$(readlink "$D/current")" = 2.0.0 ] || fail "cut at op $n: v2 not active after the re-run"
   "$INSTALLER" check >/dev/null || fail "cut at op $n: check fails after the re-run"

@@ -86,6 +86,10 @@ class FaultFileSystem::File final : public os::StagedFile {
     TRY(m_owner.check_alive(m_path));
     return m_base->pread_exact(out, offset);
   }
+  Status check_staged(std::uint64_t size) override {
+    TRY(m_owner.check_alive(m_path));
+    return m_base->check_staged(size);
+  }
   void start_writeback(std::uint64_t offset, std::uint64_t len) override {
     if (!m_owner.m_crashed) {
       m_base->start_writeback(offset, len);  // a hint: nothing becomes durable by it
