@@ -240,3 +240,93 @@ TEST_CASE("stager: verify-only mode counts files it could only chunk-verify", "[
 }
 
 }  // namespace airlock::installer
+
+namespace airlock::installer {
+namespace {
+
+// The sample over two volumes: chunks 0 and 1 in a pack of volume 0, chunk 2
+// in a pack of volume 1; the first run staged volume 0 and stopped.
+struct Stopped {
+  Sample s;
+  TempDir tmp;
+  stdfs::path tree = tmp.path() / "tree";
+  Stopped() {
+    s.payload.packs = {format::PackEntry{0, "packs/000000.pack", 6000}, format::PackEntry{1, "packs/000001.pack", 333}};
+    s.payload.chunks[2].pack = 1;
+    s.payload.chunks[2].offset = 0;
+    Stager first(real_fs, s.payload, tree, s.no_skip());
+    REQUIRE(first.create_files());
+    REQUIRE(first.on_chunk(0, s.chunks[0]));
+    REQUIRE(first.on_chunk(1, s.chunks[1]));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("stager: a resumed install reads only the volumes not staged and hashes every file whole",
+          "[installer][stager][resume]") {
+  Stopped st;
+  Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+  REQUIRE(again.resume_files({true, false}));
+  REQUIRE(again.on_chunk(2, st.s.chunks[2]));
+  auto done = again.finish();
+  REQUIRE(done.has_value());
+  CHECK(read_all(st.tree / "a.bin") == st.s.a);  // every chunk from the first run, read back
+  CHECK(read_all(st.tree / "dir/b.bin") == st.s.b);
+  CHECK(read_all(st.tree / "dir/sub/c.bin") == st.s.c);
+}
+
+TEST_CASE("stager: a staged byte changed while stopped is kCorruption naming the file",
+          "[installer][stager][resume]") {
+  Stopped st;
+  {
+    std::fstream f(st.tree / "a.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put(static_cast<char>(st.s.a[10] ^ 0xff));
+  }
+  Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+  REQUIRE(again.resume_files({true, false}));
+  REQUIRE(again.on_chunk(2, st.s.chunks[2]));
+  auto done = again.finish();
+  REQUIRE_FALSE(done.has_value());
+  CHECK(done.error().code() == ErrorCode::kCorruption);
+  CHECK_THAT(done.error().message(), Catch::Contains("a.bin"));
+}
+
+TEST_CASE("stager: resuming over a staged file that is a hardlink, short or gone is refused before a write",
+          "[installer][stager][resume]") {
+  Stopped st;
+  SECTION("a hardlink to a file elsewhere") {
+    const stdfs::path victim = st.tmp.path() / "victim";
+    stdfs::copy_file(st.tree / "dir/b.bin", victim);
+    stdfs::remove(st.tree / "dir/b.bin");
+    stdfs::create_hard_link(victim, st.tree / "dir/b.bin");
+    const Bytes before = read_all(victim);
+    Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+    auto r = again.resume_files({true, false});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+    CHECK(read_all(victim) == before);
+  }
+  SECTION("cut short") {
+    stdfs::resize_file(st.tree / "a.bin", 10);
+    Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+    auto r = again.resume_files({true, false});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+  }
+  SECTION("gone") {
+    stdfs::remove(st.tree / "dir/sub/c.bin");
+    Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+    CHECK_FALSE(again.resume_files({true, false}).has_value());
+  }
+  SECTION("a symlink") {
+    stdfs::remove(st.tree / "a.bin");
+    stdfs::create_symlink(st.tmp.path() / "elsewhere", st.tree / "a.bin");
+    Stager again(real_fs, st.s.payload, st.tree, st.s.no_skip());
+    CHECK_FALSE(again.resume_files({true, false}).has_value());
+    CHECK_FALSE(stdfs::exists(st.tmp.path() / "elsewhere"));
+  }
+}
+
+}  // namespace airlock::installer
