@@ -27,6 +27,15 @@ void Pipeline::submit(std::size_t slot) {
   m_cv.notify_all();
 }
 
+Status Pipeline::drain() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  m_cv.wait(lock, [&] { return m_consumed == m_head; });
+  if (m_error) {
+    return std::unexpected(*m_error);
+  }
+  return ok_status();
+}
+
 Status Pipeline::finish() {
   {
     std::lock_guard<std::mutex> lock(m_mutex);

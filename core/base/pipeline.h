@@ -37,6 +37,9 @@ class Pipeline {
   // A free slot for the producer to fill (blocks while the ring is full).
   Result<std::size_t> acquire();
   void submit(std::size_t slot);
+  // Waits until everything submitted so far was consumed, and the pipeline
+  // stays open for more; the first error, if any.
+  Status drain();
   // Waits until everything submitted was consumed; the first error, if any.
   Status finish();
 

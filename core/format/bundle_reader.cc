@@ -447,6 +447,13 @@ class VolumeStreamer {
       }
       VolumeAt at{static_cast<std::uint32_t>(i), {}};
       if (m_plan.source) {
+        // What was read is staged (volume_done has run) before the source
+        // looks at the drive again: "insert the next disc" means the one in
+        // it may go.
+        if (Status drained = m_pipeline->drain(); !drained) {
+          TRY(m_pipeline->finish());
+          return std::unexpected(drained.error());
+        }
         auto next = m_plan.source(read);
         if (!next || next->volume >= count || read[next->volume]) {
           TRY(m_pipeline->finish());

@@ -13,14 +13,14 @@ namespace {
 constexpr std::int64_t k_clock_slack = 3600;
 }  // namespace
 
-Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options) {
-  Admitted a;
+Result<SignedIndex> open_signed_index(Site& site, const std::filesystem::path& bundle) {
   ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
   ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
   ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
+  SignedIndex out;
   // Refused on the envelope's key ids alone, before the body is read: an
   // unsigned index costs no memory, whatever body size it claims.
-  ASSIGN_OR_RETURN(a.opened, format::open_index(bundle, [&](const format::OpenedIndex& o) -> Status {
+  ASSIGN_OR_RETURN(out.opened, format::open_index(bundle, [&](const format::OpenedIndex& o) -> Status {
                      if (trusted.empty()) {
                        return make_error(ErrorCode::kUntrusted,
                                          "{}: this site trusts no publisher key yet; add one with "
@@ -29,12 +29,20 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
                      }
                      return keys::check_signers_named(o, trusted, threshold, revoked);
                    }));
+  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(out.opened, trusted, threshold, revoked));
+  out.signers = check.signers;
+  return out;
+}
+
+Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options) {
+  Admitted a;
+  ASSIGN_OR_RETURN(SignedIndex signed_index, open_signed_index(site, bundle));
+  a.opened = std::move(signed_index.opened);
+  a.signers = std::move(signed_index.signers);
   TRY(format::add_media_dirs(a.opened, options.more_media));
   const format::Header& h = a.opened.header;
   std::string index_name = a.opened.index_path.filename().string();
 
-  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(a.opened, trusted, threshold, revoked));
-  a.signers = check.signers;
   ASSIGN_OR_RETURN(auto existing, site.ledger().find_bundle(h.bundle_id));
   if (existing && existing->state == "installed") {
     // The same bundle means the same index bytes, not only the same id: an
@@ -72,6 +80,7 @@ Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const Ga
     ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> roots, site.root_store().list());
     if (!roots.empty()) {
       ASSIGN_OR_RETURN(std::size_t root_threshold, site.root_store().threshold());
+      ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
       auto root_check = keys::check_signatures(a.opened, roots, root_threshold, revoked);
       if (!root_check) {
         return make_error(root_check.error().code(), "key rotation needs {} root key signature(s): {}",

@@ -35,6 +35,15 @@ struct GateOptions {
   bool media_path = false;
 };
 
+// The first step of admit, alone (verify --medium): the index read within
+// its caps, refused on the envelope's key ids before its body is read, and
+// signed by a threshold of this site's trusted, unrevoked keys.
+struct SignedIndex {
+  format::OpenedIndex opened;
+  std::vector<std::string> signers;
+};
+Result<SignedIndex> open_signed_index(Site& site, const std::filesystem::path& bundle);
+
 Result<Admitted> admit(Site& site, const std::filesystem::path& bundle, const GateOptions& options);
 
 }  // namespace airlock::installer

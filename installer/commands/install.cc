@@ -16,13 +16,17 @@ void add_install_command(CLI::App& app, Context& ctx) {
       "Activating a version also rebuilds the install targets (see 'airlock-installer targets') and runs\n"
       "the bundle's [activate] commands, then its health check until the timeout. If either fails, the\n"
       "previous version is made active again automatically, the ledger records both events, and install\n"
-      "exits 1 saying why.");
+      "exits 1 saying why.\n\n"
+      "A bundle on several media: give every medium's directory, or --media-path DRIVE for one drive. An\n"
+      "install stopped between volumes (Ctrl-C, a kill, a medium not there) keeps what it read; install\n"
+      "the same bundle again with the media not yet read and it continues ('status' shows it meanwhile).");
   auto media_path = std::make_shared<std::string>();
   auto wait = std::make_shared<bool>(false);
   CLI::Option* mp = cmd->add_option(
       "--media-path", *media_path,
       "one drive (or landing directory) that the media pass through in turn: the installer reads the medium in "
-      "it, then asks for the next ('insert disc03 ... and press Enter'); media in any order");
+      "it, then asks for the next ('insert disc03 ... and press Enter'); media in any order")
+      ->type_name("DIR");
   cmd->get_option("bundle")->required(false)->excludes(mp);
   cmd->add_flag("--wait", *wait,
                 "with --media-path: poll the drive for the next medium instead of asking on the terminal "

@@ -4,6 +4,7 @@
 #include "core/base/text.h"
 
 #include "installer/commands/commands.h"
+#include "installer/install/install.h"
 
 namespace airlock::installer {
 
@@ -29,8 +30,13 @@ void add_status_command(CLI::App& app, Context& ctx) {
                       {"installed_versions", installed}, {"highest_sequence", d.highest_sequence},
                       {"path", (site->deployment_dir(d.name) / "current").string()}});
       }
+      nlohmann::json jp = nlohmann::json::array();
+      for (const PendingInstall& p : pending_installs(*site)) {
+        jp.push_back({{"bundle_id", p.bundle_id}, {"deployment", p.deployment}, {"version", p.version},
+                      {"volumes_staged", p.staged}, {"volumes", p.volumes}});
+      }
       nlohmann::json out = {{"root", site->root().string()}, {"site_key", key.keyid}, {"trusted_keys", trusted.size()},
-                            {"deployments", jd}, {"event_chain_ok", chain.has_value()}};
+                            {"deployments", jd}, {"interrupted_installs", jp}, {"event_chain_ok", chain.has_value()}};
       if (*json) {
         fmt::print("{}\n", out.dump(2));
       } else {
@@ -40,6 +46,14 @@ void add_status_command(CLI::App& app, Context& ctx) {
           fmt::print("deployment    {}  active {}  ({} installed, highest sequence {})\n", d["name"].get<std::string>(),
                      d["active_version"].is_null() ? "none" : d["active_version"].get<std::string>(),
                      d["installed_versions"].get<std::size_t>(), d["highest_sequence"].get<std::uint64_t>());
+        }
+        for (const auto& p : jp) {
+          fmt::print("interrupted   {} {} (bundle {}): {} of {} volume(s) staged; install it again with the media not "
+                     "yet read to continue\n",
+                     text::escape_untrusted(p["deployment"].get<std::string>()),
+                     text::escape_untrusted(p["version"].get<std::string>()),
+                     text::escape_untrusted(p["bundle_id"].get<std::string>()), p["volumes_staged"].get<std::size_t>(),
+                     p["volumes"].get<std::size_t>());
         }
       }
       if (!chain) {

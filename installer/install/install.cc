@@ -83,8 +83,9 @@ std::vector<bool> load_resume(const stdfs::path& stage, const std::string& index
 
 // Through the site's FileSystem (the crash-safety tests' seam): a temp
 // file, made durable, renamed over the record, the directory fsynced.
-Status write_resume(os::FileSystem& disk, const stdfs::path& stage, const std::string& index_sha256,
-                    const std::optional<std::string>& active, const std::vector<bool>& done) {
+Status write_resume(os::FileSystem& disk, const stdfs::path& stage, const format::Header& h,
+                    const std::string& index_sha256, const std::optional<std::string>& active,
+                    const std::vector<bool>& done) {
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t v = 0; v < done.size(); ++v) {
     if (done[v]) {
@@ -92,7 +93,8 @@ Status write_resume(os::FileSystem& disk, const stdfs::path& stage, const std::s
     }
   }
   nlohmann::json j = {{"index_sha256", index_sha256}, {"active", active ? nlohmann::json(*active) : nlohmann::json()},
-                      {"done", list}};
+                      {"done", list}, {"deployment", h.name}, {"version", h.version},
+                      {"volumes", done.size()}};  // the last three for status only
   const std::string text = j.dump() + "\n";
   const stdfs::path tmp = stage / (std::string(k_resume_name) + ".tmp");
   TRY(disk.remove_tree(tmp));
@@ -106,6 +108,40 @@ Status write_resume(os::FileSystem& disk, const stdfs::path& stage, const std::s
 }
 
 std::size_t count_true(const std::vector<bool>& v) { return static_cast<std::size_t>(std::count(v.begin(), v.end(), true)); }
+
+}  // namespace
+
+std::vector<PendingInstall> pending_installs(Site& site) {
+  std::vector<PendingInstall> out;
+  auto staging = fs::Dir::open(site.staging_dir());
+  if (!staging) {
+    return out;
+  }
+  auto entries = staging->list();
+  if (!entries) {
+    return out;
+  }
+  for (const fs::DirEntry& e : *entries) {
+    auto text = fs::read_text_file(site.staging_dir() / e.name / k_resume_name, 1 << 20);
+    if (!text) {
+      continue;
+    }
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (!j.is_object() || !j.value("done", nlohmann::json()).is_array()) {
+      continue;
+    }
+    PendingInstall p;
+    p.bundle_id = e.name;
+    p.deployment = j.value("deployment", nlohmann::json("?")).is_string() ? j.value("deployment", "?") : "?";
+    p.version = j.value("version", nlohmann::json("?")).is_string() ? j.value("version", "?") : "?";
+    p.staged = j["done"].size();
+    p.volumes = j.value("volumes", nlohmann::json(0)).is_number_unsigned() ? j.value("volumes", std::size_t{0}) : 0;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+namespace {
 
 // At most one interrupted install is kept: starting another discards it.
 Status remove_other_stages(Site& site, const std::string& keep) {
@@ -205,7 +241,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   plan.volume_done = [&](std::uint32_t v) -> Status {
     // Staged bytes durable first, then the record that says so.
     done[v] = true;
-    return write_resume(disk, stage, a.opened.index_sha256, active_before, done);  // its syncfs covers the tree
+    return write_resume(disk, stage, h, a.opened.index_sha256, active_before, done);  // its syncfs covers the tree
   };
   auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads,
                                          options.timings, plan);
@@ -388,21 +424,10 @@ Result<InstallOutcome> install_bundle(Site& site, const stdfs::path& bundle, con
 }
 
 Result<MediumOutcome> verify_medium(Site& site, const stdfs::path& dir, const ProgressFn& progress) {
-  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> trusted, site.trust_store().list());
-  ASSIGN_OR_RETURN(std::size_t threshold, site.trust_store().threshold());
-  ASSIGN_OR_RETURN(std::vector<keys::TrustedKey> revoked, site.trust_store().revoked());
   MediumOutcome out;
-  ASSIGN_OR_RETURN(out.opened, format::open_index(dir, [&](const format::OpenedIndex& o) -> Status {
-                     if (trusted.empty()) {
-                       return make_error(ErrorCode::kUntrusted,
-                                         "{}: this site trusts no publisher key yet; add one with "
-                                         "'airlock-installer trust add KEY.pub'",
-                                         o.index_path.filename().string());
-                     }
-                     return keys::check_signers_named(o, trusted, threshold, revoked);
-                   }));
-  ASSIGN_OR_RETURN(keys::SignatureCheck check, keys::check_signatures(out.opened, trusted, threshold, revoked));
-  out.signers = check.signers;
+  ASSIGN_OR_RETURN(SignedIndex signed_index, open_signed_index(site, dir));
+  out.opened = std::move(signed_index.opened);
+  out.signers = std::move(signed_index.signers);
   ASSIGN_OR_RETURN(out.check, format::check_medium(out.opened, progress));
   return out;
 }

@@ -58,6 +58,17 @@ struct InstallOutcome {
   std::vector<std::string> signers;
 };
 
+// Installs stopped between volumes and kept to resume (ROOT/staging/ID/
+// resume.json), as their records say: unverified, for status to show.
+struct PendingInstall {
+  std::string bundle_id;
+  std::string deployment;
+  std::string version;
+  std::size_t staged = 0;
+  std::size_t volumes = 0;
+};
+std::vector<PendingInstall> pending_installs(Site& site);
+
 Result<InstallOutcome> install_bundle(Site& site, const std::filesystem::path& bundle, const InstallOptions& options);
 
 struct VerifyOutcome {

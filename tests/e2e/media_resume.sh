@@ -29,8 +29,12 @@ stop_between() {
   ln -sfn "$T/b/disc01" drive
   "$INSTALLER" install --media-path drive --wait > /dev/null 2> stop.err &
   local pid=$!
-  for _ in $(seq 600); do grep -q "waiting for disc02" stop.err && break; sleep 0.1; done
-  grep -q "waiting for disc02" stop.err || { cat stop.err >&2; fail "never waited for disc02"; }
+  for _ in $(seq 600); do
+    grep -q "waiting for disc02" stop.err && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "waiting for disc02" stop.err || { cat stop.err >&2; fail "kill -$1: never waited for disc02"; }
   kill -"$1" $pid
   wait $pid || true
   staging_clean "after kill -$1"
@@ -43,11 +47,15 @@ fresh_root
 stop_between 9
 "$INSTALLER" list -q > /dev/null  # recover() runs first: it keeps the resumable stage
 staging_clean "recover after kill -9"
+"$INSTALLER" status > out.txt
+grep -q "^interrupted   demo 2.0.0 (bundle [0-9a-f]*): 1 of $n volume(s) staged" out.txt ||
+  fail "status does not show the interrupted install: $(cat out.txt)"
 rest=(); for d in b/disc*; do [ "$d" = b/disc01 ] || rest+=("$d"); done
 "$INSTALLER" install "${rest[@]}" > out.txt 2> err.txt || { cat err.txt >&2; fail "resume after kill -9"; }
 grep -q "resuming the interrupted install of demo 2.0.0: 1 of $n volume(s) already staged" err.txt ||
   fail "no resume said: $(cat err.txt)"
 installed_right "resume after kill -9"
+"$INSTALLER" status | grep -q "^interrupted" && fail "status still shows an interrupted install after it finished"
 "$INSTALLER" history demo -q | grep -q "install.*failed" && fail "kill -9 logged as a failure" || true
 
 # SIGINT at the wait: the message says what is kept; resumed through the drive.
