@@ -37,6 +37,52 @@ std::string volume_list(const std::vector<std::size_t>& vs) {
   return fmt::format("volumes {}", fmt::join(one_based, ", "));
 }
 
+// The terminal to ask the operator on: stdin when it is one, else
+// /dev/tty (opened once, closed with this).
+class Terminal {
+ public:
+  Terminal() = default;
+  Terminal(const Terminal&) = delete;
+  Terminal& operator=(const Terminal&) = delete;
+  ~Terminal() {
+    if (m_owned) {
+      ::close(m_fd);
+    }
+  }
+  bool available() {
+    if (m_fd < 0) {
+      if (isatty(STDIN_FILENO)) {
+        m_fd = STDIN_FILENO;
+      } else {
+        m_fd = ::open("/dev/tty", O_RDONLY | O_CLOEXEC);
+        m_owned = m_fd >= 0;
+      }
+    }
+    return m_fd >= 0;
+  }
+  // Until Enter (kInterrupted on Ctrl-C, kNotFound when the terminal closes).
+  Status wait_for_enter() {
+    for (;;) {
+      char c = 0;
+      const ssize_t n = ::read(m_fd, &c, 1);
+      if (n < 0 && errno == EINTR) {
+        TRY(check_interrupt());
+        continue;
+      }
+      if (n <= 0) {
+        return make_error(ErrorCode::kNotFound, "the terminal closed while waiting for a medium");
+      }
+      if (c == '\n') {
+        return ok_status();
+      }
+    }
+  }
+
+ private:
+  int m_fd = -1;
+  bool m_owned = false;
+};
+
 class Drive {
  public:
   Drive(const format::OpenedIndex& opened, const format::Payload& payload, DriveOptions options)
@@ -199,45 +245,17 @@ class Drive {
     return look;
   }
 
-  // One line from the terminal. stdin when it is one, else /dev/tty; with
-  // neither, prompting is impossible and the operator is told what to use.
+  // Asks on the terminal and waits for Enter; with no terminal, prompting
+  // is impossible and the operator is told what to use instead.
   Status prompt(const std::string& text) {
-    if (m_tty < 0) {
-      if (isatty(STDIN_FILENO)) {
-        m_tty = STDIN_FILENO;
-      } else {
-        m_tty = ::open("/dev/tty", O_RDONLY | O_CLOEXEC);
-        m_owned = m_tty >= 0;
-      }
-      if (m_tty < 0) {
-        return make_error(ErrorCode::kUsage,
-                          "no terminal to ask for the next medium on: give --wait (polls {} for it), or give the "
-                          "directory of every medium",
-                          m_options.dir.string());
-      }
+    if (!m_tty.available()) {
+      return make_error(ErrorCode::kUsage,
+                        "no terminal to ask for the next medium on: give --wait (polls {} for it), or give the "
+                        "directory of every medium",
+                        m_options.dir.string());
     }
     say(text);
-    for (;;) {
-      char c = 0;
-      ssize_t n = ::read(m_tty, &c, 1);
-      if (n < 0 && errno == EINTR) {
-        TRY(check_interrupt());
-        continue;
-      }
-      if (n <= 0) {
-        return make_error(ErrorCode::kNotFound, "the terminal closed while waiting for the next medium");
-      }
-      if (c == '\n') {
-        return ok_status();
-      }
-    }
-  }
-
- public:
-  ~Drive() {
-    if (m_owned) {
-      ::close(m_tty);
-    }
+    return m_tty.wait_for_enter();
   }
 
  private:
@@ -247,24 +265,20 @@ class Drive {
   std::unique_ptr<format::OpenedIndex> m_scratch;
   std::vector<std::string> m_noted;
   std::string m_announced;
-  int m_tty = -1;
-  bool m_owned = false;
+  Terminal m_tty;
 };
 
 }  // namespace
 
 Result<stdfs::path> wait_for_first_medium(const DriveOptions& options) {
   bool said = false;
-  int tty = -1;
+  Terminal tty;
   for (;;) {
     TRY(check_interrupt());
     std::error_code ec;
     if (stdfs::is_directory(options.dir, ec)) {
       auto index = format::locate_index(options.dir);
       if (index || index.error().code() != ErrorCode::kNotFound) {
-        if (tty > 0 && tty != STDIN_FILENO) {
-          ::close(tty);
-        }
         return index;
       }
     }
@@ -277,32 +291,16 @@ Result<stdfs::path> wait_for_first_medium(const DriveOptions& options) {
       std::this_thread::sleep_for(options.poll);
       continue;
     }
-    if (tty < 0) {
-      tty = isatty(STDIN_FILENO) ? STDIN_FILENO : ::open("/dev/tty", O_RDONLY | O_CLOEXEC);
-      if (tty < 0) {
-        return make_error(ErrorCode::kUsage,
-                          "{} holds no bundle index and there is no terminal to ask for a medium on: give --wait "
-                          "(polls for it), or give the directory of every medium",
-                          options.dir.string());
-      }
+    if (!tty.available()) {
+      return make_error(ErrorCode::kUsage,
+                        "{} holds no bundle index and there is no terminal to ask for a medium on: give --wait "
+                        "(polls for it), or give the directory of every medium",
+                        options.dir.string());
     }
     if (options.say) {
       options.say(fmt::format("insert {} and press Enter", ask));
     }
-    for (;;) {
-      char c = 0;
-      ssize_t n = ::read(tty, &c, 1);
-      if (n < 0 && errno == EINTR) {
-        TRY(check_interrupt());
-        continue;
-      }
-      if (n <= 0) {
-        return make_error(ErrorCode::kNotFound, "the terminal closed while waiting for a medium");
-      }
-      if (c == '\n') {
-        break;
-      }
-    }
+    TRY(tty.wait_for_enter());
   }
 }
 
