@@ -1,6 +1,7 @@
 #include "installer/activation/activation.h"
 
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <fmt/format.h>
@@ -32,6 +33,12 @@ Result<ActivationPlan> parse_activation(const std::string& activate_json) {
   }
   auto bad = [] { return make_error(ErrorCode::kCorruption, "the version's [activate] record is malformed"); };
   if (!j.is_object()) {
+    return bad();
+  }
+  // A timeout is a whole number of seconds that fits the plan's field; a
+  // negative or fractional one would otherwise wrap or truncate.
+  if (j.contains("timeout_seconds") &&
+      (!j["timeout_seconds"].is_number_unsigned() || j["timeout_seconds"].get<std::uint64_t>() > UINT32_MAX)) {
     return bad();
   }
   try {

@@ -60,7 +60,8 @@ TEST_CASE("activation: parse_activation reads the payload's record", "[activatio
 
 TEST_CASE("activation: a malformed record is corruption, not an empty plan", "[activation]") {
   for (const char* bad : {"[1,2]", R"({"run":"not a list"})", R"({"run":[1]})",
-                          R"({"shell":"yes"})", "{not json"}) {
+                          R"({"shell":"yes"})", "{not json", R"({"timeout_seconds":-5})",
+                          R"({"timeout_seconds":1.5})", R"({"timeout_seconds":4294967296})"}) {
     INFO(bad);
     auto r = parse_activation(bad);
     // "{not json" parses to a discarded value, which is not null: refused too.
