@@ -30,9 +30,6 @@ struct GateOptions {
   // Directories holding the bundle's other media (install DIR1 DIR2 ...):
   // each must hold the same index (format::add_media_dirs).
   std::vector<std::filesystem::path> more_media;
-  // One drive that media are inserted into in turn (install --media-path):
-  // the bundle is this directory, and the volumes are read as media arrive.
-  bool media_path = false;
 };
 
 // The first step of admit, alone (verify --medium): the index read within
