@@ -174,6 +174,14 @@ state() {
   ls -A "$AIRLOCK_ROOT/staging" 2>/dev/null || true
 }
 save_state() { state > "$T/state.before"; }
+# model_installed MODEL VERSION CONTEXT: every file of the model directory
+# MODEL is byte for byte in deployment demo's VERSION/model/.
+model_installed() {
+  local f
+  for f in "$1"/*; do
+    cmp "$f" "$AIRLOCK_ROOT/deployments/demo/$2/model/$(basename "$f")" || fail "$3: installed $(basename "$f") differs"
+  done
+}
 # staging_clean CONTEXT: ROOT/staging holds nothing but, at most, one
 # install stopped between volumes (a directory with its resume.json).
 staging_clean() {
