@@ -257,6 +257,33 @@ Status parse_pax(std::string_view data, Pax& out, std::string_view where) {
 
 // ---- Writer
 
+Bytes header_bytes(std::string_view name, std::uint64_t size) {
+  std::string records;
+  if (name.size() > k_ustar_name_max) {
+    records += pax_record("path", name);
+  }
+  if (size >= k_octal11) {
+    records += pax_record("size", std::to_string(size));
+  }
+  Bytes out;
+  if (!records.empty()) {
+    const Block x = make_header(pax_header_name(name), records.size(), 'x');
+    out.insert(out.end(), x.begin(), x.end());
+    append(out, as_bytes(records));
+    out.resize(out.size() + padding_of(records.size()), 0);
+  }
+  // A path too long for ustar is in the pax record; the ustar field gets its
+  // last component (cut to fit) for readers that ignore pax headers.
+  std::string_view ustar_name = name;
+  if (name.size() > k_ustar_name_max) {
+    const std::size_t slash = name.rfind('/');
+    ustar_name = (slash == std::string_view::npos ? name : name.substr(slash + 1)).substr(0, k_ustar_name_max - 1);
+  }
+  const Block h = make_header(ustar_name, size, '0');
+  out.insert(out.end(), h.begin(), h.end());
+  return out;
+}
+
 Status Writer::emit(ByteSpan data) {
   if (data.empty()) {
     return ok_status();
@@ -283,30 +310,7 @@ Status Writer::begin_entry(std::string_view name, std::uint64_t size) {
     return make_error(ErrorCode::kInvalidArgument, "tar: {}: {} bytes is too large", text::escape_untrusted(name),
                       size);
   }
-  std::string records;
-  if (name.size() > k_ustar_name_max) {
-    records += pax_record("path", name);
-  }
-  if (size >= k_octal11) {
-    records += pax_record("size", std::to_string(size));
-  }
-  Bytes out;
-  if (!records.empty()) {
-    const Block x = make_header(pax_header_name(name), records.size(), 'x');
-    out.insert(out.end(), x.begin(), x.end());
-    append(out, as_bytes(records));
-    out.resize(out.size() + padding_of(records.size()), 0);
-  }
-  // A path too long for ustar is in the pax record; the ustar field gets its
-  // last component (cut to fit) for readers that ignore pax headers.
-  std::string_view ustar_name = name;
-  if (name.size() > k_ustar_name_max) {
-    const std::size_t slash = name.rfind('/');
-    ustar_name = (slash == std::string_view::npos ? name : name.substr(slash + 1)).substr(0, k_ustar_name_max - 1);
-  }
-  const Block h = make_header(ustar_name, size, '0');
-  out.insert(out.end(), h.begin(), h.end());
-  TRY(emit(out));
+  TRY(emit(header_bytes(name, size)));
   m_in_entry = true;
   m_left = size;
   m_padding = padding_of(size);
@@ -379,6 +383,20 @@ Status Reader::skip(std::uint64_t n, std::string_view what) {
   return ok_status();
 }
 
+// Padding: skipped, or when canonical read and required to be zeros.
+Status Reader::read_padding(std::uint64_t n, std::string_view what) {
+  if (!m_canonical) {
+    return skip(n, what);
+  }
+  Block pad{};
+  TRY(read_exact(std::span(pad.data(), static_cast<std::size_t>(n)), what));
+  if (!all_zero(std::span(pad.data(), static_cast<std::size_t>(n)))) {
+    return make_error(ErrorCode::kCorruption, "{} is followed by padding that is not zeros (altered); re-copy this volume",
+                      where());
+  }
+  return ok_status();
+}
+
 Status Reader::read(std::span<std::uint8_t> out) {
   if (out.size() > m_data_left) {
     return make_error(ErrorCode::kCorruption, "{0} has {2} bytes left, {1} were asked for", where(), out.size(),
@@ -393,9 +411,14 @@ Result<std::optional<Entry>> Reader::next() {
   if (m_at_end) {
     return std::optional<Entry>();
   }
-  TRY(skip(m_data_left + m_padding, "entry data"));
+  if (m_canonical && m_data_left != 0) {
+    return make_error(ErrorCode::kCorruption, "{}: {} bytes of its data were not read", where(), m_data_left);
+  }
+  TRY(skip(m_data_left, "entry data"));
+  TRY(read_padding(m_padding, "entry data"));
   m_data_left = 0;
   m_padding = 0;
+  m_raw.clear();
   Pax pax;
   std::string pax_where;  // set while a pax header waits for its entry
   Block h;
@@ -414,6 +437,9 @@ Result<std::optional<Entry>> Reader::next() {
                         at);
     }
     TRY(read_exact(h, "a tar header"));
+    if (m_canonical) {
+      m_raw.insert(m_raw.end(), h.begin(), h.end());
+    }
     if (all_zero(h)) {
       if (!pax_where.empty()) {
         return make_error(ErrorCode::kCorruption, "{} is a pax header followed by the end of the archive, not by an entry",
@@ -516,7 +542,11 @@ Result<std::optional<Entry>> Reader::next() {
       }
       std::string data(static_cast<std::size_t>(*size), '\0');
       TRY(read_exact(std::span(reinterpret_cast<std::uint8_t*>(data.data()), data.size()), "a pax header"));
-      TRY(skip(padding_of(*size), "a pax header"));
+      if (m_canonical) {
+        append(m_raw, as_bytes(data));
+        m_raw.resize(m_raw.size() + padding_of(*size), 0);  // read_padding checks they are zeros
+      }
+      TRY(read_padding(padding_of(*size), "a pax header"));
       pax_where = where();
       TRY(parse_pax(data, pax, pax_where));
       continue;
@@ -532,6 +562,14 @@ Result<std::optional<Entry>> Reader::next() {
       return refuse("has an empty name");
     }
     e.size = *size;
+    if (m_canonical) {
+      // Every header byte is what the writer writes for this name and size:
+      // nothing outside entry data is left free to carry anything.
+      if (e.name.size() > k_max_path || m_raw != header_bytes(e.name, e.size)) {
+        return refuse("has headers that are not byte for byte the ones Airlock writes for it (altered); re-copy "
+                      "this volume");
+      }
+    }
     m_data_left = *size;
     m_padding = padding_of(*size);
     return std::optional<Entry>(std::move(e));

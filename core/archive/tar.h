@@ -94,9 +94,17 @@ class Reader {
   // Bytes taken from the source so far.
   std::uint64_t consumed() const { return m_consumed; }
 
+  // From now on, every byte outside entry data must be the byte Writer
+  // writes: each entry's headers (pax and ustar) equal header_bytes(name,
+  // size), padding is zeros, and the caller must read each entry's data in
+  // full before next(). So an archive is then fixed by its entries' names,
+  // sizes and data alone (Airlock volumes; not the docker-archive reader).
+  void require_canonical() { m_canonical = true; }
+
  private:
   Status read_exact(std::span<std::uint8_t> out, std::string_view what);
   Status skip(std::uint64_t n, std::string_view what);
+  Status read_padding(std::uint64_t n, std::string_view what);
   std::string where() const;
 
   Source m_source;
@@ -107,6 +115,13 @@ class Reader {
   std::uint64_t m_padding = 0;    // after it
   std::string m_entry;            // the current entry's name (escaped), for errors
   bool m_at_end = false;
+  bool m_canonical = false;
+  Bytes m_raw;                    // canonical: the current entry's header bytes as read
 };
+
+// The header bytes Writer::begin_entry writes for a regular file `name` of
+// `size` bytes (pax header where ustar cannot hold a value, then ustar).
+// The caller has checked the name and size (begin_entry does).
+Bytes header_bytes(std::string_view name, std::uint64_t size);
 
 }  // namespace airlock::archive::tar

@@ -61,10 +61,11 @@ Status VolumeWriter::finish() {
 // ---- reader
 
 Result<std::unique_ptr<VolumeReader>> VolumeReader::open(fs::File file, std::string display_name,
-                                                         std::uint64_t signed_size) {
+                                                         std::uint64_t signed_size, bool hash) {
   std::unique_ptr<VolumeReader> r(new VolumeReader());
   r->m_name = std::move(display_name);
   r->m_limit = signed_size;
+  r->m_hashing = hash;
   auto size = file.size();
   if (!size) {
     return std::unexpected(Error(size.error()).with_context(r->m_name));
@@ -78,6 +79,7 @@ Result<std::unique_ptr<VolumeReader>> VolumeReader::open(fs::File file, std::str
   VolumeReader* self = r.get();
   r->m_tar.emplace([self](std::span<std::uint8_t> into) { return self->read_some(into); }, r->m_name,
                    signed_size);
+  r->m_tar->require_canonical();
   return r;
 }
 
@@ -99,7 +101,9 @@ Result<std::size_t> VolumeReader::read_some(std::span<std::uint8_t> into) {
   if (!n) {
     return std::unexpected(Error(n.error()).with_context(m_name));
   }
-  m_hash.update(ByteSpan(into.data(), *n));
+  if (m_hashing) {
+    m_hash.update(ByteSpan(into.data(), *n));
+  }
   m_bytes += *n;
   // Several reads in flight: keep the kernel reading up to 32 MiB ahead of
   // us (slow media such as USB sticks gain the most).
@@ -144,10 +148,15 @@ Result<std::pair<std::uint64_t, std::string>> VolumeReader::finish() {
                         "re-copy this volume",
                         m_name, m_limit);
     }
+    if (!m_hashing) {
+      return make_error(ErrorCode::kCorruption,
+                        "{}: {} bytes follow the end-of-archive marker (Airlock writes none); re-copy this volume",
+                        m_name, m_limit - m_bytes);
+    }
     m_hash.update(ByteSpan(buffer.data(), *n));
     m_bytes += *n;
   }
-  return std::make_pair(m_bytes, to_hex(m_hash.finish()));
+  return std::make_pair(m_bytes, m_hashing ? to_hex(m_hash.finish()) : std::string());
 }
 
 }  // namespace airlock::archive

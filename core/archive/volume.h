@@ -59,8 +59,16 @@ class VolumeReader {
   // otherwise, before a byte is read. No read goes past signed_size, so a
   // file that grows while it is read cannot keep us reading, and every read
   // checks for SIGINT/SIGTERM (kInterrupted).
+  //
+  // Every volume is read canonically (tar::Reader::require_canonical): each
+  // entry's data must be read in full, and every other byte must be what
+  // VolumeWriter writes. `hash` false: no SHA-256 is computed, and finish()
+  // instead refuses any byte after the end-of-archive marker; the file is
+  // then fixed by its entries' names, sizes and data, which the caller checks
+  // (install of an encrypted bundle: names and sizes against the signed pack
+  // table, data frame by frame by AES-GCM).
   static Result<std::unique_ptr<VolumeReader>> open(fs::File file, std::string display_name,
-                                                    std::uint64_t signed_size);
+                                                    std::uint64_t signed_size, bool hash = true);
   ~VolumeReader();
   VolumeReader(const VolumeReader&) = delete;  // the tar reader's source points here
   VolumeReader& operator=(const VolumeReader&) = delete;
@@ -77,7 +85,8 @@ class VolumeReader {
   Status read_exact(std::span<std::uint8_t> out);
   // Reads whatever is left in the file (after the end-of-archive marker, up to
   // the signed size) into the hash, then returns total bytes and SHA-256 of
-  // the whole file; kCorruption if the file goes on past the signed size.
+  // the whole file (empty when not hashing); kCorruption if the file goes on
+  // past the signed size, or, when not hashing, past the end marker.
   Result<std::pair<std::uint64_t, std::string>> finish();
 
  private:
@@ -88,6 +97,7 @@ class VolumeReader {
   std::string m_name;
   std::optional<tar::Reader> m_tar;
   crypto::Sha256 m_hash;
+  bool m_hashing = true;
   std::uint64_t m_bytes = 0;
   std::uint64_t m_limit = 0;  // the signed size: never read past it
   std::uint64_t m_prefetched = 0;  // asked the kernel to read up to here

@@ -71,7 +71,12 @@ Result<std::optional<Chunk>> FileChunker::next() {
   std::uint64_t window_end = std::min<std::uint64_t>(seg_end, m_pos + m_params.max_size);
   TRY(fill(window_end));
   ByteSpan window(m_buffer.data() + (m_pos - m_buf_start), window_end - m_pos);
-  std::size_t len = fastcdc_cut(window, m_params);
+  // A tensor is cut every tensor_size bytes from its own start: its chunks
+  // depend on its bytes alone, wherever the header puts it, and no rolling
+  // hash runs over weights. Everything else is content-defined.
+  std::size_t len = seg.tensor && m_params.tensor_size != 0
+                        ? static_cast<std::size_t>(std::min<std::uint64_t>(m_params.tensor_size, window.size()))
+                        : fastcdc_cut(window, m_params);
   Chunk c;
   c.offset = m_pos;
   c.data = window.first(len);

@@ -1,7 +1,9 @@
 #pragma once
-// Streams one file as content-defined chunks: reads it in large sequential
-// blocks into a reused buffer, restarts chunking at every safetensors
-// segment boundary, and hands out each chunk with the codec hint for it.
+// Streams one file as chunks: reads it in large sequential blocks into a
+// reused buffer, restarts chunking at every safetensors segment boundary,
+// cuts tensors at fixed offsets from their start (ChunkParams::tensor_size)
+// and everything else content-defined (FastCDC), and hands out each chunk
+// with the codec hint for it.
 // Memory: one buffer of max(4 MiB, 2 * max chunk size), or the file's size if
 // smaller, whatever the file size.
 

@@ -16,6 +16,11 @@ struct ChunkParams {
   std::uint32_t min_size = 64 * 1024;
   std::uint32_t avg_size = 256 * 1024;  // must be a power of two
   std::uint32_t max_size = 1024 * 1024;
+  // Inside a safetensors tensor, chunks are cut at fixed offsets from the
+  // tensor's own start, every tensor_size bytes (the last one shorter), with
+  // no rolling hash (chunk::FileChunker). 0: FastCDC there too. At most
+  // max_size.
+  std::uint32_t tensor_size = 1024 * 1024;
 };
 
 // Length of the first chunk of `data`. `data` is the rest of the current

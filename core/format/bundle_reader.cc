@@ -414,8 +414,12 @@ class VolumeStreamer {
       m_pack_chunks[payload.chunks[i].pack].push_back(i);  // already in offset order
     }
     m_pack_seen.assign(payload.packs.size(), false);
+    m_volume_packs.resize(opened.header.volumes.size());
     for (std::size_t k = 0; k < payload.packs.size(); ++k) {
       m_pack_by_name[payload.packs[k].name] = static_cast<std::uint32_t>(k);
+      if (payload.packs[k].volume < m_volume_packs.size()) {
+        m_volume_packs[payload.packs[k].volume].push_back(static_cast<std::uint32_t>(k));
+      }
     }
     m_chunks_left.assign(opened.header.volumes.size(), 0);
     for (const ChunkEntry& c : payload.chunks) {
@@ -488,7 +492,9 @@ class VolumeStreamer {
   Status stream_volume(std::uint32_t v, const stdfs::path& path) {
     const VolumeInfo& info = m_opened.header.volumes[v];
     ASSIGN_OR_RETURN(fs::File file, open_volume_at(m_opened, v, path));
-    ASSIGN_OR_RETURN(auto reader, archive::VolumeReader::open(std::move(file), info.name, info.size));
+    const bool hash = m_plan.volume_hashes || !m_opened.header.encrypted();
+    ASSIGN_OR_RETURN(auto reader, archive::VolumeReader::open(std::move(file), info.name, info.size, hash));
+    std::size_t next_pack = 0;  // of m_volume_packs[v]: packs lie in the order they were written
     for (;;) {
       ASSIGN_OR_RETURN(auto entry, reader->next());
       if (!entry) {
@@ -501,15 +507,17 @@ class VolumeStreamer {
       }
       std::uint32_t k = it->second;
       const PackEntry& pack = m_payload.packs[k];
-      if (pack.volume != v || m_pack_seen[k] || entry->size != pack.size) {
-        return make_error(ErrorCode::kCorruption, "{}: pack {} is misplaced, repeated or of the wrong size", info.name,
-                          entry->name);
+      if (pack.volume != v || m_pack_seen[k] || entry->size != pack.size || next_pack >= m_volume_packs[v].size() ||
+          m_volume_packs[v][next_pack] != k) {
+        return make_error(ErrorCode::kCorruption, "{}: pack {} is misplaced, repeated, out of order or of the wrong size",
+                          info.name, entry->name);
       }
+      ++next_pack;
       m_pack_seen[k] = true;
       TRY(stream_pack(*reader, info, k));
     }
     ASSIGN_OR_RETURN(auto hashed, reader->finish());
-    if (hashed.first != info.size || hashed.second != info.sha256) {
+    if (hashed.first != info.size || (hash && hashed.second != info.sha256)) {
       return make_error(ErrorCode::kCorruption, "{}: SHA-256 mismatch (expected {}, got {}); re-copy this volume",
                         info.name, info.sha256, hashed.second);
     }
@@ -621,6 +629,7 @@ class VolumeStreamer {
   std::vector<std::unique_ptr<Worker>> m_workers;
   std::vector<std::vector<std::uint32_t>> m_pack_chunks;
   std::vector<bool> m_pack_seen;
+  std::vector<std::vector<std::uint32_t>> m_volume_packs;  // per volume: its packs, in writing order
   std::map<std::string, std::uint32_t> m_pack_by_name;
   StreamStats m_stats;
   std::uint64_t m_total = 0;

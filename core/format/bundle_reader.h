@@ -116,6 +116,12 @@ struct StreamPlan {
   // Called (from the sink's thread) once every chunk of the volume reached
   // the sink: the volume is staged and need not be read again.
   std::function<Status(std::uint32_t volume)> volume_done;
+  // false: volumes are not hashed (install of an encrypted bundle; see
+  // docs/SECURITY.md, "What each check proves"). Every volume is still read
+  // canonically: packs in signed order with the signed names and sizes, tar
+  // headers and padding exactly as written, nothing after the end marker, and
+  // every frame authenticated, so the bytes read are the signed ones.
+  bool volume_hashes = true;
 };
 
 struct StreamStats {

@@ -1,5 +1,6 @@
 #include "core/format/bundle_writer.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -224,6 +225,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   }
   WriteResult result;
   result.payload.chunking = options.chunking;
+  result.payload.chunking.tensor_size = std::min(options.chunking.tensor_size, options.chunking.max_size);
   // Every file entry exists before the pipeline starts: the producer only
   // ever sets a file's sha256, the consumer only its references.
   for (const InputFile& in : inputs) {
@@ -318,7 +320,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       result.payload.files[f].sha256 = to_hex(crypto::Sha256().finish());
       continue;
     }
-    ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, options.chunking));
+    ASSIGN_OR_RETURN(chunk::FileChunker chunker, chunk::FileChunker::open(file, size, result.payload.chunking));
     std::uint64_t offset = 0;
     for (;;) {
       TRY(check_interrupt());

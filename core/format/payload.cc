@@ -1,9 +1,11 @@
 #include "core/format/payload.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
 
+#include "core/crypto/sha256.h"
 #include "core/names/names.h"
 #include "core/manifest/manifest.h"
 
@@ -34,6 +36,20 @@ std::uint64_t Payload::total_file_bytes() const {
   return total;
 }
 
+namespace {
+// tensor_size 0 writes what bundles before fixed tensor cuts carried.
+json chunking_json(const chunk::ChunkParams& c) {
+  json out = {{"algorithm", c.tensor_size == 0 ? "fastcdc-v1" : "fastcdc-v1+tensor-fixed"},
+              {"min", c.min_size},
+              {"avg", c.avg_size},
+              {"max", c.max_size}};
+  if (c.tensor_size != 0) {
+    out["tensor"] = c.tensor_size;
+  }
+  return out;
+}
+}  // namespace
+
 Bytes encode_payload(const Payload& p) {
   json files = json::array();
   for (const FileEntry& f : p.files) {
@@ -45,8 +61,7 @@ Bytes encode_payload(const Payload& p) {
     packs.push_back({{"volume", k.volume}, {"name", k.name}, {"size", k.size}});
   }
   json meta = {{"deployment", {{"name", p.name}, {"version", p.version}}},
-               {"chunking", {{"algorithm", "fastcdc-v1"}, {"min", p.chunking.min_size},
-                             {"avg", p.chunking.avg_size}, {"max", p.chunking.max_size}}},
+               {"chunking", chunking_json(p.chunking)},
                {"files", std::move(files)},
                {"packs", std::move(packs)},
                {"activate", p.activate}};
@@ -93,6 +108,16 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   p.chunking.min_size = ch["min"].get<std::uint32_t>();
   p.chunking.avg_size = ch["avg"].get<std::uint32_t>();
   p.chunking.max_size = ch["max"].get<std::uint32_t>();
+  // "tensor" (fixed-size cuts inside tensors) came after the first bundles;
+  // a reader needs none of it (a chunk is only checked against max), it
+  // records how the writer cut.
+  p.chunking.tensor_size = 0;
+  if (ch.contains("tensor")) {
+    if (!is_u32(ch["tensor"]) || ch["tensor"].get<std::uint32_t>() > p.chunking.max_size) {
+      return payload_corrupt("chunking: 'tensor' is not a size up to 'max'");
+    }
+    p.chunking.tensor_size = ch["tensor"].get<std::uint32_t>();
+  }
   const json& packs = meta.value("packs", json());
   if (!packs.is_array()) {
     return payload_corrupt("missing packs");
@@ -259,6 +284,17 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
     }
     if (sum != f.size) {
       return payload_corrupt(fmt::format("file '{}' is {} bytes but its chunks add up to {}", f.path, f.size, sum));
+    }
+    // The installer takes a file's SHA-256 from here (ledger, HF blob
+    // names) and never hashes the assembled file: where the chunk ids
+    // already decide it, they must agree.
+    static const std::string k_empty_sha256 = to_hex(crypto::Sha256().finish());
+    const bool hex64 = f.sha256.size() == 64 && std::all_of(f.sha256.begin(), f.sha256.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    if (!hex64 || (f.ref_count == 0 && f.sha256 != k_empty_sha256) ||
+        (f.ref_count == 1 && f.sha256 != to_hex(p.chunks[p.refs[f.first_ref]].id))) {
+      return payload_corrupt(fmt::format("file '{}' has a SHA-256 its chunks contradict or that is not 64 lowercase hex digits", f.path));
     }
   }
   return p;

@@ -176,7 +176,7 @@ std::vector<Segment> plan_segments(ByteSpan prefix, std::uint64_t file_size) {
           .offset = header_size + covered, .length = t.begin - covered, .dtype = DType::kOther});
     }
     segments.push_back(
-        Segment{.offset = header_size + t.begin, .length = t.end - t.begin, .dtype = t.dtype});
+        Segment{.offset = header_size + t.begin, .length = t.end - t.begin, .dtype = t.dtype, .tensor = true});
     covered = t.end;
   }
   if (covered < data_size) {

@@ -24,6 +24,7 @@ struct Segment {
   std::uint64_t offset = 0;  // absolute offset in the file
   std::uint64_t length = 0;
   DType dtype = DType::kOther;  // dtype of the tensor data; kOther for header and gaps
+  bool tensor = false;          // one tensor's data (of any dtype), not the header or a gap
 };
 
 // Segments covering [0, file_size) in order, with no gaps and no overlaps:

@@ -76,7 +76,6 @@ struct VerifyOutcome {
   std::string version;
   bool already_installed = false;
   std::size_t files = 0;
-  std::size_t chunk_verified_only = 0;
   std::uint64_t volume_bytes = 0;
   std::vector<std::string> signers;
   std::size_t shipped_files = 0;       // shipped installer files checked (create --with-installer)

@@ -1,9 +1,12 @@
 #pragma once
 // Receives verified chunks and lays them into the staged files of a version:
-// every reference of a chunk is written at its offset, and each file's
-// SHA-256 is computed in file order as its chunks arrive (chunks that arrived
-// earlier are read back from the staged file, never from the media).
-// With no staging directory it only hashes (installer verify).
+// every reference of a chunk is written at its offset. Nothing is hashed
+// again: each chunk's bytes were checked against its signed chunk id (and
+// AES-GCM tag) by the reader, and a file is the concatenation of its signed
+// references, so its signed SHA-256 holds by construction (docs/SECURITY.md,
+// "What each check proves"). The exception is a resumed install: bytes an
+// earlier run staged are read back and checked against their chunk ids.
+// With no staging directory it only counts (installer verify).
 
 #include <cstdint>
 #include <filesystem>
@@ -32,29 +35,26 @@ class Stager {
   // every file to write must be there as a previous run staged it
   // (StagedFile::check_staged; kCorruption otherwise, and the caller starts
   // afresh), and the chunks of the volumes in `done` count as delivered:
-  // their bytes are read back from the staged files as each file is hashed
-  // whole, so a staged byte changed since is still found (finish()).
+  // finish() reads each of their places back and checks it against the
+  // chunk id, so a staged byte changed since is found.
   Status resume_files(const std::vector<bool>& done_volumes);
   Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
-  // Checks that every written file was completely hashed and matched, closes
-  // them, and makes them durable with one syncfs(2) on the staging file system
-  // (FileSystem::sync_file_system). In verify-only mode, files whose chunks arrived out of
-  // order are only chunk-verified; their count is returned.
-  Result<std::size_t> finish();
+  // Checks that every chunk of every written file arrived (and, resumed, that
+  // the bytes staged before are still theirs), closes the files, and makes
+  // them durable with one syncfs(2) on the staging file system
+  // (FileSystem::sync_file_system).
+  Status finish();
 
  private:
   struct FileState {
-    std::uint64_t next_ref = 0;      // next reference (relative to first_ref) to hash
-    std::uint64_t hashed_bytes = 0;
-    std::unique_ptr<crypto::Sha256> hash;
-    bool done = false;
-    bool gave_up = false;            // verify only: needed bytes we no longer have
+    std::uint64_t refs_left = 0;       // references whose chunk has not arrived
     std::uint64_t written_end = 0;     // highest offset written so far
     std::uint64_t writeback_from = 0;  // bytes before this were handed to start_writeback
   };
 
   Result<os::StagedFile*> open_file(std::uint32_t file_index);
-  Status advance(std::uint32_t file_index, std::uint32_t chunk_index, ByteSpan plain);
+  Status deliver(std::uint32_t chunk_index);
+  Status check_prior();
   std::filesystem::path path_of(std::uint32_t file_index) const;
 
   os::FileSystem& m_files;
@@ -62,6 +62,7 @@ class Stager {
   std::filesystem::path m_tree;
   std::vector<bool> m_skip;
   std::vector<bool> m_delivered;
+  std::vector<bool> m_prior;  // delivered by an earlier run (resume_files)
   std::vector<std::uint64_t> m_ref_offset;             // per global ref: offset in its file
   std::vector<std::uint32_t> m_ref_file;               // per global ref: file index
   std::vector<std::vector<std::uint32_t>> m_chunk_refs;  // per chunk: global refs

@@ -20,6 +20,17 @@ got="$(cd "$AIRLOCK_ROOT/deployments/golden/current" && find . -type f | sort)"
 cmp "$G/input/model/model.safetensors" "$AIRLOCK_ROOT/deployments/golden/current/model/model.safetensors"
 cmp "$G/input/serve/README.txt" "$AIRLOCK_ROOT/deployments/golden/current/serve/README.txt"
 [ "$before" = "$(cd "$G" && find . -type f -print0 | sort -z | xargs -0 sha256sum)" ] || fail "the fixture changed"
+# The same bundle as the writer made it before fixed cuts inside tensors
+# (tests/fixtures/golden-fastcdc/: "algorithm": "fastcdc-v1", no "tensor"):
+# readers of today go on installing it, with the same files.
+R3="$T/fastcdc"
+"$INSTALLER" --root "$R3" init >/dev/null 2>&1
+install -m 0600 "$G/keys/site.key" "$R3/keys/site.key"
+install -m 0644 "$G/keys/site.pub" "$R3/keys/site.pub"
+"$INSTALLER" --root "$R3" trust add "$G/keys/publisher.pub" --name publisher >/dev/null
+"$INSTALLER" --root "$R3" install "$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-fastcdc/bundle" -q >/dev/null
+cmp "$G/input/model/model.safetensors" "$R3/deployments/golden/current/model/model.safetensors"
+cmp "$G/input/serve/README.txt" "$R3/deployments/golden/current/serve/README.txt"
 # Without the committed site key the same bytes are not for this site.
 R2="$T/other"
 "$INSTALLER" --root "$R2" init >/dev/null 2>&1

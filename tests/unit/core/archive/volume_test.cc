@@ -7,7 +7,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -130,6 +132,106 @@ TEST_CASE("VolumeReader reads a volume libarchive wrote, and hashes what follows
   REQUIRE(fin);
   CHECK(fin->first == all.size());
   CHECK(fin->second == crypto::sha256_hex(all));
+}
+
+namespace {
+
+// Reads every entry of the volume at `path` in full; the first error, if any.
+std::optional<Error> read_volume(const stdfs::path& path, bool hash) {
+  auto file = fs::File::open_read(path);
+  REQUIRE(file);
+  auto r = VolumeReader::open(std::move(*file), path.filename().string(), stdfs::file_size(path), hash);
+  if (!r) {
+    return r.error();
+  }
+  for (;;) {
+    auto e = (*r)->next();
+    if (!e) {
+      return e.error();
+    }
+    if (!*e) {
+      break;
+    }
+    Bytes data((*e)->size);
+    if (auto st = (*r)->read_exact(data); !st) {
+      return st.error();
+    }
+  }
+  auto fin = (*r)->finish();
+  if (!fin) {
+    return fin.error();
+  }
+  return std::nullopt;
+}
+
+// Sets the ustar header at `at` field [from, from + n) to `value` and fixes its checksum.
+void patch_header(Bytes& b, std::size_t at, std::size_t from, std::string_view value) {
+  std::memcpy(b.data() + at + from, value.data(), value.size());
+  std::memset(b.data() + at + 148, ' ', 8);
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) {
+    sum += b[at + i];
+  }
+  const std::string chk = fmt::format("{:06o}", sum);
+  std::memcpy(b.data() + at + 148, chk.data(), 6);
+  b[at + 154] = 0;
+  b[at + 155] = ' ';
+}
+
+void spit(const stdfs::path& p, const Bytes& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+}  // namespace
+
+TEST_CASE("VolumeReader takes only the bytes the writer writes: every header, padding and the end fixed",
+          "[archive][volume]") {
+  test::TempDir dir("volume");
+  const std::vector<Pack> entries = {{"packs/000000.pack", Bytes(1000, 7)}, {"packs/000001.pack", Bytes(700, 9)}};
+  const stdfs::path good = dir.path() / "c.vol001.tar";
+  write_with_libarchive(good, entries);
+  const Bytes orig = slurp(good);
+  for (const bool hash : {true, false}) {
+    INFO((hash ? "hashing" : "not hashing"));
+    CHECK_FALSE(read_volume(good, hash).has_value());
+    const stdfs::path bad = dir.path() / "bad.vol001.tar";
+    auto refused = [&](const Bytes& b, std::string_view why) {
+      spit(bad, b);
+      auto err = read_volume(bad, hash);
+      REQUIRE(err.has_value());
+      CHECK(err->code() == ErrorCode::kCorruption);
+      CHECK_THAT(err->message(), Catch::Contains(std::string(why)));
+    };
+    // Header fields the tar subset reads but whose values it ignores: each
+    // one changed (checksum fixed up) is still a byte that was not signed.
+    const std::size_t second = 512 + 1024;  // first header, 1000 bytes of data padded to 1024
+    for (auto [from, value] : {std::pair<std::size_t, std::string_view>{136, "00000000001"},  // mtime
+                               {100, "000755 "},                                              // mode
+                               {265, "root"},                                                 // uname
+                               {156, std::string_view("\0", 1)}}) {                           // typeflag NUL
+      INFO("header offset " << from);
+      Bytes b = orig;
+      patch_header(b, second, from, value);
+      refused(b, "entry 'packs/000001.pack' has headers that are not byte for byte the ones Airlock writes");
+    }
+    {
+      Bytes b = orig;
+      b[512 + 1000 + 3] = 1;  // padding after the first entry's data
+      refused(b, "entry 'packs/000000.pack' is followed by padding that is not zeros");
+    }
+    {
+      Bytes b = orig;
+      b.resize(b.size() + 512, 0);  // a block after the end marker
+      if (hash) {
+        spit(bad, b);
+        auto err = read_volume(bad, hash);
+        CHECK_FALSE(err.has_value());  // read and hashed: the caller's SHA-256 comparison refuses it
+      } else {
+        refused(b, "512 bytes follow the end-of-archive marker");
+      }
+    }
+  }
 }
 
 TEST_CASE("VolumeReader refuses a symlink entry, naming the volume and the entry", "[archive][volume]") {

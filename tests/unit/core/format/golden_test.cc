@@ -293,7 +293,8 @@ TEST_CASE("docs/FORMAT.md's offsets hold for the committed golden bundle", "[gol
   const std::uint64_t jlen = get_u64le(p.data() + 8);
   const auto meta = nlohmann::json::parse(str(p, 16, jlen));
   CHECK(meta["deployment"] == header["deployment"]);
-  CHECK(meta["chunking"]["algorithm"] == "fastcdc-v1");
+  CHECK(meta["chunking"]["algorithm"] == "fastcdc-v1+tensor-fixed");
+  CHECK(meta["chunking"]["tensor"] == 1048576);
   REQUIRE(meta["files"].size() == 2);
   CHECK(meta["files"][0]["path"] == "model/model.safetensors");
   CHECK(meta["files"][1]["path"] == "serve/README.txt");

@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/crypto/sha256.h"
+
 namespace airlock::format {
 namespace {
 
@@ -34,7 +36,7 @@ Payload sample_payload() {
   p.files = {
       FileEntry{"model/a.bin", 0644, 300, std::string(64, 'a'), 0, 2},
       FileEntry{"model/sub/b.bin", 0755, 400, std::string(64, 'b'), 2, 2},
-      FileEntry{"config/empty", 0644, 0, std::string(64, 'e'), 4, 0},
+      FileEntry{"config/empty", 0644, 0, crypto::sha256_hex({}), 4, 0},
   };
   p.activate = json{{"run", {"systemctl", "restart", "x"}}, {"timeout_seconds", 90}, {"shell", false}};
   return p;
@@ -81,6 +83,7 @@ TEST_CASE("payload: encode/decode round trip keeps every field", "[format][paylo
   p.chunking.min_size = 1024;
   p.chunking.avg_size = 4096;
   p.chunking.max_size = 16384;
+  p.chunking.tensor_size = 8192;
   auto d = round_trip(p);
   REQUIRE(d.has_value());
   CHECK(d->name == p.name);
@@ -88,6 +91,7 @@ TEST_CASE("payload: encode/decode round trip keeps every field", "[format][paylo
   CHECK(d->chunking.min_size == 1024);
   CHECK(d->chunking.avg_size == 4096);
   CHECK(d->chunking.max_size == 16384);
+  CHECK(d->chunking.tensor_size == 8192);
   REQUIRE(d->chunks.size() == p.chunks.size());
   for (std::size_t i = 0; i < p.chunks.size(); ++i) {
     INFO("chunk " << i);
@@ -120,12 +124,46 @@ TEST_CASE("payload: encode/decode round trip keeps every field", "[format][paylo
   CHECK(encode_payload(*d) == encode_payload(p));
 }
 
+TEST_CASE("payload: file hashes that the chunk ids contradict are refused", "[format][payload]") {
+  SECTION("an empty file whose SHA-256 is not that of nothing") {
+    Payload p = sample_payload();
+    p.files[2].sha256 = std::string(64, 'e');
+    expect_corrupt(p, "file 'config/empty' has a SHA-256 its chunks contradict");
+  }
+  SECTION("a one-chunk file whose SHA-256 is not its chunk id") {
+    Payload p = sample_payload();
+    p.files.push_back(FileEntry{"model/one.bin", 0644, 300, std::string(64, 'c'), 2, 1});
+    expect_corrupt(p, "file 'model/one.bin' has a SHA-256 its chunks contradict");
+    p.files.back().sha256 = to_hex(p.chunks[2].id);
+    CHECK(round_trip(p).has_value());
+  }
+  SECTION("not 64 lowercase hex digits") {
+    for (const std::string bad : {std::string(63, 'a'), std::string(64, 'A'), std::string(64, 'g')}) {
+      Payload p = sample_payload();
+      p.files[0].sha256 = bad;
+      expect_corrupt(p, "file 'model/a.bin' has a SHA-256");
+    }
+  }
+  SECTION("a fixed tensor chunk size above the maximum chunk") {
+    Payload p = sample_payload();
+    p.chunking.tensor_size = p.chunking.max_size + 1;
+    expect_corrupt(p, "chunking: 'tensor' is not a size up to 'max'");
+    p.chunking.tensor_size = 0;  // what bundles before fixed tensor cuts say (no "tensor" at all)
+    const Bytes b = encode_payload(p);
+    CHECK_FALSE(json::parse(as_chars(ByteSpan(b.data() + 16, meta_len(b))))["chunking"].contains("tensor"));
+    auto d = round_trip(p);
+    REQUIRE(d.has_value());
+    CHECK(d->chunking.tensor_size == 0);
+  }
+}
+
 TEST_CASE("payload: byte layout follows FORMAT.md", "[format][payload]") {
   Payload p = sample_payload();
   Bytes b = encode_payload(p);
   CHECK(std::memcmp(b.data(), "ALPAYLD1", 8) == 0);
   json meta = json::parse(as_chars(ByteSpan(b.data() + 16, meta_len(b))));
-  CHECK(meta["chunking"]["algorithm"] == "fastcdc-v1");
+  CHECK(meta["chunking"]["algorithm"] == "fastcdc-v1+tensor-fixed");
+  CHECK(meta["chunking"]["tensor"] == 1048576);
   CHECK(meta["deployment"]["name"] == "demo");
   const std::size_t count_at = 16 + meta_len(b);
   CHECK(get_u64le(b.data() + count_at) == 3);
