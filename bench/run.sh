@@ -10,7 +10,8 @@
 # --threads; default: airlock's own default, one per core), SKIP_BUILD=1,
 # QUIET_MAX_S / QUIET_TOTAL_S (wait at most this long per command / in all for
 # other processes to go quiet; default 120 / 600; QUIET_MAX_S=0: never wait),
-# BENCH_SIZES="256M 1G" and BENCH_HEADLINE=1G (for trying the script out).
+# BENCH_SIZES="256M 1G" and BENCH_HEADLINE=1G (for trying the script out),
+# RSS_SIZE (the one-round memory case, default 16G in the full run; empty: none).
 # Benchmarks, not tests: nothing here asserts on a timing. See bench/README.md.
 set -euo pipefail
 
@@ -34,6 +35,7 @@ if [ "$QUICK" = 1 ]; then
 else
   ROUNDS="${ROUNDS:-5}"; SIZES=(256M 1G 4G); SMALL_CASE=1
 fi
+RSS_SIZE="${RSS_SIZE-$([ "$QUICK" = 1 ] || echo 16G)}"  # the memory case; RSS_SIZE= skips it
 [ -n "${BENCH_SIZES:-}" ] && read -r -a SIZES <<< "$BENCH_SIZES"
 SMALL_FILES="${SMALL_FILES:-10000}"
 HEADLINE="${BENCH_HEADLINE:-1G}"  # the size every peer runs at
@@ -225,6 +227,13 @@ pack_airlock() {
   timed "$1" pack airlock "$4" -- "$B" -q create "$3" -o "$d" --sign "$KEYS/publisher.key" \
     --to "$SITE_PUB" --sequence "$SEQ" "${ATHREADS[@]}"
 }
+# The same with one worker thread (the scaling rows: --threads 1 against the
+# default of one per core).
+pack_airlock_t1() {
+  local d="$W/$1/airlock-t1.bundle"; wipe "$d"; SEQ=$((SEQ + 1))
+  timed "$1" pack "airlock --threads 1" "$4" -- "$B" -q create "$3" -o "$d" --sign "$KEYS/publisher.key" \
+    --to "$SITE_PUB" --sequence "$SEQ" --threads 1
+}
 PIPE_PACK='set -o pipefail; tar -cf - -C "$1" . | zstd -1 -T0 -q | age -r "$2" > "$3"'
 pack_age() {
   local o="$W/$1/out.tar.zst.age"; wipe "$o"
@@ -248,6 +257,11 @@ pack_borg() {
 inst_airlock() {
   local root="$W/$1/airlock.root"; wipe "$root"; cp -a "$SITE" "$root"
   timed "$1" install airlock "$3" -- "$I" --root "$root" -q install "$W/$1/airlock.bundle" "${ATHREADS[@]}"
+  wipe "$root"
+}
+inst_airlock_t1() {
+  local root="$W/$1/airlock.root"; wipe "$root"; cp -a "$SITE" "$root"
+  timed "$1" install "airlock --threads 1" "$3" -- "$I" --root "$root" -q install "$W/$1/airlock.bundle" --threads 1
   wipe "$root"
 }
 PIPE_INST='set -o pipefail; age -d -i "$1" "$2" | zstd -d -q | tar -x -C "$3"'
@@ -313,12 +327,37 @@ for size in "${SIZES[@]}"; do
   gen_model "$size"
   man=$(manifest_model "$size")
   if [ "$size" = "$HEADLINE" ]; then
-    run_case "$size" "$DATA/model-$size" "$man" "airlock age restic borg age_fsync" \
-                                                "airlock age restic borg cp age_fsync"
+    run_case "$size" "$DATA/model-$size" "$man" "airlock age restic borg age_fsync airlock_t1" \
+                                                "airlock age restic borg cp age_fsync airlock_t1"
   else
     run_case "$size" "$DATA/model-$size" "$man" "airlock age" "airlock age"
   fi
 done
+# Memory at a size the other cases do not reach: one create and one install
+# of a RSS_SIZE model (default 16G in the full run), airlock alone. The input
+# is removed after create (the bundle and the installed copy must fit beside
+# it otherwise), so it is generated afresh each run.
+if [ -n "$RSS_SIZE" ]; then
+  need_kib=$(( $(numfmt --from=iec "$RSS_SIZE") / 1024 * 28 / 10 ))
+  free_kib=$(df -Pk "$BENCH_DIR" | awk 'NR==2 {print $4}')
+  if [ "$free_kib" -lt "$need_kib" ]; then
+    echo "run.sh: only $((free_kib / 1024 / 1024)) GiB free in $BENCH_DIR; the $RSS_SIZE memory case needs" \
+      "$((need_kib / 1024 / 1024)) GiB: skipped" >&2
+    envset "skipped_$RSS_SIZE" "only $((free_kib / 1024 / 1024)) GiB free"
+  else
+    log "data: model-$RSS_SIZE (memory case; removed after create)"
+    gen_model "$RSS_SIZE"
+    case="$RSS_SIZE"; mkdir -p "$W/$case"
+    printf '%s\tinput\t%s\t%s\n' "$case" "$(payload_of "$DATA/model-$case")" "$(files_of "$DATA/model-$case")" >> "$SIZES_TSV"
+    log "$case: pack and install (airlock), 1 round"
+    pack_airlock "$case" "$DATA/model-$case" "$(manifest_model "$case")" 1
+    printf '%s\t%s\t%s\t%s\n' "$case" airlock.bundle "$(bytes_of "$W/$case/airlock.bundle")" \
+      "$(files_of "$W/$case/airlock.bundle")" >> "$SIZES_TSV"
+    wipe "$DATA/model-$case" "$DATA/model-$case.complete"
+    inst_airlock "$case" "$DATA/model-$case" 1
+    wipe "$W/$case"
+  fi
+fi
 if [ "$SMALL_CASE" = 1 ]; then
   log "data: $SMALL_FILES small files"
   gen_small
