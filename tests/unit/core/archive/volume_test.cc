@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/crypto/sha256.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::archive {
@@ -178,11 +179,6 @@ void patch_header(Bytes& b, std::size_t at, std::size_t from, std::string_view v
   b[at + 155] = ' ';
 }
 
-void spit(const stdfs::path& p, const Bytes& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
 }  // namespace
 
 TEST_CASE("VolumeReader takes only the bytes the writer writes: every header, padding and the end fixed",
@@ -197,7 +193,7 @@ TEST_CASE("VolumeReader takes only the bytes the writer writes: every header, pa
     CHECK_FALSE(read_volume(good, hash).has_value());
     const stdfs::path bad = dir.path() / "bad.vol001.tar";
     auto refused = [&](const Bytes& b, std::string_view why) {
-      spit(bad, b);
+      test::write_bytes(bad, b);
       auto err = read_volume(bad, hash);
       REQUIRE(err.has_value());
       CHECK(err->code() == ErrorCode::kCorruption);
@@ -224,7 +220,7 @@ TEST_CASE("VolumeReader takes only the bytes the writer writes: every header, pa
       Bytes b = orig;
       b.resize(b.size() + 512, 0);  // a block after the end marker
       if (hash) {
-        spit(bad, b);
+        test::write_bytes(bad, b);
         auto err = read_volume(bad, hash);
         CHECK_FALSE(err.has_value());  // read and hashed: the caller's SHA-256 comparison refuses it
       } else {

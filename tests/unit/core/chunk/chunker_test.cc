@@ -5,9 +5,7 @@
 
 #include "core/chunk/chunker.h"
 
-#include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/crypto/sha256.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace airlock::chunk {
@@ -27,15 +26,6 @@ struct Tensor {
   std::string name;
   Bytes data;  // BF16 values
 };
-
-Bytes noise(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Bytes out(n);
-  for (auto& b : out) {
-    b = static_cast<std::uint8_t>(rng());
-  }
-  return out;
-}
 
 // A safetensors file: the 8-byte header length, the JSON header (with
 // `metadata` as __metadata__ when not empty), then the tensors back to back.
@@ -87,11 +77,6 @@ std::vector<Cut> cut_file(const stdfs::path& path, const ChunkParams& params) {
   return cuts;
 }
 
-void write(const stdfs::path& p, const Bytes& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
 // Bytes of `b`'s chunks whose ids `a` does not have (what a bundle that
 // deduplicates against `a` would still ship).
 std::uint64_t new_bytes(const std::vector<Cut>& a, const std::vector<Cut>& b) {
@@ -112,10 +97,10 @@ std::uint64_t new_bytes(const std::vector<Cut>& a, const std::vector<Cut>& b) {
 constexpr std::uint64_t k_mib = 1u << 20;
 
 std::vector<Tensor> model() {
-  return {{"embed", noise(2 * k_mib + k_mib / 2, 1)},
-          {"layer.0.q", noise(k_mib + 4096, 2)},
-          {"layer.0.norm", noise(4096, 3)},
-          {"layer.1.q", noise(3 * k_mib, 4)}};
+  return {{"embed", test::random_bytes(2 * k_mib + k_mib / 2, 1)},
+          {"layer.0.q", test::random_bytes(k_mib + 4096, 2)},
+          {"layer.0.norm", test::random_bytes(4096, 3)},
+          {"layer.1.q", test::random_bytes(3 * k_mib, 4)}};
 }
 
 }  // namespace
@@ -123,7 +108,7 @@ std::vector<Tensor> model() {
 TEST_CASE("chunker: a tensor is cut every tensor_size bytes from its own start", "[chunk][chunker]") {
   test::TempDir dir("chunker");
   const Bytes file = safetensors(model());
-  write(dir.path() / "m.safetensors", file);
+  test::write_bytes(dir.path() / "m.safetensors", file);
   const std::vector<Cut> cuts = cut_file(dir.path() / "m.safetensors", ChunkParams{});
   const std::uint64_t data_start = 8 + get_u64le(file.data());
   // The header alone, then embed (1M, 1M, 0.5M), q (1M, 4K), norm (4K), q (1M x 3).
@@ -140,34 +125,34 @@ TEST_CASE("chunker: unchanged tensors keep their chunks across header edits, cha
           "[chunk][chunker]") {
   test::TempDir dir("chunker");
   const auto base = model();
-  write(dir.path() / "base.safetensors", safetensors(base));
+  test::write_bytes(dir.path() / "base.safetensors", safetensors(base));
   const ChunkParams params;
   const std::vector<Cut> a = cut_file(dir.path() / "base.safetensors", params);
   std::uint64_t header_a = a.front().size;
 
   SECTION("a metadata edit moves every tensor's offset: only the header is new") {
-    write(dir.path() / "v2.safetensors", safetensors(base, {{"format", "pt"}, {"note", "edited"}}));
+    test::write_bytes(dir.path() / "v2.safetensors", safetensors(base, {{"format", "pt"}, {"note", "edited"}}));
     const auto b = cut_file(dir.path() / "v2.safetensors", params);
     CHECK(b.front().size != header_a);
     CHECK(new_bytes(a, b) == b.front().size);
   }
   SECTION("one tensor changed: only its chunks") {
     auto v2 = base;
-    v2[3].data = noise(v2[3].data.size(), 99);
-    write(dir.path() / "v2.safetensors", safetensors(v2));
+    v2[3].data = test::random_bytes(v2[3].data.size(), 99);
+    test::write_bytes(dir.path() / "v2.safetensors", safetensors(v2));
     const auto b = cut_file(dir.path() / "v2.safetensors", params);
     CHECK(new_bytes(a, b) == 3 * k_mib);  // the header is the same bytes: same names, shapes, offsets
   }
   SECTION("one tensor added in front: its bytes and the header") {
     auto v2 = base;
-    v2.insert(v2.begin(), Tensor{"extra", noise(k_mib / 4 + 2, 7)});
-    write(dir.path() / "v2.safetensors", safetensors(v2));
+    v2.insert(v2.begin(), Tensor{"extra", test::random_bytes(k_mib / 4 + 2, 7)});
+    test::write_bytes(dir.path() / "v2.safetensors", safetensors(v2));
     const auto b = cut_file(dir.path() / "v2.safetensors", params);
     CHECK(new_bytes(a, b) == b.front().size + k_mib / 4 + 2);
   }
   SECTION("the same tensors over two shards: only the two headers are new") {
-    write(dir.path() / "s1.safetensors", safetensors({base[0], base[2]}));
-    write(dir.path() / "s2.safetensors", safetensors({base[1], base[3]}));
+    test::write_bytes(dir.path() / "s1.safetensors", safetensors({base[0], base[2]}));
+    test::write_bytes(dir.path() / "s2.safetensors", safetensors({base[1], base[3]}));
     auto b = cut_file(dir.path() / "s1.safetensors", params);
     const auto b2 = cut_file(dir.path() / "s2.safetensors", params);
     const std::uint64_t headers = b.front().size + b2.front().size;
@@ -179,7 +164,7 @@ TEST_CASE("chunker: unchanged tensors keep their chunks across header edits, cha
 TEST_CASE("chunker: tensor_size 0 cuts tensors content-defined, as bundles before fixed tensor cuts did",
           "[chunk][chunker]") {
   test::TempDir dir("chunker");
-  write(dir.path() / "m.safetensors", safetensors(model()));
+  test::write_bytes(dir.path() / "m.safetensors", safetensors(model()));
   ChunkParams cdc;
   cdc.tensor_size = 0;
   const auto cuts = cut_file(dir.path() / "m.safetensors", cdc);
@@ -190,7 +175,7 @@ TEST_CASE("chunker: tensor_size 0 cuts tensors content-defined, as bundles befor
   }
   CHECK(in_last > 3);
   // A file that is not safetensors is cut by FastCDC whatever tensor_size says.
-  write(dir.path() / "plain.bin", noise(4 * k_mib, 5));
+  test::write_bytes(dir.path() / "plain.bin", test::random_bytes(4 * k_mib, 5));
   const auto plain = cut_file(dir.path() / "plain.bin", ChunkParams{});
   CHECK(plain.size() > 4);
 }

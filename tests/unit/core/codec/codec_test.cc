@@ -7,6 +7,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tests/support/files.h"
 #include <zstd.h>
 
 namespace airlock::codec {
@@ -14,14 +16,7 @@ namespace {
 
 using chunk::DType;
 
-Bytes random_bytes(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Bytes out(n);
-  for (auto& b : out) {
-    b = static_cast<std::uint8_t>(rng());
-  }
-  return out;
-}
+using test::random_bytes;
 
 void put_u16(Bytes& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v));

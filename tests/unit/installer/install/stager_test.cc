@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 #include <fmt/core.h>
 
@@ -23,12 +24,6 @@ using test::TempDir;
 
 os::PosixFileSystem real_fs;
 
-Bytes pattern(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  return b;
-}
 
 Bytes read_all(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -38,7 +33,7 @@ Bytes read_all(const stdfs::path& p) {
 // Three chunks; file A = c0 c1; file B = c2 c0 c2 c1 (out of order, c2
 // repeated); file C = c2; file "empty" has no chunks.
 struct Sample {
-  std::vector<Bytes> chunks = {pattern(1000, 1), pattern(5000, 2), pattern(333, 3)};
+  std::vector<Bytes> chunks = {test::random_bytes(1000, 1), test::random_bytes(5000, 2), test::random_bytes(333, 3)};
   format::Payload payload;
   Bytes a;
   Bytes b;
