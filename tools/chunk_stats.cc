@@ -66,7 +66,11 @@ bool cut_tree(const stdfs::path& dir, const ChunkParams& params, std::set<airloc
   airlock::crypto::Sha256 hash;
   for (const stdfs::path& p : files) {
     auto file = airlock::fs::File::open_read(p);
-    auto size = file ? file->size() : airlock::Result<std::uint64_t>(std::unexpected(file.error()));
+    if (!file) {
+      fmt::print(stderr, "airlock-chunk-stats: {}: {}\n", p.string(), file.error().message());
+      return false;
+    }
+    auto size = file->size();
     if (!size) {
       fmt::print(stderr, "airlock-chunk-stats: {}: {}\n", p.string(), size.error().message());
       return false;

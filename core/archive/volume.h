@@ -1,7 +1,8 @@
 #pragma once
 // Volumes are tar files (the strict subset of core/archive/tar.h) holding
-// pack files. The writer hashes every byte it emits; the reader hashes every
-// byte it reads, to the end of the file, so a volume is read exactly once.
+// pack files. The writer hashes every byte it emits; the reader reads every
+// byte canonically and, unless told not to, hashes it, to the end of the
+// file, so a volume is read exactly once.
 
 #include <cstdint>
 #include <filesystem>

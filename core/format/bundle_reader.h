@@ -129,8 +129,9 @@ struct StreamStats {
   std::uint64_t chunk_bytes = 0;
 };
 
-// Reads every volume once, in header order (or as `source` says), checking each volume's size and
-// SHA-256, each pack's place, and each frame. All errors name the volume.
+// Reads every volume once, in header order (or as `source` says), checking each volume's size,
+// its SHA-256 (unless StreamPlan::volume_hashes is false and the bundle encrypted), each pack's
+// place and order, every tar byte outside the frames, and each frame. All errors name the volume.
 // Every volume must be present before any is read (kNotFound naming the
 // first missing one); each is opened as a regular file in the bundle
 // directory (a symlink, FIFO or device is kCorruption, read not at all).
