@@ -10,6 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) {
     return 0;
   }
-  (void)format::decode_payload(ByteSpan(data + 1, size - 1), data[0] % 8);
+  // The first byte: the volume count (low 3 bits) and the format version
+  // (bit 3: 2, with solid blocks; else 1).
+  (void)format::decode_payload(ByteSpan(data + 1, size - 1), data[0] % 8, (data[0] & 8) != 0 ? 2 : 1);
   return 0;
 }

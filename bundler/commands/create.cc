@@ -336,12 +336,17 @@ Status create(const CreateOptions& o, Context& ctx) {
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
   header.volumes = written->volumes;
+  // The lowest version whose readers can read it: an older installer still
+  // installs a bundle without solid blocks.
+  header.format_version =
+      written->payload.has_solid_blocks() ? format::k_format_version_solid : format::k_format_version;
   if (packer) {
     header.media = packer->plan(header.volumes);
   }
   // The installer's reader is the judge: what it would refuse (a name or
   // sources field outside core/names/names.h) is refused here, before signing.
-  if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size());
+  if (auto readable = format::decode_payload(format::encode_payload(written->payload), header.volumes.size(),
+                                             header.format_version);
       !readable) {
     return make_error(ErrorCode::kInvalidArgument, "the installer would refuse this bundle: {}",
                       readable.error().message());

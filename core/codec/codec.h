@@ -20,6 +20,10 @@ enum class Codec : std::uint8_t {
   kStore = 0,      // bytes as they are
   kZstd = 1,       // one zstd frame
   kBytePlane = 2,  // 16/32-bit floats split into byte planes, each stored or zstd'd
+  // Record kinds of format version 2 (docs/FORMAT.md §3, §4), not codecs of
+  // their own: Encoder never returns them and Decoder refuses them.
+  kSolid = 3,   // the head of a solid block: one zstd frame holding it and its members
+  kMember = 4,  // a chunk stored inside the solid block before it (no frame bytes of its own)
 };
 
 const char* codec_name(Codec codec);

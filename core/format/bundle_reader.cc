@@ -349,7 +349,7 @@ Result<Payload> open_body(const OpenedIndex& opened, const std::optional<crypto:
   if (ZSTD_isError(n) || n != plain_size) {
     return make_error(ErrorCode::kCorruption, "{}: payload manifest does not decompress", name);
   }
-  auto payload = decode_payload(plain, opened.header.volumes.size());
+  auto payload = decode_payload(plain, opened.header.volumes.size(), opened.header.format_version);
   if (!payload) {
     return std::unexpected(Error(payload.error()).with_context(name));
   }
@@ -527,6 +527,7 @@ class VolumeStreamer {
 
   struct Slot {
     std::uint32_t index = 0;
+    std::uint32_t end = 0;  // one past the last chunk in this frame (payload.group_end)
     const VolumeInfo* volume = nullptr;
     std::uint32_t pack = 0;
     Bytes frame;
@@ -544,6 +545,9 @@ class VolumeStreamer {
   // them; the consumer thread hands them to the sink in the same order.
   Status stream_pack(archive::VolumeReader& reader, const VolumeInfo& info, std::uint32_t k) {
     for (std::uint32_t index : m_pack_chunks[k]) {
+      if (m_payload.chunks[index].codec == codec::Codec::kMember) {
+        continue;  // its bytes come with its solid block's frame
+      }
       TRY(check_interrupt());
       std::size_t slot = 0;
       {
@@ -552,6 +556,7 @@ class VolumeStreamer {
       }
       Slot& s = m_ring[slot];
       s.index = index;
+      s.end = static_cast<std::uint32_t>(m_payload.group_end(index));
       s.volume = &info;
       s.pack = k;
       s.frame.resize(m_payload.chunks[index].stored);
@@ -569,16 +574,20 @@ class VolumeStreamer {
     if (s.error) {
       return std::unexpected(*s.error);
     }
-    {
-      ScopedTimer t(m_timings, "write staged files + file hash (consumer)");
-      TRY(m_sink(s.index, s.plain));
-    }
-    const ChunkEntry& c = m_payload.chunks[s.index];
-    m_stats.chunk_bytes += c.size;
-    m_done += c.stored;
-    const std::uint32_t volume = m_payload.packs[c.pack].volume;
-    if (--m_chunks_left[volume] == 0 && m_plan.volume_done) {
-      TRY(m_plan.volume_done(volume));
+    std::uint64_t at = 0;
+    for (std::uint32_t index = s.index; index < s.end; ++index) {
+      const ChunkEntry& c = m_payload.chunks[index];
+      {
+        ScopedTimer t(m_timings, "write staged files + file hash (consumer)");
+        TRY(m_sink(index, ByteSpan(s.plain).subspan(at, c.size)));
+      }
+      at += c.size;
+      m_stats.chunk_bytes += c.size;
+      m_done += c.stored;
+      const std::uint32_t volume = m_payload.packs[c.pack].volume;
+      if (--m_chunks_left[volume] == 0 && m_plan.volume_done) {
+        TRY(m_plan.volume_done(volume));
+      }
     }
     if (m_progress) {
       m_progress(ProgressEvent{"verify", s.volume->name, m_done, m_total});
@@ -598,7 +607,8 @@ class VolumeStreamer {
         return;
       }
       s.encoded.resize(c.stored - crypto::k_aead_tag_size);
-      auto st = w.aead->open(frame_nonce(s.index), frame_aad(m_opened.bundle_id, s.index, c), s.frame, s.encoded);
+      const std::span<const ChunkEntry> group(m_payload.chunks.data() + s.index, s.end - s.index);
+      auto st = w.aead->open(frame_nonce(s.index), frame_aad(m_opened.bundle_id, s.index, group), s.frame, s.encoded);
       if (!st) {
         s.error = Error(ErrorCode::kCorruption, fmt::format("{}: {} chunk {}: {}; re-copy this volume", vol,
                                                             m_payload.packs[s.pack].name, s.index, st.error().message()));
@@ -606,15 +616,28 @@ class VolumeStreamer {
       }
       encoded = s.encoded;
     }
-    s.plain.resize(c.size);
-    auto st = w.decoder.decode(c.codec, encoded, s.plain);
+    // A solid block decodes, as the zstd frame it is, to its chunks back to
+    // back (at most chunking.max bytes, checked by decode_payload).
+    std::uint64_t plain_size = 0;
+    for (std::uint32_t index = s.index; index < s.end; ++index) {
+      plain_size += m_payload.chunks[index].size;
+    }
+    s.plain.resize(plain_size);
+    const codec::Codec codec = c.codec == codec::Codec::kSolid ? codec::Codec::kZstd : c.codec;
+    auto st = w.decoder.decode(codec, encoded, s.plain);
     if (!st) {
       s.error = Error(ErrorCode::kCorruption, fmt::format("{}: chunk {}: {}", vol, s.index, st.error().message()));
       return;
     }
-    if (crypto::sha256(s.plain) != c.id) {
-      s.error = Error(ErrorCode::kCorruption,
-                      fmt::format("{}: chunk {} does not match its SHA-256 (expected {})", vol, s.index, to_hex(c.id)));
+    std::uint64_t at = 0;
+    for (std::uint32_t index = s.index; index < s.end; ++index) {
+      const ChunkEntry& m = m_payload.chunks[index];
+      if (crypto::sha256(ByteSpan(s.plain).subspan(at, m.size)) != m.id) {
+        s.error = Error(ErrorCode::kCorruption,
+                        fmt::format("{}: chunk {} does not match its SHA-256 (expected {})", vol, index, to_hex(m.id)));
+        return;
+      }
+      at += m.size;
     }
   }
 

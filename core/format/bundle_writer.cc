@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <zstd.h>
 
@@ -129,11 +130,22 @@ namespace {
 // cutting, in file order) fills `data` and `hint`; a worker computes `id` and
 // `encoded`; the consumer (dedup, encryption, packing, in order) takes it.
 struct Slot {
+  // A small file of a solid-block candidate: `size` bytes of `data`, after
+  // the members before it; the worker sets `id`.
+  struct Member {
+    std::uint32_t file = 0;
+    std::uint64_t size = 0;
+    crypto::Digest id{};
+  };
   Bytes data;
   codec::ChunkHint hint;
   std::uint32_t file = 0;
-  std::uint64_t seq = 0;      // chunk number in reading order
+  std::uint64_t seq = 0;      // among the slots the FileHasher sees, in reading order
   bool last_in_file = false;  // the file's whole-file hash is done after this chunk
+  // Non-empty: `data` is these whole small files back to back, each one
+  // chunk (its SHA-256 is the file's), encoded together; the FileHasher
+  // never sees the slot.
+  std::vector<Member> members;
   crypto::Digest id{};
   codec::Codec codec = codec::Codec::kStore;
   Bytes encoded;
@@ -259,47 +271,126 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   auto work = [&](std::size_t slot, std::size_t worker) {
     ScopedTimer t(options.timings, "hash + encode (workers)");
     Slot& s = ring[slot];
-    hashers[worker]->update(s.data);
-    s.id = hashers[worker]->finish();
+    std::uint64_t at = 0;
+    for (Slot::Member& m : s.members) {
+      hashers[worker]->update(ByteSpan(s.data).subspan(at, m.size));
+      m.id = hashers[worker]->finish();
+      at += m.size;
+    }
+    if (s.members.empty()) {
+      hashers[worker]->update(s.data);
+      s.id = hashers[worker]->finish();
+    }
     s.codec = encoders[worker]->encode(s.data, s.hint, s.encoded);
   };
   FileHasher hasher(ring, result.payload.files, options.timings);  // outlives the pipeline
-  auto consume = [&](std::size_t slot) -> Status {
-    Slot& s = ring[slot];
-    ScopedTimer t(options.timings, "dedup + encrypt + pack + write (consumer)");
-    FileEntry& entry = result.payload.files[s.file];
-    auto [it, inserted] = seen.try_emplace(s.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
-    if (inserted) {
-      ChunkEntry ce;
-      ce.id = s.id;
-      ce.size = s.data.size();
-      ce.codec = s.codec;
-      ByteSpan frame = s.encoded;
-      if (aead) {
-        ce.stored = s.encoded.size() + crypto::k_aead_tag_size;
-        std::uint64_t index = result.payload.chunks.size();
-        aead->seal(frame_nonce(index), frame_aad(options.bundle_id, index, ce), s.encoded, sealed);
-        frame = sealed;
-      } else {
-        ce.stored = s.encoded.size();
-      }
-      ASSIGN_OR_RETURN(auto where, sink.add_frame(frame));
-      ce.pack = where.first;
-      ce.offset = where.second;
-      result.stored_bytes += ce.stored;
-      result.payload.chunks.push_back(ce);
+  std::vector<ChunkEntry> group;  // the records of the frame being stored
+  // Stores one frame: `head` (id, size and codec set) and, for a solid
+  // block (head.codec kSolid), the records of `members` after it.
+  auto store_frame = [&](ChunkEntry head, ByteSpan encoded, std::span<const ChunkEntry> members) -> Status {
+    const std::uint64_t index = result.payload.chunks.size();
+    ByteSpan frame = encoded;
+    head.stored = encoded.size() + (aead ? crypto::k_aead_tag_size : 0);
+    if (aead) {
+      group.assign(1, head);
+      group.insert(group.end(), members.begin(), members.end());
+      aead->seal(frame_nonce(index), frame_aad(options.bundle_id, index, group), encoded, sealed);
+      frame = sealed;
     }
+    ASSIGN_OR_RETURN(auto where, sink.add_frame(frame));
+    head.pack = where.first;
+    head.offset = where.second;
+    result.stored_bytes += head.stored;
+    seen.try_emplace(head.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
+    result.payload.chunks.push_back(head);
+    for (ChunkEntry m : members) {
+      m.codec = codec::Codec::kMember;
+      m.pack = head.pack;
+      m.offset = head.offset + head.stored;
+      m.stored = 0;
+      seen.try_emplace(m.id, static_cast<std::uint32_t>(result.payload.chunks.size()));
+      result.payload.chunks.push_back(m);
+    }
+    return ok_status();
+  };
+  auto add_ref = [&](std::uint32_t file, const crypto::Digest& id) {
+    FileEntry& entry = result.payload.files[file];
     if (entry.ref_count == 0) {
       entry.first_ref = result.payload.refs.size();
     }
-    result.payload.refs.push_back(it->second);
+    result.payload.refs.push_back(seen.at(id));
     ++entry.ref_count;
-    done += s.data.size();
+  };
+  // Small files, each one chunk: those not in the bundle yet go into one
+  // solid block when zstd makes their bytes smaller together, else each
+  // into a frame of its own. The worker encoded the whole slot; where some
+  // members are already stored (a duplicate), the rest is encoded again here.
+  codec::Encoder regroup_encoder(options.zstd_level);
+  Bytes regrouped;
+  Bytes regrouped_encoded;
+  std::unordered_set<crypto::Digest, DigestHash> fresh_ids;
+  auto consume_small_files = [&](Slot& s) -> Status {
+    std::vector<ChunkEntry> fresh;
+    std::vector<ByteSpan> fresh_bytes;
+    fresh_ids.clear();
+    std::uint64_t at = 0;
+    for (const Slot::Member& m : s.members) {
+      if (!seen.contains(m.id) && fresh_ids.insert(m.id).second) {
+        ChunkEntry ce;
+        ce.id = m.id;
+        ce.size = m.size;
+        fresh.push_back(ce);
+        fresh_bytes.push_back(ByteSpan(s.data).subspan(at, m.size));
+      }
+      at += m.size;
+    }
+    ByteSpan encoded = s.encoded;
+    codec::Codec codec = s.codec;
+    if (fresh.size() != s.members.size()) {  // encode again without the duplicates
+      regrouped.clear();
+      for (ByteSpan b : fresh_bytes) {
+        regrouped.insert(regrouped.end(), b.begin(), b.end());
+      }
+      codec = regroup_encoder.encode(regrouped, codec::ChunkHint{}, regrouped_encoded);
+      encoded = regrouped_encoded;
+    }
+    if (fresh.size() == 1 || (fresh.size() > 1 && codec == codec::Codec::kZstd)) {
+      fresh.front().codec = fresh.size() == 1 ? codec : codec::Codec::kSolid;
+      TRY(store_frame(fresh.front(), encoded, std::span<const ChunkEntry>(fresh).subspan(1)));
+    } else {
+      for (std::size_t i = 0; i < fresh.size(); ++i) {  // nothing to gain: each stored as it is
+        fresh[i].codec = codec::Codec::kStore;
+        TRY(store_frame(fresh[i], fresh_bytes[i], {}));
+      }
+    }
+    for (const Slot::Member& m : s.members) {
+      add_ref(m.file, m.id);
+      result.payload.files[m.file].sha256 = to_hex(m.id);  // one chunk: the file's hash is the chunk id
+      done += m.size;
+    }
+    return ok_status();
+  };
+  auto consume = [&](std::size_t slot) -> Status {
+    Slot& s = ring[slot];
+    ScopedTimer t(options.timings, "dedup + encrypt + pack + write (consumer)");
+    if (!s.members.empty()) {
+      TRY(consume_small_files(s));
+    } else {
+      if (!seen.contains(s.id)) {
+        ChunkEntry ce;
+        ce.id = s.id;
+        ce.size = s.data.size();
+        ce.codec = s.codec;
+        TRY(store_frame(ce, s.encoded, {}));
+      }
+      add_ref(s.file, s.id);
+      done += s.data.size();
+    }
     if (options.progress) {
-      options.progress(ProgressEvent{"pack", entry.path, done, result.input_bytes});
+      options.progress(ProgressEvent{"pack", result.payload.files[s.file].path, done, result.input_bytes});
     }
     t.stop();
-    {
+    if (s.members.empty()) {
       ScopedTimer w(options.timings, "consumer waits for the file hash");
       hasher.wait_past(s.seq);  // the slot goes back to the producer after this
     }
@@ -308,6 +399,29 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
   Pipeline pipeline(threads == 1 ? 0 : threads, ring.size(), work, consume);
 
   std::uint64_t seq = 0;
+  // Small files waiting to be handed over as one solid-block slot.
+  Bytes small_data;
+  std::vector<Slot::Member> small_members;
+  auto submit_small_files = [&]() -> Status {
+    if (small_members.empty()) {
+      return ok_status();
+    }
+    std::size_t slot = 0;
+    {
+      ScopedTimer w(options.timings, "producer waits for a free slot");
+      ASSIGN_OR_RETURN(slot, pipeline.acquire());
+    }
+    Slot& s = ring[slot];
+    s.data.swap(small_data);  // small_data keeps the slot's old buffer to fill next
+    small_data.clear();
+    s.members.swap(small_members);
+    small_members.clear();
+    s.hint = codec::ChunkHint{};
+    s.file = s.members.back().file;
+    pipeline.submit(slot);
+    return ok_status();
+  };
+  const std::uint64_t solid_max = result.payload.chunking.max_size;
   for (std::uint32_t f = 0; f < inputs.size(); ++f) {
     const InputFile& in = inputs[f];
     ASSIGN_OR_RETURN(fs::File file, fs::File::open_read(in.source));
@@ -330,6 +444,17 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
         break;
       }
       t.stop();
+      if (offset == 0 && c->data.size() == size && size <= options.solid_file_max &&
+          c->hint.dtype == chunk::DType::kOther) {
+        // A small file, one chunk: into the next solid block.
+        if (small_data.size() + size > solid_max) {
+          TRY(submit_small_files());
+        }
+        small_data.insert(small_data.end(), c->data.begin(), c->data.end());
+        small_members.push_back(Slot::Member{f, size, {}});
+        offset = size;
+        break;
+      }
       std::size_t slot = 0;
       {
         ScopedTimer w(options.timings, "producer waits for a free slot");
@@ -337,6 +462,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       }
       Slot& s = ring[slot];
       s.data.assign(c->data.begin(), c->data.end());
+      s.members.clear();
       s.hint = c->hint;
       s.file = f;
       s.seq = seq++;
@@ -349,6 +475,7 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       return make_error(ErrorCode::kIOError, "{}: read {} of {} bytes", in.source.string(), offset, size);
     }
   }
+  TRY(submit_small_files());
   TRY(pipeline.finish());
   TRY(sink.finish());
   return result;
@@ -364,7 +491,13 @@ Result<Bytes> seal_index(const Header& header, const Payload& payload, const std
   }
   compressed.resize(n);
   IndexFile index;
-  std::string header_text = serialize_header(header);
+  // A bundle with solid blocks is format version 2 whatever the caller set:
+  // a reader of version 1 must refuse it by its header, not misread it.
+  Header versioned = header;
+  if (payload.has_solid_blocks()) {
+    versioned.format_version = std::max(header.format_version, k_format_version_solid);
+  }
+  std::string header_text = serialize_header(versioned);
   index.header.assign(header_text.begin(), header_text.end());
   auto id = from_hex(header.bundle_id);
   if (data_key) {

@@ -32,6 +32,7 @@ struct InputFile {
 // Smallest volume size accepted: room for the largest frame and tar framing.
 inline constexpr std::uint64_t k_min_volume_size = 4u << 20;
 inline constexpr std::uint64_t k_default_pack_size = 32u << 20;
+inline constexpr std::uint64_t k_default_solid_file_max = 64u << 10;
 
 struct WriteOptions {
   std::filesystem::path dir;  // volumes are created here (must exist)
@@ -46,6 +47,10 @@ struct WriteOptions {
   Bytes bundle_id;                          // 16 bytes
   std::optional<crypto::AeadKey> data_key;  // nullopt: frames are not encrypted
   int zstd_level = 1;  // for chunks that are not 16/32-bit floats
+  // Files of at most this many bytes that are one chunk (and no tensor) are
+  // packed together into solid blocks of up to chunking.max_size bytes, one
+  // zstd frame each (format version 2). 0: never; every chunk its own frame.
+  std::uint64_t solid_file_max = k_default_solid_file_max;
   std::size_t threads = 0;  // workers hashing and encoding chunks; 0 = one per core
   ProgressFn progress;
   Timings* timings = nullptr;
@@ -66,7 +71,8 @@ struct Signer {
 };
 
 // Compresses and (with a data key) encrypts the payload into the body, and
-// signs header + body with every signer. Returns the serialized index.
+// signs header + body with every signer. Returns the serialized index. The
+// header written says format version 2 when the payload has solid blocks.
 Result<Bytes> seal_index(const Header& header, const Payload& payload, const std::optional<crypto::AeadKey>& data_key,
                          const std::vector<Signer>& signers);
 

@@ -29,6 +29,18 @@ Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, const ChunkEntry&
   return aad;
 }
 
+Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, std::span<const ChunkEntry> group) {
+  Bytes aad = frame_aad(bundle_id, chunk_index, group.front());
+  if (group.front().codec == codec::Codec::kSolid) {
+    put_u64le(aad, group.size() - 1);
+    for (const ChunkEntry& m : group.subspan(1)) {
+      append(aad, m.id);
+      put_u64le(aad, m.size);
+    }
+  }
+  return aad;
+}
+
 Bytes body_aad(ByteSpan bundle_id) {
   Bytes aad;
   append(aad, as_bytes("airlock-body-v1"));

@@ -4,6 +4,7 @@
 // bundle, the chunk and its sizes. See docs/FORMAT.md §4.
 
 #include <cstdint>
+#include <span>
 
 #include "core/base/bytes.h"
 #include "core/crypto/aead.h"
@@ -19,6 +20,11 @@ crypto::AeadNonce body_nonce();
 // "airlock-frame-v1" || bundle_id (16 bytes) || chunk index (u64 LE) ||
 // chunk id (32) || codec (u8) || plaintext size (u64 LE) || stored size (u64 LE).
 Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, const ChunkEntry& chunk);
+// The AAD of the frame whose record is group[0] (at chunk_index): for a
+// solid head (codec kSolid), frame_aad of it || member count (u64 LE) ||
+// per member, in order: chunk id (32) || plaintext size (u64 LE); for any
+// other record (group of one), frame_aad alone.
+Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, std::span<const ChunkEntry> group);
 // "airlock-body-v1" || bundle_id.
 Bytes body_aad(ByteSpan bundle_id);
 // "airlock-passphrase-v1" || bundle_id: the AAD of a passphrase-wrapped key.

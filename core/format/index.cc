@@ -67,7 +67,7 @@ Result<Bytes> b64_field(const json& obj, const char* key, const char* where) {
 std::string serialize_header(const Header& h) {
   json j;
   j["format"] = "airlock-bundle";
-  j["format_version"] = k_format_version;
+  j["format_version"] = h.format_version;
   j["bundle_id"] = h.bundle_id;
   j["deployment"] = {{"name", h.name}, {"version", h.version}};
   j["sequence"] = h.sequence;
@@ -125,11 +125,13 @@ Result<Header> parse_header(ByteSpan bytes) {
   if (fmt_name != "airlock-bundle") {
     return index_corrupt(fmt::format("not an airlock bundle (format '{}')", fmt_name));
   }
-  if (fmt_version != k_format_version) {
+  if (fmt_version < k_format_version || fmt_version > k_max_format_version) {
     return std::unexpected(Error(ErrorCode::kUnsupported,
-        fmt::format("index: bundle format version {} is not supported (this build reads {})", fmt_version, k_format_version)));
+        fmt::format("index: bundle format version {} is not supported (this build reads {} to {})", fmt_version,
+                    k_format_version, k_max_format_version)));
   }
   Header h;
+  h.format_version = static_cast<std::uint32_t>(fmt_version);
   ASSIGN_OR_RETURN(h.bundle_id, field<std::string>(j, "bundle_id", "header"));
   if (!is_hex(h.bundle_id, 32)) {
     return index_corrupt("header: bundle_id must be 32 lowercase hex digits");
@@ -285,7 +287,7 @@ Bytes serialize_index(const IndexFile& index) {
   std::string envelope = json{{"signatures", sigs}}.dump();
   Bytes out;
   out.insert(out.end(), std::begin(k_magic), std::end(k_magic));
-  put_u32le(out, k_format_version);
+  put_u32le(out, k_container_version);
   put_u32le(out, static_cast<std::uint32_t>(index.header.size()));
   append(out, index.header);
   put_u64le(out, index.body.size());
@@ -305,9 +307,9 @@ Result<IndexLayout> read_index_layout(std::uint64_t file_size, const ReadAt& rea
     return index_corrupt("not an airlock index (bad magic)");
   }
   std::uint32_t version = get_u32le(fixed + 8);
-  if (version != k_format_version) {
+  if (version != k_container_version) {
     return std::unexpected(Error(ErrorCode::kUnsupported,
-        fmt::format("index: container version {} is not supported (this build reads {})", version, k_format_version)));
+        fmt::format("index: container version {} is not supported (this build reads {})", version, k_container_version)));
   }
   IndexLayout l;
   l.header_size = get_u32le(fixed + 12);

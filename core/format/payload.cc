@@ -36,6 +36,20 @@ std::uint64_t Payload::total_file_bytes() const {
   return total;
 }
 
+std::size_t Payload::group_end(std::size_t index) const {
+  std::size_t end = index + 1;
+  if (chunks[index].codec == codec::Codec::kSolid) {
+    while (end < chunks.size() && chunks[end].codec == codec::Codec::kMember) {
+      ++end;
+    }
+  }
+  return end;
+}
+
+bool Payload::has_solid_blocks() const {
+  return std::any_of(chunks.begin(), chunks.end(), [](const ChunkEntry& c) { return c.codec == codec::Codec::kSolid; });
+}
+
 namespace {
 // tensor_size 0 writes what bundles before fixed tensor cuts carried.
 json chunking_json(const chunk::ChunkParams& c) {
@@ -199,7 +213,7 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
 
 }  // namespace
 
-Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
+Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count, std::uint32_t format_version) {
   if (bytes.size() < 16 || std::memcmp(bytes.data(), k_payload_magic, 8) != 0) {
     return payload_corrupt("bad magic");
   }
@@ -227,6 +241,7 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
   }
   p.chunks.resize(chunk_count);
   std::vector<std::uint64_t> pack_fill(p.packs.size(), 0);
+  std::uint64_t solid_bytes = 0;  // of the solid block being read
   for (std::uint64_t i = 0; i < chunk_count; ++i) {
     const std::uint8_t* r = bytes.data() + pos;
     ChunkEntry& c = p.chunks[i];
@@ -237,12 +252,33 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count) {
     c.pack = get_u32le(r + 56);
     std::uint8_t codec = r[60];
     pos += k_chunk_record_size;
-    if (codec > static_cast<std::uint8_t>(codec::Codec::kBytePlane) || r[61] != 0 || r[62] != 0 || r[63] != 0) {
+    const auto last_codec = format_version >= 2 ? codec::Codec::kMember : codec::Codec::kBytePlane;
+    if (codec > static_cast<std::uint8_t>(last_codec) || r[61] != 0 || r[62] != 0 || r[63] != 0) {
       return payload_corrupt(fmt::format("chunk {} has an unknown codec or reserved bits set", i));
     }
     c.codec = static_cast<codec::Codec>(codec);
     if (c.size == 0 || c.size > p.chunking.max_size || c.stored > k_max_stored_frame || c.pack >= p.packs.size()) {
       return payload_corrupt(fmt::format("chunk {} has impossible sizes or pack", i));
+    }
+    // A solid block: a head with a frame, then members with none, in the
+    // same pack; all of its plaintext together within one chunk's maximum,
+    // so a reader's buffer is what it is for any chunk.
+    if (c.codec == codec::Codec::kSolid) {
+      if (c.stored == 0) {
+        return payload_corrupt(fmt::format("solid block at chunk {} has no frame", i));
+      }
+      solid_bytes = c.size;
+    } else if (c.codec == codec::Codec::kMember) {
+      const ChunkEntry* prev = i > 0 ? &p.chunks[i - 1] : nullptr;
+      if (prev == nullptr || (prev->codec != codec::Codec::kSolid && prev->codec != codec::Codec::kMember) ||
+          prev->pack != c.pack || c.stored != 0) {
+        return payload_corrupt(fmt::format("chunk {} is a solid-block member that follows no solid block", i));
+      }
+      solid_bytes += c.size;
+      if (solid_bytes > p.chunking.max_size) {
+        return payload_corrupt(fmt::format("solid block ending at chunk {} holds more than {} bytes", i,
+                                           p.chunking.max_size));
+      }
     }
     // Frames are laid out back to back in each pack, in chunk order.
     if (c.offset != pack_fill[c.pack]) {

@@ -56,13 +56,21 @@ struct Payload {
   std::vector<Source> typed_sources;  // decode_payload's typed reading of `sources` (sources.h); not encoded
 
   std::uint64_t total_file_bytes() const;
+  // One past the last chunk whose bytes lie in chunk `index`'s frame: the
+  // index after its members for a solid head (codec kSolid), index + 1 for
+  // any other chunk.
+  std::size_t group_end(std::size_t index) const;
+  // True when some chunk is a solid block: the bundle is format version 2.
+  bool has_solid_blocks() const;
 };
 
 Bytes encode_payload(const Payload& payload);
 // Parses and validates everything that can be checked without the volumes:
 // paths are safe and unique, refs point at chunks, each file's size equals
 // the sum of its chunks, chunks lie inside their packs, packs inside volumes,
-// `sources` decodes (sources.h) and names only those files.
-Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count);
+// `sources` decodes (sources.h) and names only those files. Solid blocks
+// (codecs kSolid, kMember) exist from format version 2 on: with an earlier
+// `format_version` they are refused.
+Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count, std::uint32_t format_version = 1);
 
 }  // namespace airlock::format

@@ -31,6 +31,22 @@ install -m 0644 "$G/keys/site.pub" "$R3/keys/site.pub"
 "$INSTALLER" --root "$R3" install "$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-fastcdc/bundle" -q >/dev/null
 cmp "$G/input/model/model.safetensors" "$R3/deployments/golden/current/model/model.safetensors"
 cmp "$G/input/serve/README.txt" "$R3/deployments/golden/current/serve/README.txt"
+# The format-2 golden bundle (tests/fixtures/golden-solid/: three small
+# files in one solid block; same keys, from the same seed) installs too,
+# and verify reads it.
+R4="$T/solid"
+S="$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-solid"
+"$INSTALLER" --root "$R4" init >/dev/null 2>&1
+install -m 0600 "$S/keys/site.key" "$R4/keys/site.key"
+install -m 0644 "$S/keys/site.pub" "$R4/keys/site.pub"
+"$INSTALLER" --root "$R4" trust add "$S/keys/publisher.pub" --name publisher >/dev/null
+"$INSTALLER" --root "$R4" verify "$S/bundle" -q >/dev/null
+"$INSTALLER" --root "$R4" install "$S/bundle" -q >/dev/null
+for f in model/model.safetensors serve/README.txt serve/LICENSE.txt serve/start.sh; do
+  cmp "$S/input/$f" "$R4/deployments/golden/current/$f"
+done
+[ -x "$R4/deployments/golden/current/serve/start.sh" ] || fail "start.sh lost its execute bit in a solid block"
+"$INSTALLER" --root "$R4" check golden -q >/dev/null
 # Without the committed site key the same bytes are not for this site.
 R2="$T/other"
 "$INSTALLER" --root "$R2" init >/dev/null 2>&1

@@ -149,12 +149,17 @@ crypto::AeadKey fresh_key() {
 // Writes a whole bundle (volumes and index) into `out`.
 Written write_bundle(const InputSet& in, const stdfs::path& out, const Bytes& bundle_id,
                      const std::optional<crypto::AeadKey>& data_key, const Keys& keys,
-                     const std::optional<chunk::ChunkParams>& chunking = std::nullopt) {
+                     const std::optional<chunk::ChunkParams>& chunking = std::nullopt,
+                     std::optional<std::uint64_t> solid_file_max = std::nullopt, std::size_t threads = 0) {
   stdfs::create_directories(out);
   WriteOptions opt;
   if (chunking) {
     opt.chunking = *chunking;
   }
+  if (solid_file_max) {
+    opt.solid_file_max = *solid_file_max;
+  }
+  opt.threads = threads;
   opt.dir = out;
   opt.base_name = k_base;
   opt.volume_size = k_min_volume_size;
@@ -268,6 +273,18 @@ void check_files(const InputSet& in, const Payload& payload, const std::map<std:
   }
 }
 
+// Offset in a tar volume of the data of the entry named `name`.
+std::size_t entry_data_offset(const Bytes& tar, const std::string& name) {
+  for (std::size_t block = 0; block + 512 <= tar.size(); block += 512) {
+    const std::uint8_t* h = tar.data() + block;
+    if (std::memcmp(h + 257, "ustar", 5) == 0 && std::memcmp(h, name.c_str(), name.size() + 1) == 0) {
+      return block + 512;
+    }
+  }
+  FAIL("no entry " << name << " in the volume");
+  return 0;
+}
+
 // Offset in a tar volume of the data of its first "packs/..." entry.
 std::size_t first_pack_data_offset(const Bytes& tar) {
   for (std::size_t block = 0; block + 512 <= tar.size(); block += 512) {
@@ -282,7 +299,202 @@ std::size_t first_pack_data_offset(const Bytes& tar) {
   return 0;
 }
 
+// Text-like bytes (JSON lines of words from a small vocabulary): what
+// configs, tokenizers and scripts look like to zstd.
+Bytes text_like(std::size_t n, std::uint64_t seed) {
+  static const char* const k_words[] = {"model", "layer", "weight", "bias", "token", "vocab", "hidden", "size",
+                                        "attention", "rope", "theta", "norm", "eps", "true", "false", "null"};
+  std::mt19937_64 rng(seed);
+  std::string out;
+  while (out.size() < n) {
+    out += fmt::format("{{\"{}_{}\": \"{}\", \"{}\": {}}}\n", k_words[rng() % 16], rng() % 100, k_words[rng() % 16],
+                       k_words[rng() % 16], rng() % 100000);
+  }
+  out.resize(n);
+  return Bytes(out.begin(), out.end());
+}
+
+// 400 small files (1-12 KiB) in 4 directories, some byte-identical to an
+// earlier one (in the same block and in an earlier block), beside one large
+// file and an empty one.
+InputSet make_small_inputs(const stdfs::path& dir) {
+  InputSet set;
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 400; ++i) {
+    const std::string path = fmt::format("tree/d{}/f{:03}.json", i % 4, i);
+    if (i % 50 == 7) {
+      add_input(set, dir, path, set.contents[fmt::format("tree/d{}/f{:03}.json", (i - 1) % 4, i - 1)]);
+    } else if (i == 390) {
+      add_input(set, dir, path, set.contents["tree/d0/f000.json"]);  // a file of the first block, again
+    } else {
+      add_input(set, dir, path, text_like(1024 + rng() % (11 * 1024), 1000 + i));
+    }
+  }
+  add_input(set, dir, "tree/empty", {});
+  add_input(set, dir, "big/shard.bin", random_data(3u << 20, 98));
+  return set;
+}
+
 }  // namespace
+
+TEST_CASE("bundle: small files share solid blocks in a format-2 bundle that reads back whole", "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  const InputSet in = make_small_inputs(tmp.path() / "in");
+  const Keys keys;
+  const Bytes bundle_id = fresh_bundle_id();
+  const crypto::AeadKey data_key = fresh_key();
+  const Written w = write_bundle(in, tmp.path() / "out", bundle_id, data_key, keys);
+  const Payload& p = w.result.payload;
+  REQUIRE(p.has_solid_blocks());
+
+  // Blocks: a head, then members in the same pack with no bytes of their
+  // own, all of it within one chunk's maximum.
+  std::size_t heads = 0, members = 0;
+  for (std::size_t i = 0; i < p.chunks.size(); i = p.group_end(i)) {
+    const ChunkEntry& head = p.chunks[i];
+    if (head.codec != codec::Codec::kSolid) {
+      continue;
+    }
+    ++heads;
+    std::uint64_t bytes = 0;
+    for (std::size_t m = i; m < p.group_end(i); ++m) {
+      bytes += p.chunks[m].size;
+      if (m > i) {
+        ++members;
+        CHECK(p.chunks[m].codec == codec::Codec::kMember);
+        CHECK(p.chunks[m].stored == 0);
+        CHECK(p.chunks[m].pack == head.pack);
+        CHECK(p.chunks[m].offset == head.offset + head.stored);
+      }
+    }
+    CHECK(bytes <= p.chunking.max_size);
+  }
+  // 400 files of about 6.5 KiB: a few 1 MiB blocks, not 400 frames.
+  CHECK(heads >= 2);
+  CHECK(heads <= 6);
+  CHECK(heads + members >= 390);
+  // Duplicates are stored once, in a block or across blocks.
+  std::set<std::string> ids;
+  for (const ChunkEntry& c : p.chunks) ids.insert(to_hex(c.id));
+  CHECK(ids.size() == p.chunks.size());
+  CHECK(p.chunks.size() < p.refs.size());
+
+  // The reader: header says version 2; every file is back, hashes signed.
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
+  CHECK(opened->header.format_version == 2);
+  for (std::size_t threads : {1u, 3u}) {
+    INFO("threads " << threads);
+    auto files = read_back(*opened, *payload, *key, nullptr, nullptr, threads);
+    REQUIRE(files.has_value());
+    check_files(in, *payload, *files);
+  }
+
+  // Smaller than the same files one frame each (a version-1 bundle), and
+  // the writer's output does not depend on its thread count.
+  const Written one_each = write_bundle(in, tmp.path() / "v1", bundle_id, data_key, keys, std::nullopt, 0);
+  CHECK_FALSE(one_each.result.payload.has_solid_blocks());
+  auto v1 = open_index(one_each.index_path);
+  REQUIRE(v1.has_value());
+  CHECK(v1->header.format_version == 1);
+  CHECK(w.result.stored_bytes < one_each.result.stored_bytes);
+  const Written serial = write_bundle(in, tmp.path() / "t1", bundle_id, data_key, keys, std::nullopt, std::nullopt, 1);
+  for (std::size_t v = 0; v < w.result.volumes.size(); ++v) {
+    CHECK(serial.result.volumes.at(v).sha256 == w.result.volumes[v].sha256);
+  }
+}
+
+TEST_CASE("bundle: incompressible small files are stored one frame each, and a bundle of one small file stays version 1",
+          "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  const Keys keys;
+  InputSet noise;
+  for (int i = 0; i < 20; ++i) {
+    add_input(noise, tmp.path() / "noise", fmt::format("n/{}.bin", i), random_data(4096, 500 + i));
+  }
+  const Written w = write_bundle(noise, tmp.path() / "out", fresh_bundle_id(), fresh_key(), keys);
+  CHECK_FALSE(w.result.payload.has_solid_blocks());
+  CHECK(w.result.payload.chunks.size() == 20);
+  for (const ChunkEntry& c : w.result.payload.chunks) {
+    CHECK(c.codec == codec::Codec::kStore);
+  }
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
+  CHECK(opened->header.format_version == 1);
+  auto files = read_back(*opened, *payload, *key);
+  REQUIRE(files.has_value());
+  check_files(noise, *payload, *files);
+
+  InputSet one;
+  add_input(one, tmp.path() / "one", "config.json", text_like(3000, 7));
+  const Written single = write_bundle(one, tmp.path() / "single", fresh_bundle_id(), fresh_key(), keys);
+  REQUIRE(single.result.payload.chunks.size() == 1);
+  CHECK(single.result.payload.chunks[0].codec == codec::Codec::kZstd);
+  auto opened_single = open_index(single.index_path);
+  REQUIRE(opened_single.has_value());
+  CHECK(opened_single->header.format_version == 1);
+}
+
+TEST_CASE("bundle: a flipped byte in a solid block, or its frame opened for other members, is refused",
+          "[format][bundle]") {
+  REQUIRE(crypto::init_sodium());
+  TempDir tmp;
+  const InputSet in = make_small_inputs(tmp.path() / "in");
+  const Keys keys;
+  const Bytes bundle_id = fresh_bundle_id();
+  const crypto::AeadKey data_key = fresh_key();
+  const Written w = write_bundle(in, tmp.path() / "out", bundle_id, data_key, keys);
+  const Payload& p = w.result.payload;
+  std::size_t head = 0;
+  while (head < p.chunks.size() && p.chunks[head].codec != codec::Codec::kSolid) ++head;
+  REQUIRE(head < p.chunks.size());
+  const std::size_t end = p.group_end(head);
+  REQUIRE(end - head >= 3);
+
+  // The frame's AAD names every member: the frame opens with the group it
+  // was sealed for, and with no other (a member left out, one added from
+  // the next block, another id or size).
+  const PackEntry& pack = p.packs[p.chunks[head].pack];
+  const std::string vol = w.result.volumes[pack.volume].name;
+  const Bytes tar = read_all(tmp.path() / "out" / vol);
+  const std::size_t pack_at = entry_data_offset(tar, pack.name);
+  const ByteSpan frame(tar.data() + pack_at + p.chunks[head].offset, p.chunks[head].stored);
+  crypto::Aead aead(data_key);
+  Bytes plain(frame.size() - crypto::k_aead_tag_size);
+  const std::span<const ChunkEntry> group(p.chunks.data() + head, end - head);
+  CHECK(aead.open(frame_nonce(head), frame_aad(bundle_id, head, group), frame, plain).has_value());
+  std::vector<std::vector<ChunkEntry>> others;
+  others.emplace_back(group.begin(), group.end() - 1);  // the last member dropped
+  others.emplace_back(group.begin(), group.end());
+  others.back().push_back(p.chunks[end]);  // one more
+  others.emplace_back(group.begin(), group.end());
+  others.back()[1].id[0] ^= 1;  // another member id
+  others.emplace_back(group.begin(), group.end());
+  others.back()[2].size += 1;  // another member size
+  others.emplace_back(group.begin(), group.end());
+  others.back()[0].codec = codec::Codec::kZstd;  // the same frame read as a plain zstd chunk
+  for (std::size_t k = 0; k < others.size(); ++k) {
+    INFO("variant " << k);
+    CHECK_FALSE(aead.open(frame_nonce(head), frame_aad(bundle_id, head, others[k]), frame, plain).has_value());
+  }
+
+  // On the volume: a flipped byte in the block's frame is kCorruption
+  // naming the volume, and no chunk of that block reaches the sink.
+  Bytes bad = tar;
+  bad[pack_at + p.chunks[head].offset + 20] ^= 0x10;
+  write_file(tmp.path() / "out" / vol, bad);
+  auto [opened, key, payload] = open_encrypted(tmp.path() / "out", keys);
+  std::vector<std::uint32_t> delivered;
+  auto files = read_back(*opened, *payload, *key, nullptr, &delivered, 1);
+  REQUIRE_FALSE(files.has_value());
+  CHECK(files.error().code() == ErrorCode::kCorruption);
+  CHECK(files.error().message().starts_with(vol));
+  CHECK_THAT(files.error().message(), Catch::Contains(fmt::format("chunk {}", head)));
+  for (std::uint32_t k : delivered) {
+    CHECK((k < head || k >= end));
+  }
+}
+
 
 TEST_CASE("bundle: encrypted round trip reproduces every file", "[format][bundle]") {
   REQUIRE(crypto::init_sodium());

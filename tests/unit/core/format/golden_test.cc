@@ -15,6 +15,7 @@
 #include <iterator>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ namespace {
 namespace stdfs = std::filesystem;
 
 const stdfs::path k_fixture = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/golden";
+// The same deployment with two more small files in serve/: they and the
+// README go into one solid block, so this bundle is format version 2.
+const stdfs::path k_fixture_solid = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/golden-solid";
 
 // The fixed inputs. Changing any of them changes the committed bytes.
 constexpr std::uint32_t k_random_seed = 1;     // DeterministicRandom: keys, bundle id, data key, sealed box
@@ -45,6 +49,11 @@ constexpr const char* k_name = "golden";
 constexpr const char* k_version = "1.0.0";
 constexpr const char* k_golden_base = "golden-1.0.0";
 constexpr const char* k_readme = "The golden bundle's one extra file (docs/FORMAT.md, section 11).\n";
+constexpr const char* k_license =
+    "Fixture text, free to copy: it exists to be compressed with its neighbours.\n"
+    "Fixture text, free to copy: it exists to be compressed with its neighbours.\n"
+    "Fixture text, free to copy: it exists to be compressed with its neighbours.\n";
+constexpr const char* k_start = "#!/bin/sh\n# Fixture text, free to copy: it exists to be compressed.\nexit 0\n";
 
 Bytes read_golden(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -95,12 +104,17 @@ nlohmann::json source_file(const std::string& path, ByteSpan data) {
 // keys/ (publisher and site keys) and bundle/ (index and volume), as
 // `airlock-bundler create` would for a local [model] and one [[files]]
 // entry with dest "serve", signed by the publisher and encrypted to the site.
-void build_golden(const stdfs::path& out) {
+// With `solid`, serve/ also holds LICENSE.txt and start.sh (k_fixture_solid).
+void build_golden(const stdfs::path& out, bool solid = false) {
   test::DeterministicRandom random(k_random_seed);
   const Bytes model = tiny_safetensors();
   const ByteSpan readme = as_bytes(k_readme);
   write_all(out / "input/model/model.safetensors", model);
   write_all(out / "input/serve/README.txt", readme);
+  if (solid) {
+    write_all(out / "input/serve/LICENSE.txt", as_bytes(k_license));
+    write_all(out / "input/serve/start.sh", as_bytes(k_start));
+  }
 
   stdfs::create_directories(out / "keys");
   auto publisher = keys::generate_signing_key(out / "keys/publisher");
@@ -124,9 +138,16 @@ void build_golden(const stdfs::path& out) {
   wo.bundle_id = bundle_id;
   wo.data_key = data_key;
   wo.threads = 1;
-  const std::vector<InputFile> inputs = {
+  std::vector<InputFile> inputs = {
       {out / "input/model/model.safetensors", "model/model.safetensors", 0644, model.size()},
       {out / "input/serve/README.txt", "serve/README.txt", 0644, readme.size()}};
+  nlohmann::json serve_files = {source_file("serve/README.txt", readme)};
+  if (solid) {
+    inputs.push_back({out / "input/serve/LICENSE.txt", "serve/LICENSE.txt", 0644, as_bytes(k_license).size()});
+    inputs.push_back({out / "input/serve/start.sh", "serve/start.sh", 0755, as_bytes(k_start).size()});
+    serve_files.push_back(source_file("serve/LICENSE.txt", as_bytes(k_license)));
+    serve_files.push_back(source_file("serve/start.sh", as_bytes(k_start)));
+  }
   auto written = write_volumes(inputs, wo);
   REQUIRE(written.has_value());
   Payload& payload = written->payload;
@@ -136,7 +157,7 @@ void build_golden(const stdfs::path& out) {
       {{{"kind", "model"},
         {"identity", nlohmann::json::object()},
         {"files", {source_file("model/model.safetensors", model)}}},
-       {{"kind", "files"}, {"identity", {{"dest", "serve"}}}, {"files", {source_file("serve/README.txt", readme)}}}});
+       {{"kind", "files"}, {"identity", {{"dest", "serve"}}}, {"files", serve_files}}});
 
   Header h;
   h.name = k_name;
@@ -168,11 +189,14 @@ std::map<std::string, Bytes> files_below(const stdfs::path& dir) {
   return out;
 }
 
-TEST_CASE("the golden bundle is rebuilt byte for byte from its fixed inputs", "[golden]") {
+TEST_CASE("the golden bundles are rebuilt byte for byte from their fixed inputs", "[golden]") {
+  const bool solid = GENERATE(false, true);
+  const stdfs::path fixture = solid ? k_fixture_solid : k_fixture;
+  INFO(fixture.filename().string());
   test::TempDir tmp("golden");
-  build_golden(tmp.path());
+  build_golden(tmp.path(), solid);
   const auto rebuilt = files_below(tmp.path());
-  const auto committed = files_below(k_fixture);
+  const auto committed = files_below(fixture);
   std::vector<std::string> rebuilt_names, committed_names;
   for (const auto& [name, _] : rebuilt) rebuilt_names.push_back(name);
   for (const auto& [name, _] : committed) committed_names.push_back(name);
@@ -180,9 +204,9 @@ TEST_CASE("the golden bundle is rebuilt byte for byte from its fixed inputs", "[
   for (const auto& [name, bytes] : rebuilt) {
     const Bytes& want = committed.at(name);
     const auto diff = std::mismatch(bytes.begin(), bytes.end(), want.begin(), want.end());
-    INFO(fmt::format("tests/fixtures/golden/{}: {} bytes rebuilt, {} committed, first difference at offset {}; "
+    INFO(fmt::format("tests/fixtures/{}/{}: {} bytes rebuilt, {} committed, first difference at offset {}; "
                      "if the format was meant to change, see docs/FORMAT.md section 11",
-                     name, bytes.size(), want.size(), diff.first - bytes.begin()));
+                     fixture.filename().string(), name, bytes.size(), want.size(), diff.first - bytes.begin()));
     CHECK(bytes == want);
   }
 }
@@ -337,16 +361,109 @@ TEST_CASE("docs/FORMAT.md's offsets hold for the committed golden bundle", "[gol
   CHECK(aead.open(frame_nonce, frame_aad, frame, plain).has_value());
 }
 
-// Not run by default: writes tests/fixtures/golden/ anew. See docs/FORMAT.md §11.
-TEST_CASE("regenerate the golden bundle", "[.golden-regenerate]") {
-  std::error_code ec;
-  stdfs::remove_all(k_fixture, ec);
-  build_golden(k_fixture);
-  // Key files are made 0600 and never overwritten; git keeps 0644 anyway.
-  for (const auto& e : stdfs::recursive_directory_iterator(k_fixture)) {
-    if (e.is_regular_file()) stdfs::permissions(e.path(), stdfs::perms(0644));
+// The committed format-2 bytes, read with nothing but docs/FORMAT.md: the
+// solid block's records, the AAD that names its members, one zstd frame
+// holding the three small files back to back.
+TEST_CASE("docs/FORMAT.md's solid blocks hold for the committed format-2 golden bundle", "[golden]") {
+  const Bytes index = read_golden(k_fixture_solid / "bundle/golden-1.0.0.airlock");
+  const Bytes volume = read_golden(k_fixture_solid / "bundle/golden-1.0.0.vol001.tar");
+  const std::uint32_t hlen = get_u32le(index.data() + 12);
+  CHECK(get_u32le(index.data() + 8) == 1);  // the container is the same
+  const auto header = nlohmann::json::parse(str(index, 16, hlen));
+  CHECK(header["format_version"] == 2);
+  const Bytes bundle_id = from_hex(header["bundle_id"].get<std::string>()).value();
+  const std::uint64_t blen = get_u64le(index.data() + 16 + hlen);
+  auto site = keys::load_site_key(k_fixture_solid / "keys");
+  REQUIRE(site.has_value());
+  auto opened_key = crypto::open_sealed(from_base64(header["recipients"][0]["wrapped_key"].get<std::string>()).value(),
+                                        site->pub, site->secret);
+  REQUIRE(opened_key.has_value());
+  crypto::AeadKey data_key{};
+  std::copy(opened_key->begin(), opened_key->end(), data_key.begin());
+  crypto::Aead aead(data_key);
+  Bytes body_aad(as_bytes("airlock-body-v1").begin(), as_bytes("airlock-body-v1").end());
+  append(body_aad, bundle_id);
+  Bytes compressed(blen - 16);
+  REQUIRE(aead.open(crypto::AeadNonce{0xff, 0xff, 0xff, 0xff}, body_aad, ByteSpan(index.data() + 24 + hlen, blen),
+                    compressed)
+              .has_value());
+  Bytes p(ZSTD_getFrameContentSize(compressed.data(), compressed.size()));
+  REQUIRE(ZSTD_decompress(p.data(), p.size(), compressed.data(), compressed.size()) == p.size());
+  const std::uint64_t jlen = get_u64le(p.data() + 8);
+  const std::uint64_t chunks = get_u64le(p.data() + 16 + jlen);
+  const std::uint8_t* records = p.data() + 24 + jlen;
+
+  // §3: one head (codec 3) followed by two members (codec 4, stored 0, at
+  // the offset where the head's frame ends, in its pack).
+  std::uint64_t head = chunks;
+  for (std::uint64_t i = 0; i < chunks; ++i) {
+    if (records[64 * i + 60] == 3) head = i;
   }
-  SUCCEED("wrote " + k_fixture.string());
+  REQUIRE(head + 2 < chunks);
+  const std::uint8_t* h = records + 64 * head;
+  const std::uint64_t stored = get_u64le(h + 40), offset = get_u64le(h + 48);
+  std::uint64_t total = get_u64le(h + 32);
+  for (std::uint64_t m = head + 1; m <= head + 2; ++m) {
+    const std::uint8_t* r = records + 64 * m;
+    CHECK(r[60] == 4);
+    CHECK(get_u64le(r + 40) == 0);
+    CHECK(get_u64le(r + 48) == offset + stored);
+    CHECK(get_u32le(r + 56) == get_u32le(h + 56));
+    total += get_u64le(r + 32);
+  }
+  CHECK((head + 3 == chunks || records[64 * (head + 3) + 60] != 4));
+
+  // §4: the head's AAD is frame_aad || u64 member count || (id || u64 size) per member.
+  Bytes aad(as_bytes("airlock-frame-v1").begin(), as_bytes("airlock-frame-v1").end());
+  append(aad, bundle_id);
+  put_u64le(aad, head);
+  append(aad, ByteSpan(h, 32));
+  aad.push_back(3);
+  put_u64le(aad, get_u64le(h + 32));
+  put_u64le(aad, stored);
+  put_u64le(aad, 2);
+  for (std::uint64_t m = head + 1; m <= head + 2; ++m) {
+    append(aad, ByteSpan(records + 64 * m, 32));
+    put_u64le(aad, get_u64le(records + 64 * m + 32));
+  }
+  crypto::AeadNonce nonce{};
+  for (int i = 0; i < 8; ++i) nonce[4 + i] = static_cast<std::uint8_t>(head >> (8 * (7 - i)));
+  REQUIRE(get_u32le(h + 56) == 0);  // pack 0, the volume's first entry
+  REQUIRE(512 + offset + stored <= volume.size());
+  Bytes frame_plain(stored - 16);
+  REQUIRE(aead.open(nonce, aad, ByteSpan(volume.data() + 512 + offset, stored), frame_plain).has_value());
+
+  // §5: one zstd frame whose content is the three chunks back to back, each
+  // the SHA-256 its record names; here, the three small files.
+  REQUIRE(ZSTD_getFrameContentSize(frame_plain.data(), frame_plain.size()) == total);
+  Bytes block(total);
+  REQUIRE(ZSTD_decompress(block.data(), block.size(), frame_plain.data(), frame_plain.size()) == total);
+  std::set<std::string> contents;
+  std::uint64_t at = 0;
+  for (std::uint64_t m = head; m <= head + 2; ++m) {
+    const std::uint64_t n = get_u64le(records + 64 * m + 32);
+    const ByteSpan chunk(block.data() + at, n);
+    CHECK(crypto::sha256_hex(chunk) == to_hex(ByteSpan(records + 64 * m, 32)));
+    contents.insert(str(chunk, 0, n));
+    at += n;
+  }
+  CHECK(contents == std::set<std::string>{k_readme, k_license, k_start});
+}
+
+// Not run by default: writes tests/fixtures/golden/ and golden-solid/ anew.
+// See docs/FORMAT.md §11.
+TEST_CASE("regenerate the golden bundle", "[.golden-regenerate]") {
+  for (bool solid : {false, true}) {
+    const stdfs::path fixture = solid ? k_fixture_solid : k_fixture;
+    std::error_code ec;
+    stdfs::remove_all(fixture, ec);
+    build_golden(fixture, solid);
+    // Key files are made 0600 and never overwritten; git keeps 0644 anyway.
+    for (const auto& e : stdfs::recursive_directory_iterator(fixture)) {
+      if (e.is_regular_file()) stdfs::permissions(e.path(), stdfs::perms(0644));
+    }
+    SUCCEED("wrote " + fixture.string());
+  }
 }
 
 }  // namespace

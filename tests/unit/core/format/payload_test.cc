@@ -361,6 +361,92 @@ TEST_CASE("payload: rejects an unknown codec byte", "[format][payload]") {
   }
 }
 
+// Pack 0 holds a solid block: chunk 0 (head, 40 stored bytes) with members
+// 1 and 2 after it; chunk 3 a plain frame after the block.
+Payload solid_payload() {
+  Payload p = sample_payload();
+  p.chunks = {
+      ChunkEntry{digest_filled(0x10), 100, 40, 0, 0, codec::Codec::kSolid},
+      ChunkEntry{digest_filled(0x20), 200, 0, 0, 40, codec::Codec::kMember},
+      ChunkEntry{digest_filled(0x30), 300, 0, 0, 40, codec::Codec::kMember},
+      ChunkEntry{digest_filled(0x40), 50, 60, 0, 40, codec::Codec::kZstd},
+  };
+  p.packs = {PackEntry{0, "packs/000000.pack", 100}};
+  p.refs = {0, 1, 2, 3};
+  p.files = {
+      FileEntry{"a", 0644, 100, to_hex(digest_filled(0x10)), 0, 1},
+      FileEntry{"b", 0644, 200, to_hex(digest_filled(0x20)), 1, 1},
+      FileEntry{"c", 0644, 350, std::string(64, 'c'), 2, 2},
+  };
+  return p;
+}
+
+TEST_CASE("payload: solid blocks are read from format version 2 on, and only well formed", "[format][payload]") {
+  const Payload good = solid_payload();
+  auto v2 = decode_payload(encode_payload(good), 2, 2);
+  REQUIRE(v2.has_value());
+  CHECK(v2->has_solid_blocks());
+  CHECK(v2->group_end(0) == 3);
+  CHECK(v2->group_end(1) == 2);
+  CHECK(v2->group_end(3) == 4);
+  // A version-1 bundle has no such records.
+  auto v1 = decode_payload(encode_payload(good), 2, 1);
+  REQUIRE_FALSE(v1.has_value());
+  CHECK_THAT(v1.error().message(), Catch::Contains("chunk 0 has an unknown codec"));
+  CHECK_FALSE(sample_payload().has_solid_blocks());
+  REQUIRE(decode_payload(encode_payload(sample_payload()), 2, 2).has_value());
+
+  auto expect_v2_corrupt = [](const Payload& p, std::string_view needle) {
+    auto r = decode_payload(encode_payload(p), 2, 2);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+    CHECK_THAT(r.error().message(), Catch::Contains(std::string(needle)));
+  };
+  Payload p = good;
+  p.chunks[0].codec = codec::Codec::kZstd;  // members after a plain frame
+  expect_v2_corrupt(p, "chunk 1 is a solid-block member that follows no solid block");
+  p = good;
+  p.chunks[3].codec = codec::Codec::kMember;  // a member after a plain frame
+  p.chunks[2].codec = codec::Codec::kZstd;
+  expect_v2_corrupt(p, "chunk 3 is a solid-block member");
+  p = good;
+  p.chunks[1].stored = 10;  // a member with bytes of its own
+  p.chunks[1].offset = 40;
+  p.chunks[2].offset = 50;
+  p.chunks[3].offset = 50;
+  p.packs[0].size = 110;
+  expect_v2_corrupt(p, "chunk 1 is a solid-block member");
+  p = good;
+  p.chunks[0].stored = 0;  // a head with no frame
+  p.chunks[1].offset = p.chunks[2].offset = p.chunks[3].offset = 0;
+  p.packs[0].size = 60;
+  expect_v2_corrupt(p, "solid block at chunk 0 has no frame");
+  p = good;  // a member in another pack than its head
+  p.packs = {PackEntry{0, "packs/000000.pack", 40}, PackEntry{1, "packs/000001.pack", 60}};
+  p.chunks[2].pack = 1;
+  p.chunks[2].offset = 0;
+  p.chunks[3].pack = 1;
+  p.chunks[3].offset = 0;
+  expect_v2_corrupt(p, "chunk 2 is a solid-block member");
+  p = good;  // a member first in the table
+  p.chunks[0].codec = codec::Codec::kMember;
+  p.chunks[0].stored = 0;
+  p.chunks[1].offset = p.chunks[2].offset = p.chunks[3].offset = 0;
+  p.packs[0].size = 60;
+  expect_v2_corrupt(p, "chunk 0 is a solid-block member");
+  p = good;  // more bytes in one block than one chunk may have
+  p.chunking.max_size = p.chunking.tensor_size = 500;
+  expect_v2_corrupt(p, "solid block ending at chunk 2 holds more than 500 bytes");
+  p.chunking.max_size = p.chunking.tensor_size = 600;
+  CHECK(decode_payload(encode_payload(p), 2, 2).has_value());
+  // Codec bytes past the last record kind stay unknown.
+  Bytes b = encode_payload(good);
+  b[chunk_record_at(b, 3) + 60] = 5;
+  auto r = decode_payload(b, 2, 2);
+  REQUIRE_FALSE(r.has_value());
+  CHECK_THAT(r.error().message(), Catch::Contains("chunk 3 has an unknown codec"));
+}
+
 TEST_CASE("payload: rejects nonzero reserved bytes", "[format][payload]") {
   Bytes good = encode_payload(sample_payload());
   for (std::size_t chunk = 0; chunk < 3; ++chunk) {
