@@ -30,12 +30,22 @@ namespace airlock::os {
 namespace stdfs = std::filesystem;
 
 // An open staged file: positioned writes and reads, nothing shared.
+// The alignment pwrite_direct needs: 4 KiB covers devices of 512-byte and
+// 4 KiB logical blocks.
+inline constexpr std::size_t k_direct_align = 4096;
+
 class StagedFile {
  public:
   virtual ~StagedFile() = default;
   // Reserves `size` bytes on disk now, so a full disk fails here, not midway.
   virtual Status allocate(std::uint64_t size) = 0;
   virtual Status pwrite_all(ByteSpan data, std::uint64_t offset) = 0;
+  // The same, bypassing the page cache (O_DIRECT) where the file system
+  // allows it: `data.data()`, `data.size()` and `offset` are multiples of
+  // k_direct_align. Where it does not (EINVAL), the bytes are written as
+  // pwrite_all would, and so is every later call. Every other error is
+  // reported as pwrite_all's are.
+  virtual Status pwrite_direct(ByteSpan data, std::uint64_t offset) { return pwrite_all(data, offset); }
   // Exactly out.size() bytes at `offset` (kCorruption on a short file).
   virtual Status pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) = 0;
   // A hint to start writing [offset, offset + len) back now (core/fs/file.h).

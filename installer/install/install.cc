@@ -243,7 +243,8 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   // would prove nothing more (docs/SECURITY.md, "What each check proves").
   plan.volume_hashes = false;
   plan.volume_done = [&](std::uint32_t v) -> Status {
-    // Staged bytes durable first, then the record that says so.
+    // Staged bytes written and durable first, then the record that says so.
+    TRY(stager->flush());
     done[v] = true;
     return write_resume(disk, stage, h, a.opened.index_sha256, active_before, done);  // its syncfs covers the tree
   };

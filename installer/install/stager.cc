@@ -1,6 +1,7 @@
 #include "installer/install/stager.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace airlock::installer {
 
@@ -12,6 +13,13 @@ constexpr std::size_t k_max_open_files = 64;
 // a file, so the disk writes while we decrypt and hash, and the syncfs at the
 // end waits for the last stretch only (it was 0.6 s of idle tail per GiB).
 constexpr std::uint64_t k_writeback_step = 16u << 20;
+// Files at least this large are written directly (Stager::Run), through a
+// buffer of k_run_size bytes.
+constexpr std::uint64_t k_direct_min_file = 4u << 20;
+constexpr std::uint64_t k_run_size = 8u << 20;
+constexpr std::uint64_t k_align = os::k_direct_align;
+std::uint64_t align_down(std::uint64_t x) { return x / k_align * k_align; }
+std::uint64_t align_up(std::uint64_t x) { return align_down(x + k_align - 1); }
 }
 
 Stager::Stager(os::FileSystem& files, const format::Payload& payload, stdfs::path tree, std::vector<bool> skip)
@@ -106,18 +114,74 @@ Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {
     return ok_status();
   }
   for (std::uint32_t r : m_chunk_refs[chunk_index]) {
-    std::uint32_t f = m_ref_file[r];
-    ASSIGN_OR_RETURN(os::StagedFile * file, open_file(f));
-    TRY(file->pwrite_all(plain, m_ref_offset[r]));
-    FileState& st = m_state[f];
-    st.written_end = std::max<std::uint64_t>(st.written_end, m_ref_offset[r] + plain.size());
-    if (st.written_end - st.writeback_from >= k_writeback_step) {
-      file->start_writeback(st.writeback_from, st.written_end - st.writeback_from);
-      st.writeback_from = st.written_end;
-    }
+    TRY(write_place(m_ref_file[r], m_ref_offset[r], plain));
   }
   return ok_status();
 }
+
+Status Stager::write_place(std::uint32_t f, std::uint64_t offset, ByteSpan plain) {
+  if (m_payload.files[f].size >= k_direct_min_file && plain.size() + k_align <= k_run_size) {
+    if (m_run.active && (m_run.file != f || m_run.end != offset)) {
+      TRY(flush_run(true));  // another file, or not where the run ends
+    }
+    if (!m_run.active) {
+      if (!m_run_buffer) {
+        m_run_buffer.reset(static_cast<std::uint8_t*>(std::aligned_alloc(k_align, k_run_size)));
+        if (!m_run_buffer) {
+          return make_error(ErrorCode::kIOError, "cannot allocate a {}-byte write buffer", k_run_size);
+        }
+      }
+      m_run = Run{true, f, align_down(offset), offset, offset};
+    }
+    if (m_run.end + plain.size() - m_run.base > k_run_size) {
+      TRY(flush_run(false));
+    }
+    std::memcpy(m_run_buffer.get() + (m_run.end - m_run.base), plain.data(), plain.size());
+    m_run.end += plain.size();
+    return ok_status();
+  }
+  ASSIGN_OR_RETURN(os::StagedFile * file, open_file(f));
+  TRY(file->pwrite_all(plain, offset));
+  FileState& st = m_state[f];
+  st.written_end = std::max<std::uint64_t>(st.written_end, offset + plain.size());
+  if (st.written_end - st.writeback_from >= k_writeback_step) {
+    file->start_writeback(st.writeback_from, st.written_end - st.writeback_from);
+    st.writeback_from = st.written_end;
+  }
+  return ok_status();
+}
+
+// Writes the run's whole aligned blocks directly and its unaligned head
+// through the cache; with `all` its unaligned tail too, and the run ends;
+// without, the tail (under one block) moves to the buffer's start.
+Status Stager::flush_run(bool all) {
+  if (!m_run.active) {
+    return ok_status();
+  }
+  ASSIGN_OR_RETURN(os::StagedFile * file, open_file(m_run.file));
+  std::uint8_t* buffer = m_run_buffer.get();
+  auto at = [&](std::uint64_t offset) { return buffer + (offset - m_run.base); };
+  const std::uint64_t a = std::min(align_up(m_run.start), m_run.end);
+  const std::uint64_t b = std::max(align_down(m_run.end), a);
+  if (m_run.start < a) {
+    TRY(file->pwrite_all(ByteSpan(at(m_run.start), a - m_run.start), m_run.start));
+  }
+  if (a < b) {
+    TRY(file->pwrite_direct(ByteSpan(at(a), b - a), a));
+  }
+  if (all) {
+    if (b < m_run.end) {
+      TRY(file->pwrite_all(ByteSpan(at(b), m_run.end - b), b));
+    }
+    m_run.active = false;
+    return ok_status();
+  }
+  std::memmove(buffer, at(b), m_run.end - b);
+  m_run.base = m_run.start = b;
+  return ok_status();
+}
+
+Status Stager::flush() { return flush_run(true); }
 
 // Bytes an earlier run staged were verified when they arrived, but have sat
 // in ROOT/staging since: each of their places is read back and checked
@@ -155,6 +219,7 @@ Status Stager::finish() {
   if (m_tree.empty()) {
     return ok_status();
   }
+  TRY(flush());
   TRY(check_prior());
   m_open.clear();
   m_open_order.clear();
