@@ -69,6 +69,8 @@ Status inspect(const InspectOptions& o) {
   print_line("created    {}", iso_time(h.created));
   print_line("expires    {}", h.expires ? iso_time(*h.expires) : "never");
   print_line("cipher     {}", h.suite);
+  print_line("format     version {}{}", h.format_version,
+             h.format_version >= format::k_format_version_solid ? " (small files in solid blocks)" : "");
   for (const auto& r : h.recipients) {
     print_line("recipient  {} {}", r.type, r.type == "x25519" ? r.keyid : fmt::format("(opslimit {}, memlimit {} MiB)", r.argon2.opslimit, r.argon2.memlimit >> 20));
   }
