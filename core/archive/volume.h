@@ -5,6 +5,7 @@
 // file, so a volume is read exactly once.
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -35,20 +36,31 @@ class VolumeWriter {
   // Writes the end-of-archive marker, fsyncs, and returns size and SHA-256.
   Status finish();
   std::uint64_t bytes_written() const { return m_bytes; }
-  // Bytes of tar produced so far (the writer buffers nothing).
+  // Bytes of tar produced so far (some may still be in the write buffer).
   std::uint64_t logical_size() const { return m_bytes; }
   std::string sha256_hex() const { return m_sha256; }
 
  private:
+  struct FreeAligned {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
   VolumeWriter();
   Status write_out(ByteSpan data);
+  Status flush_buffer();
   Status with_path(Status st) const;
 
   fs::File m_file;
   tar::Writer m_tar;
   crypto::Sha256 m_hash;
   std::uint64_t m_bytes = 0;
-  std::uint64_t m_writeback_from = 0;  // bytes before this were handed to start_writeback
+  // A volume is written around the page cache (fs::File::pwrite_direct) in
+  // whole buffers of k_buffer_size: the bytes of tar gather here; the file
+  // holds m_flushed bytes; finish() writes the unaligned tail through the
+  // cache. On this project's VM the cache's copy and writeback cost the
+  // kernel 1.4-5.3 s per 2 GiB written, direct writes 0.34 s.
+  std::unique_ptr<std::uint8_t, FreeAligned> m_buffer;
+  std::size_t m_buffered = 0;
+  std::uint64_t m_flushed = 0;
   std::string m_sha256;
 };
 

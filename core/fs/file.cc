@@ -29,7 +29,9 @@ File::~File() {
   }
 }
 
-File::File(File&& other) noexcept : m_fd(other.m_fd), m_path(std::move(other.m_path)) { other.m_fd = -1; }
+File::File(File&& other) noexcept : m_fd(other.m_fd), m_path(std::move(other.m_path)), m_direct(other.m_direct) {
+  other.m_fd = -1;
+}
 
 File& File::operator=(File&& other) noexcept {
   if (this != &other) {
@@ -38,6 +40,7 @@ File& File::operator=(File&& other) noexcept {
     }
     m_fd = other.m_fd;
     m_path = std::move(other.m_path);
+    m_direct = other.m_direct;
     other.m_fd = -1;
   }
   return *this;
@@ -111,6 +114,7 @@ Result<std::size_t> File::read_some(std::span<std::uint8_t> out) {
 }
 
 Status File::pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) {
+  TRY(set_direct(false));
   std::size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
@@ -132,6 +136,7 @@ Status File::pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) {
 // Writes all of `data`, at `offset` (pwrite) or at the file position (write
 // when offset is negative), retrying short writes and EINTR.
 Status File::write_loop(ByteSpan data, std::int64_t offset) {
+  TRY(set_direct(false));
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = offset < 0 ? ::write(m_fd, data.data() + done, data.size() - done)
@@ -152,6 +157,48 @@ Status File::write_all(ByteSpan data) { return write_loop(data, -1); }
 
 Status File::pwrite_all(ByteSpan data, std::uint64_t offset) {
   return write_loop(data, static_cast<std::int64_t>(offset));
+}
+
+Status File::set_direct(bool on) {
+  if ((m_direct == Direct::kOn) == on || (on && m_direct == Direct::kUnsupported)) {
+    return ok_status();
+  }
+  const int flags = ::fcntl(m_fd, F_GETFL);
+  if (flags >= 0 && ::fcntl(m_fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT)) == 0) {
+    m_direct = on ? Direct::kOn : Direct::kOff;
+    return ok_status();
+  }
+  if (on) {
+    m_direct = Direct::kUnsupported;  // e.g. a file system without direct I/O
+    return ok_status();
+  }
+  return io_error(m_path, "cannot switch O_DIRECT off", errno);
+}
+
+Status File::pwrite_direct(ByteSpan data, std::uint64_t offset) {
+  TRY(set_direct(true));
+  while (m_direct == Direct::kOn && !data.empty()) {
+    const ssize_t n = ::pwrite(m_fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EINVAL) {
+      m_direct = Direct::kUnsupported;  // refused for this file: through the cache from now on
+      break;
+    }
+    if (n < 0) {
+      return io_error(m_path, "write failed", errno);
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<std::uint64_t>(n);
+    if (static_cast<std::size_t>(n) % k_direct_align != 0) {
+      break;  // a short write off the alignment: the rest through the cache
+    }
+  }
+  if (data.empty()) {
+    return ok_status();
+  }
+  return pwrite_all(data, offset);
 }
 
 Status File::allocate(std::uint64_t size) {

@@ -49,6 +49,15 @@ class File {
   Status pread_exact(std::span<std::uint8_t> out, std::uint64_t offset);
   Status write_all(ByteSpan data);
   Status pwrite_all(ByteSpan data, std::uint64_t offset);
+  // pwrite_all bypassing the page cache (O_DIRECT, switched on this
+  // descriptor for the call and off again for any other read or write, so
+  // the kernel keeps both coherent): `data.data()`, `data.size()` and
+  // `offset` must be multiples of k_direct_align. Where the file system or
+  // device refuses (EINVAL), the bytes are written through the cache, and so
+  // are those of every later call; every other error is reported as
+  // pwrite_all reports it. Durable only after sync(), like any write.
+  static constexpr std::size_t k_direct_align = 4096;  // 512- and 4096-byte logical blocks
+  Status pwrite_direct(ByteSpan data, std::uint64_t offset);
   // Reserves `size` bytes on disk now, so a full disk fails here, not midway.
   Status allocate(std::uint64_t size);
   Status sync();
@@ -65,9 +74,12 @@ class File {
 
  private:
   Status write_loop(ByteSpan data, std::int64_t offset);
+  Status set_direct(bool on);
 
+  enum class Direct : std::uint8_t { kOff, kOn, kUnsupported };
   int m_fd = -1;
   stdfs::path m_path;
+  Direct m_direct = Direct::kOff;
 };
 
 // Whole small files (indexes, keys, manifests); kInvalidArgument past max_size.

@@ -13,48 +13,15 @@ namespace airlock::os {
 
 namespace {
 
+static_assert(k_direct_align == fs::File::k_direct_align);
+
 class PosixStagedFile final : public StagedFile {
  public:
   explicit PosixStagedFile(fs::File file) : m_file(std::move(file)) {}
   Status allocate(std::uint64_t size) override { return m_file.allocate(size); }
-  Status pwrite_all(ByteSpan data, std::uint64_t offset) override {
-    TRY(set_direct(false));
-    return m_file.pwrite_all(data, offset);
-  }
-  // O_DIRECT is switched on the open descriptor (fcntl F_SETFL), on for
-  // these writes and off again for pwrite_all's: one descriptor, so the
-  // kernel keeps the page cache and the direct writes coherent.
-  Status pwrite_direct(ByteSpan data, std::uint64_t offset) override {
-    if (m_direct != Direct::kUnsupported) {
-      TRY(set_direct(true));
-    }
-    while (m_direct == Direct::kOn && !data.empty()) {
-      const ssize_t n = ::pwrite(m_file.fd(), data.data(), data.size(), static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0 && errno == EINVAL) {
-        m_direct = Direct::kUnsupported;  // this file system or device will not: write through the cache
-        break;
-      }
-      if (n < 0) {
-        return make_error(ErrorCode::kIOError, "{}: write failed: {}", m_file.path().string(), fs::errno_text(errno));
-      }
-      if (static_cast<std::size_t>(n) % k_direct_align != 0) {
-        data = data.subspan(static_cast<std::size_t>(n));  // a short write off the alignment: the rest as usual
-        offset += static_cast<std::uint64_t>(n);
-        break;
-      }
-      data = data.subspan(static_cast<std::size_t>(n));
-      offset += static_cast<std::uint64_t>(n);
-    }
-    if (data.empty()) {
-      return ok_status();
-    }
-    return pwrite_all(data, offset);
-  }
+  Status pwrite_all(ByteSpan data, std::uint64_t offset) override { return m_file.pwrite_all(data, offset); }
+  Status pwrite_direct(ByteSpan data, std::uint64_t offset) override { return m_file.pwrite_direct(data, offset); }
   Status pread_exact(std::span<std::uint8_t> out, std::uint64_t offset) override {
-    TRY(set_direct(false));
     return m_file.pread_exact(out, offset);
   }
   void start_writeback(std::uint64_t offset, std::uint64_t len) override { m_file.start_writeback(offset, len); }
@@ -71,26 +38,7 @@ class PosixStagedFile final : public StagedFile {
   }
 
  private:
-  enum class Direct : std::uint8_t { kOff, kOn, kUnsupported };
-  Status set_direct(bool on) {
-    if ((m_direct == Direct::kOn) == on || (on && m_direct == Direct::kUnsupported)) {
-      return ok_status();
-    }
-    const int flags = ::fcntl(m_file.fd(), F_GETFL);
-    if (flags >= 0 && ::fcntl(m_file.fd(), F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT)) == 0) {
-      m_direct = on ? Direct::kOn : Direct::kOff;
-      return ok_status();
-    }
-    if (on) {
-      m_direct = Direct::kUnsupported;
-      return ok_status();
-    }
-    return make_error(ErrorCode::kIOError, "{}: cannot switch O_DIRECT off: {}", m_file.path().string(),
-                      fs::errno_text(errno));
-  }
-
   fs::File m_file;
-  Direct m_direct = Direct::kOff;
 };
 
 }  // namespace

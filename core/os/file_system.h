@@ -30,8 +30,7 @@ namespace airlock::os {
 namespace stdfs = std::filesystem;
 
 // An open staged file: positioned writes and reads, nothing shared.
-// The alignment pwrite_direct needs: 4 KiB covers devices of 512-byte and
-// 4 KiB logical blocks.
+// The alignment pwrite_direct needs (fs::File::k_direct_align).
 inline constexpr std::size_t k_direct_align = 4096;
 
 class StagedFile {
