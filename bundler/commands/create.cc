@@ -39,7 +39,7 @@ struct CreateOptions {
   std::string expires;
   bool json = false;
   std::size_t threads = 0;
-  int zstd_level = 1;
+  int zstd_level = 2;
   bool timings = false;
   std::vector<std::string> trust_add;     // NAME=FILE.pub
   std::vector<std::string> trust_revoke;  // key ids
@@ -469,7 +469,7 @@ void add_create_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--expires", o->expires, "refuse to install after this long, e.g. 30d, 12h");
   cmd->add_flag("--json", o->json, "print the result as JSON");
   cmd->add_option("--zstd-level", o->zstd_level,
-                  "zstd level for chunks that are not float weights (default 1; 3-19 trade speed for size)")
+                  "zstd level for chunks and small-file blocks that are not float weights (default 2; 3-19 trade speed for size)")
       ->check(CLI::Range(1, 19));
   cmd->add_option("--trust-add", o->trust_add,
                   "key rotation: sites that install this bundle also trust NAME=FILE.pub (repeatable)");
