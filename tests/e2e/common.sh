@@ -127,7 +127,9 @@ faultfs_upgrade() {
   skip_if_sanitized "the shim would be preloaded ahead of the ASan runtime"
   setup_site
   make_model m1 2M 1
-  make_model m2 6M 2
+  # One 6 MiB shard: above the stager's 4 MiB, so its direct writes (and the
+  # small files' solid block) are under the shim too.
+  make_model m2 6M 2 --shards 1
   make_manifest v1.toml "$name" 1.0.0 m1
   make_manifest v2.toml "$name" 2.0.0 m2
   bundle v1.toml b1 1

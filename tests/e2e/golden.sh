@@ -6,10 +6,15 @@
 source "$(dirname "$0")/common.sh"
 : "${AIRLOCK_SOURCE_DIR:?set AIRLOCK_SOURCE_DIR to the source tree}"
 G="$AIRLOCK_SOURCE_DIR/tests/fixtures/golden"
-"$INSTALLER" init >/dev/null 2>&1
-install -m 0600 "$G/keys/site.key" "$AIRLOCK_ROOT/keys/site.key"
-install -m 0644 "$G/keys/site.pub" "$AIRLOCK_ROOT/keys/site.pub"
-"$INSTALLER" trust add "$G/keys/publisher.pub" --name publisher >/dev/null
+# site_with_keys ROOT KEYS: a new site holding the fixture's site key and
+# trusting its publisher key.
+site_with_keys() {
+  "$INSTALLER" --root "$1" init >/dev/null 2>&1
+  install -m 0600 "$2/site.key" "$1/keys/site.key"
+  install -m 0644 "$2/site.pub" "$1/keys/site.pub"
+  "$INSTALLER" --root "$1" trust add "$2/publisher.pub" --name publisher >/dev/null
+}
+site_with_keys "$AIRLOCK_ROOT" "$G/keys"
 # The bundle is read where it lies in the source tree; nothing there changes.
 before="$(cd "$G" && find . -type f -print0 | sort -z | xargs -0 sha256sum)"
 "$INSTALLER" verify "$G/bundle" -q >/dev/null
@@ -24,10 +29,7 @@ cmp "$G/input/serve/README.txt" "$AIRLOCK_ROOT/deployments/golden/current/serve/
 # (tests/fixtures/golden-fastcdc/: "algorithm": "fastcdc-v1", no "tensor"):
 # readers of today go on installing it, with the same files.
 R3="$T/fastcdc"
-"$INSTALLER" --root "$R3" init >/dev/null 2>&1
-install -m 0600 "$G/keys/site.key" "$R3/keys/site.key"
-install -m 0644 "$G/keys/site.pub" "$R3/keys/site.pub"
-"$INSTALLER" --root "$R3" trust add "$G/keys/publisher.pub" --name publisher >/dev/null
+site_with_keys "$R3" "$G/keys"
 "$INSTALLER" --root "$R3" install "$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-fastcdc/bundle" -q >/dev/null
 cmp "$G/input/model/model.safetensors" "$R3/deployments/golden/current/model/model.safetensors"
 cmp "$G/input/serve/README.txt" "$R3/deployments/golden/current/serve/README.txt"
@@ -36,10 +38,7 @@ cmp "$G/input/serve/README.txt" "$R3/deployments/golden/current/serve/README.txt
 # and verify reads it.
 R4="$T/solid"
 S="$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-solid"
-"$INSTALLER" --root "$R4" init >/dev/null 2>&1
-install -m 0600 "$S/keys/site.key" "$R4/keys/site.key"
-install -m 0644 "$S/keys/site.pub" "$R4/keys/site.pub"
-"$INSTALLER" --root "$R4" trust add "$S/keys/publisher.pub" --name publisher >/dev/null
+site_with_keys "$R4" "$S/keys"
 "$INSTALLER" --root "$R4" verify "$S/bundle" -q >/dev/null
 "$INSTALLER" --root "$R4" install "$S/bundle" -q >/dev/null
 for f in model/model.safetensors serve/README.txt serve/LICENSE.txt serve/start.sh; do
