@@ -141,7 +141,7 @@ void build_golden(const stdfs::path& out, bool solid = false) {
   std::vector<InputFile> inputs = {
       {out / "input/model/model.safetensors", "model/model.safetensors", 0644, model.size()},
       {out / "input/serve/README.txt", "serve/README.txt", 0644, readme.size()}};
-  nlohmann::json serve_files = {source_file("serve/README.txt", readme)};
+  nlohmann::json serve_files = nlohmann::json::array({source_file("serve/README.txt", readme)});
   if (solid) {
     inputs.push_back({out / "input/serve/LICENSE.txt", "serve/LICENSE.txt", 0644, as_bytes(k_license).size()});
     inputs.push_back({out / "input/serve/start.sh", "serve/start.sh", 0755, as_bytes(k_start).size()});
