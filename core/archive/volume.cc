@@ -23,10 +23,7 @@ VolumeWriter::~VolumeWriter() = default;
 
 Result<std::unique_ptr<VolumeWriter>> VolumeWriter::create(const std::filesystem::path& path) {
   std::unique_ptr<VolumeWriter> w(new VolumeWriter());
-  w->m_buffer.reset(static_cast<std::uint8_t*>(std::aligned_alloc(fs::File::k_direct_align, k_buffer_size)));
-  if (!w->m_buffer) {
-    return make_error(ErrorCode::kIOError, "{}: cannot allocate a {}-byte write buffer", path.string(), k_buffer_size);
-  }
+  ASSIGN_OR_RETURN(w->m_buffer, fs::make_direct_buffer(k_buffer_size));
   ASSIGN_OR_RETURN(w->m_file, fs::File::create_new(path, 0644));
   return w;
 }

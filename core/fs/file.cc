@@ -201,6 +201,14 @@ Status File::pwrite_direct(ByteSpan data, std::uint64_t offset) {
   return pwrite_all(data, offset);
 }
 
+Result<DirectBuffer> make_direct_buffer(std::size_t size) {
+  DirectBuffer b(static_cast<std::uint8_t*>(std::aligned_alloc(File::k_direct_align, size)));
+  if (!b) {
+    return make_error(ErrorCode::kIOError, "cannot allocate a {}-byte write buffer", size);
+  }
+  return b;
+}
+
 Status File::allocate(std::uint64_t size) {
   if (size == 0) {
     return ok_status();

@@ -4,6 +4,8 @@
 // Errors name the path and the errno text.
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -81,6 +83,14 @@ class File {
   stdfs::path m_path;
   Direct m_direct = Direct::kOff;
 };
+
+// A buffer for File::pwrite_direct: `size` bytes aligned to
+// File::k_direct_align (kIOError when memory is short).
+struct FreeAligned {
+  void operator()(std::uint8_t* p) const { std::free(p); }
+};
+using DirectBuffer = std::unique_ptr<std::uint8_t, FreeAligned>;
+Result<DirectBuffer> make_direct_buffer(std::size_t size);
 
 // Whole small files (indexes, keys, manifests); kInvalidArgument past max_size.
 Result<Bytes> read_file(const stdfs::path& path, std::uint64_t max_size);

@@ -126,10 +126,7 @@ Status Stager::write_place(std::uint32_t f, std::uint64_t offset, ByteSpan plain
     }
     if (!m_run.active) {
       if (!m_run_buffer) {
-        m_run_buffer.reset(static_cast<std::uint8_t*>(std::aligned_alloc(k_align, k_run_size)));
-        if (!m_run_buffer) {
-          return make_error(ErrorCode::kIOError, "cannot allocate a {}-byte write buffer", k_run_size);
-        }
+        ASSIGN_OR_RETURN(m_run_buffer, fs::make_direct_buffer(k_run_size));
       }
       m_run = Run{true, f, align_down(offset), offset, offset};
     }

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <cstdlib>
 #include <list>
 #include <memory>
 #include <optional>
@@ -19,6 +18,7 @@
 
 #include "core/crypto/sha256.h"
 #include "core/format/payload.h"
+#include "core/fs/file.h"
 #include "core/os/file_system.h"
 
 namespace airlock::installer {
@@ -75,10 +75,7 @@ class Stager {
     std::uint64_t end = 0;    // one past the last byte held
   };
   Run m_run;
-  struct FreeAligned {
-    void operator()(std::uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<std::uint8_t, FreeAligned> m_run_buffer;
+  fs::DirectBuffer m_run_buffer;
   Status check_prior();
   std::filesystem::path path_of(std::uint32_t file_index) const;
 
