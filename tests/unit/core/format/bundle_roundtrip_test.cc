@@ -495,7 +495,6 @@ TEST_CASE("bundle: a flipped byte in a solid block, or its frame opened for othe
   }
 }
 
-
 TEST_CASE("bundle: encrypted round trip reproduces every file", "[format][bundle]") {
   REQUIRE(crypto::init_sodium());
   TempDir tmp;

@@ -25,6 +25,21 @@ using test::TempDir;
 
 os::PosixFileSystem real_fs;
 
+// `chunks` as the payload's chunk records, stored as they are, back to back
+// in one pack.
+void add_chunks_in_one_pack(format::Payload& payload, const std::vector<Bytes>& chunks) {
+  std::uint64_t offset = 0;
+  for (const Bytes& ch : chunks) {
+    format::ChunkEntry e;
+    e.id = crypto::sha256(ch);
+    e.size = ch.size();
+    e.stored = ch.size();
+    e.offset = offset;
+    offset += ch.size();
+    payload.chunks.push_back(e);
+  }
+  payload.packs.push_back(format::PackEntry{0, "packs/000000.pack", offset});
+}
 
 Bytes read_all(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -51,17 +66,7 @@ struct Sample {
     c = cat({2});
     payload.name = "demo";
     payload.version = "1";
-    std::uint64_t offset = 0;
-    for (const Bytes& ch : chunks) {
-      format::ChunkEntry e;
-      e.id = crypto::sha256(ch);
-      e.size = ch.size();
-      e.stored = ch.size();
-      e.offset = offset;
-      offset += ch.size();
-      payload.chunks.push_back(e);
-    }
-    payload.packs.push_back(format::PackEntry{0, "packs/000000.pack", offset});
+    add_chunks_in_one_pack(payload, chunks);
     payload.refs = {0, 1, 2, 0, 2, 1, 2};
     payload.files = {
         format::FileEntry{"a.bin", 0644, a.size(), crypto::sha256_hex(a), 0, 2},
@@ -361,17 +366,7 @@ struct LargeSample {
     const std::vector<std::vector<std::uint32_t>> files = {{0, 1, 2, 3, 4, 5, 6, 7, 2}, {8, 9, 1, 9, 8}, {10}};
     payload.name = "demo";
     payload.version = "1";
-    std::uint64_t offset = 0;
-    for (const Bytes& ch : chunks) {
-      format::ChunkEntry e;
-      e.id = crypto::sha256(ch);
-      e.size = ch.size();
-      e.stored = ch.size();
-      e.offset = offset;
-      offset += ch.size();
-      payload.chunks.push_back(e);
-    }
-    payload.packs.push_back(format::PackEntry{0, "packs/000000.pack", offset});
+    add_chunks_in_one_pack(payload, chunks);
     const char* names[] = {"model/big.safetensors", "model/other.safetensors", "config.json"};
     for (std::size_t f = 0; f < files.size(); ++f) {
       Bytes content;
