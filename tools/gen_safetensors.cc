@@ -5,6 +5,7 @@
 //
 //   airlock-gen-safetensors --out DIR --size SIZE [--shards N] [--seed S]
 //       [--dtype bf16|f16|f32] [--changed FRACTION --changed-seed S2]
+//       [--perturb SIGMA --perturb-seed S3 [--perturb-fraction F]]
 //       [--files-only-weights]
 //
 // Layout: a llama-like decoder. model.embed_tokens.weight [V, h]; per layer
@@ -20,6 +21,9 @@
 // tensor's bytes never depend on the other tensors, the shard count or the
 // thread count. --changed picks round(FRACTION * #matrices) of the 2-D
 // tensors (smallest hash of (name, S2)) and draws them from S2 instead.
+// --perturb models a fine-tune of the model without it: in round(F * #tensors)
+// tensors (all by default; smallest hash of (name, S3)) every value becomes
+// w + e, e ~ N(0, (SIGMA * |w|)^2) drawn from S3, rounded back to the dtype.
 
 #include <algorithm>
 #include <bit>
@@ -78,6 +82,10 @@ constexpr std::string_view kUsage =
     "  --changed FRACTION     redraw about FRACTION (0..1) of the 2-D tensors from\n"
     "                         --changed-seed (a \"fine-tune\"); everything else is\n"
     "                         byte-identical to the run without --changed\n"
+    "  --perturb SIGMA        a \"fine-tune\": every value w of the chosen tensors\n"
+    "                         becomes w + e, e ~ N(0, (SIGMA*|w|)^2), e.g. 0.01\n"
+    "  --perturb-seed S3      seed for the perturbation (required with --perturb)\n"
+    "  --perturb-fraction F   perturb about F (0..1] of all tensors (default 1)\n"
     "  --changed-seed S2      seed for the changed tensors (required with --changed,\n"
     "                         must differ from --seed)\n"
     "  --files-only-weights   write only the .safetensors shards\n"
@@ -94,6 +102,9 @@ struct Options {
   double changed = 0.0;
   std::optional<std::uint64_t> changed_seed;
   bool changed_given = false;
+  double perturb = 0.0;
+  std::optional<std::uint64_t> perturb_seed;
+  double perturb_fraction = 1.0;
   bool only_weights = false;
 };
 
@@ -166,7 +177,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
       inline_value = true;
     }
     static constexpr std::string_view kValued[] = {"--out",   "--size",    "--shards",      "--seed",
-                                                   "--dtype", "--changed", "--changed-seed"};
+                                                   "--dtype", "--changed", "--changed-seed",
+                                                   "--perturb", "--perturb-seed", "--perturb-fraction"};
     if (std::find(std::begin(kValued), std::end(kValued), flag) == std::end(kValued)) {
       throw UsageError(fmt::format("unknown argument '{}'", arg));
     }
@@ -201,12 +213,25 @@ std::optional<Options> parse_args(int argc, char** argv) {
       o.changed_given = true;
     } else if (flag == "--changed-seed") {
       o.changed_seed = parse_u64(flag, value);
+    } else if (flag == "--perturb") {
+      o.perturb = std::strtod(std::string(value).c_str(), nullptr);
+      if (!(o.perturb > 0.0 && o.perturb < 1.0)) throw UsageError("--perturb: expected a relative sigma in (0, 1)");
+    } else if (flag == "--perturb-seed") {
+      o.perturb_seed = parse_u64(flag, value);
+    } else if (flag == "--perturb-fraction") {
+      o.perturb_fraction = parse_fraction(value);
     }
   }
   if (!have_out) throw UsageError("--out is required");
   if (!have_size) throw UsageError("--size is required");
   if (o.changed_given != o.changed_seed.has_value()) {
     throw UsageError("--changed and --changed-seed go together");
+  }
+  if ((o.perturb > 0.0) != o.perturb_seed.has_value()) {
+    throw UsageError("--perturb and --perturb-seed go together");
+  }
+  if (o.perturb > 0.0 && o.dtype == DType::F16) {
+    throw UsageError("--perturb: bf16 and f32 only");
   }
   if (o.changed_given && o.changed > 0.0 && *o.changed_seed == o.seed) {
     throw UsageError("--changed-seed must differ from --seed");
@@ -412,6 +437,7 @@ struct Tensor {
   std::uint64_t numel = 0;
   Kind kind = Kind::Matrix;
   std::uint64_t seed = 0; // per-tensor seed (already mixed with the name)
+  std::uint64_t perturb_seed = 0; // non-zero: perturbed (--perturb) from this seed
   std::uint64_t shard = 0;
   std::uint64_t offset = 0; // within the shard's data section, bytes
 };
@@ -467,6 +493,59 @@ std::uint64_t assign_seeds(std::vector<Tensor>& ts, const Options& o) {
     t.seed = tensor_seed(*o.changed_seed, t.name);
   }
   return count;
+}
+
+// --perturb: which tensors, and their perturbation seeds.
+void assign_perturbation(std::vector<Tensor>& ts, const Options& o) {
+  if (o.perturb <= 0.0) return;
+  const std::uint64_t sel = mix64(*o.perturb_seed ^ 0x7065727475726221ULL);  // "perturb!"
+  std::vector<std::pair<std::uint64_t, std::size_t>> order;
+  for (std::size_t i = 0; i < ts.size(); ++i) order.emplace_back(mix64(fnv1a64(ts[i].name) ^ sel), i);
+  std::sort(order.begin(), order.end());
+  auto count = static_cast<std::uint64_t>(std::llround(o.perturb_fraction * static_cast<double>(order.size())));
+  count = std::clamp<std::uint64_t>(count, 1, order.size());
+  for (std::uint64_t k = 0; k < count; ++k) {
+    Tensor& t = ts[order[k].second];
+    t.perturb_seed = tensor_seed(*o.perturb_seed, t.name) | 1;
+  }
+}
+
+// w <- w + N(0, (sigma*|w|)^2), rounded back to the dtype (bf16 or f32).
+void perturb_chunk(DType d, unsigned char* out, std::uint64_t n, std::uint64_t seed, float sigma) {
+  Xoshiro256ss rng(seed);
+  std::uint64_t i = 0;
+  auto load = [&](std::uint64_t k) {
+    if (d == DType::F32) {
+      std::uint32_t b = 0;
+      std::memcpy(&b, out + 4 * k, 4);
+      return std::bit_cast<float>(b);
+    }
+    const std::uint32_t b = static_cast<std::uint32_t>(out[2 * k]) | (static_cast<std::uint32_t>(out[2 * k + 1]) << 8);
+    return std::bit_cast<float>(b << 16);
+  };
+  auto put = [&](std::uint64_t k, float v) {
+    if (d == DType::F32) {
+      store<DType::F32>(out, k, v);
+    } else {
+      store<DType::BF16>(out, k, v);
+    }
+  };
+  while (i < n) {
+    const std::uint64_t r = rng.next();
+    const float u = static_cast<float>(r >> 40) * 0x1p-23F - 1.0F;
+    const float v = static_cast<float>((r >> 16) & 0xFFFFFFU) * 0x1p-23F - 1.0F;
+    const float s = u * u + v * v;
+    if (s >= 1.0F || s == 0.0F) continue;
+    const float k = std::sqrt(-2.0F * std::log(s) / s);
+    float w = load(i);
+    put(i, w + u * k * sigma * std::fabs(w));
+    ++i;
+    if (i < n) {
+      w = load(i);
+      put(i, w + v * k * sigma * std::fabs(w));
+      ++i;
+    }
+  }
 }
 
 // Contiguous split in tensor order, each shard ~total/N bytes and non-empty.
@@ -585,7 +664,7 @@ std::string safetensors_header(const std::vector<const Tensor*>& ts, DType d) {
 // Generates the shard's data in kChunkElems pieces on worker threads and
 // writes them in order; at most `window` chunk buffers are alive.
 void write_shard(const fs::path& dir, const std::string& name, const std::vector<const Tensor*>& ts, DType d,
-                 unsigned threads) {
+                 unsigned threads, float perturb_sigma) {
   const std::size_t es = dtype_size(d);
   AtomicFile f(dir, name);
   const std::string header = safetensors_header(ts, d);
@@ -610,10 +689,13 @@ void write_shard(const fs::path& dir, const std::string& name, const std::vector
     auto& buf = bufs[slot];
     if (buf.empty()) buf.resize(kChunkElems * es);
     const Job job = jobs[j];
-    pending[slot] = std::async(std::launch::async, [job, d, &buf] {
+    pending[slot] = std::async(std::launch::async, [job, d, &buf, sigma = perturb_sigma] {
       const std::uint64_t n = std::min(kChunkElems, job.t->numel - job.chunk * kChunkElems);
       const bool norm = job.t->kind == Kind::Norm;
       fill_chunk(d, buf.data(), n, chunk_seed(job.t->seed, job.chunk), norm ? 1.0F : 0.0F, kWeightStd);
+      if (job.t->perturb_seed != 0) {
+        perturb_chunk(d, buf.data(), n, chunk_seed(job.t->perturb_seed, job.chunk), sigma);
+      }
       return n;
     });
   };
@@ -748,6 +830,7 @@ int run(const Options& o) {
     throw UsageError(fmt::format("--shards {}: this model has only {} tensors", o.shards, ts.size()));
   }
   assign_seeds(ts, o);
+  assign_perturbation(ts, o);
   assign_shards(ts, o.shards, es);
 
   std::error_code ec;
@@ -769,7 +852,7 @@ int run(const Options& o) {
         total += t.numel * es;
       }
     }
-    write_shard(o.out, name, in_shard, o.dtype, threads);
+    write_shard(o.out, name, in_shard, o.dtype, threads, static_cast<float>(o.perturb));
   }
   if (o.only_weights) return 0;
   if (o.shards > 1) {

@@ -5,6 +5,7 @@
 
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
+#include "bundler/delta.h"
 #include "bundler/media.h"
 #include "bundler/plan.h"
 #include "bundler/ship_installers.h"
@@ -45,6 +46,7 @@ struct CreateOptions {
   std::vector<std::string> trust_revoke;  // key ids
   std::uint32_t trust_threshold = 0;
   std::string with_installer;  // DIR holding airlock-installer-linux-{x86_64,aarch64}
+  std::string base;            // a record, or a bundle whose record is in the cache
   SourceOptions sources;
 };
 
@@ -238,6 +240,21 @@ Status create(const CreateOptions& o, Context& ctx) {
   struct {
     std::string name, version;
   } m{lock.name, lock.version};
+  std::unique_ptr<DeltaPlan> delta;
+  if (!o.base.empty()) {
+    ASSIGN_OR_RETURN(BundleRecord record, find_base_record(o.base, sources.cache->dir()));
+    if (record.name != m.name || record.version == m.version) {
+      return make_error(ErrorCode::kUsage, "--base {}: that bundle is {} {}; a delta needs an earlier version of {}",
+                        o.base, record.name, record.version, m.name);
+    }
+    ASSIGN_OR_RETURN(delta, DeltaPlan::make(record, inputs));
+    for (const std::string& path : delta->unreadable()) {
+      ctx.printer.warn("base file {} is no longer where {} {} was bundled from: its tensors are not XORed against",
+                       path, record.name, record.version);
+    }
+    ctx.printer.note("delta against {} {} (bundle {}, {} chunks): only what that version lacks is shipped",
+                     record.name, record.version, record.bundle_id, record.chunk_count);
+  }
 
   format::Header header;
   header.name = m.name;
@@ -318,6 +335,7 @@ Status create(const CreateOptions& o, Context& ctx) {
   wo.data_key = data_key;
   wo.threads = o.threads;
   wo.zstd_level = o.zstd_level;
+  wo.delta = delta ? &delta->input() : nullptr;
   Timings timings;
   auto started = std::chrono::steady_clock::now();
   if (o.timings) {
@@ -335,11 +353,13 @@ Status create(const CreateOptions& o, Context& ctx) {
   written->payload.version = m.version;
   written->payload.activate = lock.activate;
   written->payload.sources = sources_for_payload(lock);
+  if (delta) {
+    written->payload.base = delta->base_ref();
+  }
   header.volumes = written->volumes;
   // The lowest version whose readers can read it: an older installer still
   // installs a bundle without solid blocks.
-  header.format_version =
-      written->payload.has_solid_blocks() ? format::k_format_version_solid : format::k_format_version;
+  header.format_version = written->payload.needed_format_version();
   if (packer) {
     header.media = packer->plan(header.volumes);
   }
@@ -378,6 +398,12 @@ Status create(const CreateOptions& o, Context& ctx) {
   if (o.timings) {
     ctx.printer.print_timings(timings, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
+  // What a later create --base needs (the bundle itself cannot be read
+  // back here: its body is encrypted to the site).
+  if (Status kept = write_record(sources.cache->dir(), make_record(header, written->payload, inputs)); !kept) {
+    ctx.printer.warn("the bundle is complete, but its record for later delta bundles was not kept: {}",
+                     kept.error().message());
+  }
 
   nlohmann::json summary = {{"bundle_id", header.bundle_id}, {"deployment", m.name}, {"version", m.version},
                             {"sequence", header.sequence}, {"files", written->payload.files.size()},
@@ -389,6 +415,15 @@ Status create(const CreateOptions& o, Context& ctx) {
     shipped.push_back(b.name);
   }
   summary["installers"] = std::move(shipped);
+  summary["base"] = delta ? nlohmann::json({{"deployment", written->payload.base->name},
+                                            {"version", written->payload.base->version},
+                                            {"bundle_id", written->payload.base->bundle_id}})
+                          : nlohmann::json();
+  summary["base_chunks"] = written->base_chunks;
+  summary["base_bytes"] = written->base_bytes;
+  summary["xor_chunks"] = written->xor_chunks;
+  summary["xor_bytes"] = written->xor_bytes;
+  summary["xor_stored_bytes"] = written->xor_stored;
   if (medium) {
     summary["media"] = media_json;
     summary["index"] = (out_dir / format::medium_dir_name(1) / (base + ".airlock")).string();
@@ -403,6 +438,13 @@ Status create(const CreateOptions& o, Context& ctx) {
                written->payload.files.size(),
                cli::human_bytes(written->input_bytes), cli::human_bytes(written->stored_bytes), header.volumes.size(),
                written->payload.chunks.size(), header.bundle_id, header.sequence);
+    if (delta) {
+      fmt::print("delta against {} {}: {} in {} chunks left out (the site rebuilds them from its installed copy); "
+                 "{} chunks ({}) shipped as XOR frames of {}\n",
+                 written->payload.base->name, written->payload.base->version, cli::human_bytes(written->base_bytes),
+                 written->base_chunks, written->xor_chunks, cli::human_bytes(written->xor_bytes),
+                 cli::human_bytes(written->xor_stored));
+    }
     if (!installers.empty()) {
       fmt::print("with {} signed installer(s) and README.txt for the isolated side{}\n", installers.size(),
                  medium ? " (on disc01)" : "");
@@ -483,6 +525,12 @@ void add_create_command(CLI::App& app, Context& ctx) {
                   "packaging/build-release.sh writes them to dist/), each signed by every --sign key, with the "
                   "publisher key as PEM, SHA256SUMS and README.txt for the isolated side")
       ->type_name("DIR");
+  cmd->add_option("--base", o->base,
+                  "make a delta bundle: leave out every chunk that this earlier bundle of the deployment shipped, "
+                  "and ship changed tensors as XOR against the same tensor there; BASE is that bundle's directory "
+                  "or index (its record is kept in the cache by create) or its record file "
+                  "(CACHE/records/BUNDLE_ID.json). The site must have BASE's version installed")
+      ->type_name("BASE");
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   add_source_options(cmd, o->sources);

@@ -201,6 +201,10 @@ const char* codec_name(Codec codec) {
       return "solid";
     case Codec::kMember:
       return "member";
+    case Codec::kXor:
+      return "xor";
+    case Codec::kBase:
+      return "base";
   }
   return "unknown";
 }
@@ -395,6 +399,10 @@ Status Decoder::decode(Codec codec, ByteSpan stored, std::span<std::uint8_t> out
     case Codec::kSolid:
     case Codec::kMember:
       break;  // a solid block is one zstd frame, decoded as kZstd by whoever knows its size
+    case Codec::kXor:
+    case Codec::kBase:
+      break;  // decoded by the bundle reader, which holds the base bytes
+
   }
   return make_error(ErrorCode::kCorruption, "unknown codec {}", static_cast<int>(codec));
 }

@@ -24,6 +24,9 @@ enum class Codec : std::uint8_t {
   // their own: Encoder never returns them and Decoder refuses them.
   kSolid = 3,   // the head of a solid block: one zstd frame holding it and its members
   kMember = 4,  // a chunk stored inside the solid block before it (no frame bytes of its own)
+  // Record kinds of format version 3, delta bundles (docs/FORMAT.md §3, §5):
+  kXor = 5,   // a frame holding (plaintext XOR a chunk of the base version), encoded by ChunkEntry::inner
+  kBase = 6,  // not on the media: the installer reads it from the installed base version
 };
 
 const char* codec_name(Codec codec);

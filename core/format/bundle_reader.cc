@@ -411,7 +411,9 @@ class VolumeStreamer {
         [this](std::size_t slot) { return consume(m_ring[slot]); });
     m_pack_chunks.resize(payload.packs.size());
     for (std::uint32_t i = 0; i < payload.chunks.size(); ++i) {
-      m_pack_chunks[payload.chunks[i].pack].push_back(i);  // already in offset order
+      if (payload.chunks[i].codec != codec::Codec::kBase) {  // on no medium: the caller reads those from the base
+        m_pack_chunks[payload.chunks[i].pack].push_back(i);  // already in offset order
+      }
     }
     m_pack_seen.assign(payload.packs.size(), false);
     m_volume_packs.resize(opened.header.volumes.size());
@@ -423,7 +425,9 @@ class VolumeStreamer {
     }
     m_chunks_left.assign(opened.header.volumes.size(), 0);
     for (const ChunkEntry& c : payload.chunks) {
-      ++m_chunks_left[payload.packs[c.pack].volume];
+      if (c.codec != codec::Codec::kBase) {
+        ++m_chunks_left[payload.packs[c.pack].volume];
+      }
     }
     for (std::size_t v = 0; v < opened.header.volumes.size(); ++v) {
       m_total += opened.header.volumes[v].size;
@@ -533,6 +537,7 @@ class VolumeStreamer {
     Bytes frame;
     Bytes encoded;
     Bytes plain;
+    Bytes base;  // an XOR frame's base chunk
     std::optional<Error> error;
   };
 
@@ -623,11 +628,29 @@ class VolumeStreamer {
       plain_size += m_payload.chunks[index].size;
     }
     s.plain.resize(plain_size);
-    const codec::Codec codec = c.codec == codec::Codec::kSolid ? codec::Codec::kZstd : c.codec;
+    const codec::Codec codec = c.codec == codec::Codec::kSolid ? codec::Codec::kZstd
+                               : c.codec == codec::Codec::kXor ? c.inner
+                                                               : c.codec;
     auto st = w.decoder.decode(codec, encoded, s.plain);
     if (!st) {
       s.error = Error(ErrorCode::kCorruption, fmt::format("{}: chunk {}: {}", vol, s.index, st.error().message()));
       return;
+    }
+    if (c.codec == codec::Codec::kXor) {
+      // The base chunk, read back from the installed base and checked
+      // against its id by base_chunk; the result is checked below as any chunk.
+      s.base.resize(c.size);
+      Status got = m_plan.base_chunk
+                       ? m_plan.base_chunk(c.base_id, s.base)
+                       : Status(make_error(ErrorCode::kNotFound, "chunk {} is a delta against a base version, which "
+                                                                 "only an install reads", s.index));
+      if (!got) {
+        s.error = got.error();
+        return;
+      }
+      for (std::size_t i = 0; i < s.plain.size(); ++i) {
+        s.plain[i] ^= s.base[i];
+      }
     }
     std::uint64_t at = 0;
     for (std::uint32_t index = s.index; index < s.end; ++index) {

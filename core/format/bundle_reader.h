@@ -122,6 +122,11 @@ struct StreamPlan {
   // headers and padding exactly as written, nothing after the end marker, and
   // every frame authenticated, so the bytes read are the signed ones.
   bool volume_hashes = true;
+  // Delta bundles (format version 3): reads base chunk `id` into `out`
+  // (its size), checked against the id, from the installed base version.
+  // Called from worker threads, for XOR frames; chunks of codec kBase are
+  // on no volume and never reach the sink from here.
+  std::function<Status(const crypto::Digest& id, std::span<std::uint8_t> out)> base_chunk;
 };
 
 struct StreamStats {

@@ -22,13 +22,7 @@ namespace airlock::format {
 
 namespace {
 
-struct DigestHash {
-  std::size_t operator()(const crypto::Digest& d) const {
-    std::size_t h = 0;
-    std::memcpy(&h, d.data(), sizeof(h));  // SHA-256 output is uniform
-    return h;
-  }
-};
+using DigestHash = DigestHasher;
 
 // Accumulates frames into packs and packs into volumes, keeping every volume
 // within the size limit.
@@ -149,6 +143,17 @@ struct Slot {
   crypto::Digest id{};
   codec::Codec codec = codec::Codec::kStore;
   Bytes encoded;
+  // Delta bundles: the chunk is in the base (no frame), or the base chunk
+  // of the same tensor place (the producer's find) and, when the XOR with
+  // it encoded smaller, that encoding.
+  bool in_base = false;
+  bool has_base = false;
+  crypto::Digest base_id{};
+  Bytes base_data;
+  bool use_xor = false;
+  codec::Codec xor_inner = codec::Codec::kStore;
+  Bytes xor_plain;
+  Bytes xor_encoded;
 };
 
 // Whole-file SHA-256 on a thread of its own. It is the one strictly serial
@@ -277,11 +282,29 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       m.id = hashers[worker]->finish();
       at += m.size;
     }
+    s.in_base = false;
+    s.use_xor = false;
     if (s.members.empty()) {
       hashers[worker]->update(s.data);
       s.id = hashers[worker]->finish();
+      if (options.delta != nullptr && options.delta->chunks.contains(s.id)) {
+        s.in_base = true;  // read back from the installed base: nothing to encode
+        return;
+      }
     }
     s.codec = encoders[worker]->encode(s.data, s.hint, s.encoded);
+    if (s.has_base && s.base_data.size() == s.data.size()) {
+      hashers[worker]->update(s.base_data);
+      if (hashers[worker]->finish() != s.base_id) {
+        return;  // the base file changed since it was bundled: no XOR against it
+      }
+      s.xor_plain.resize(s.data.size());
+      for (std::size_t i = 0; i < s.data.size(); ++i) {
+        s.xor_plain[i] = s.data[i] ^ s.base_data[i];
+      }
+      s.xor_inner = encoders[worker]->encode(s.xor_plain, s.hint, s.xor_encoded);
+      s.use_xor = s.xor_encoded.size() < s.encoded.size();
+    }
   };
   FileHasher hasher(ring, result.payload.files, options.timings);  // outlives the pipeline
   std::vector<ChunkEntry> group;  // the records of the frame being stored
@@ -313,6 +336,18 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     }
     return ok_status();
   };
+  // A chunk the base holds: a record, no frame.
+  auto add_base_chunk = [&](const crypto::Digest& id, std::uint64_t size) {
+    ChunkEntry ce;
+    ce.id = id;
+    ce.size = size;
+    ce.codec = codec::Codec::kBase;
+    ce.pack = k_no_pack;
+    seen.try_emplace(id, static_cast<std::uint32_t>(result.payload.chunks.size()));
+    result.payload.chunks.push_back(ce);
+    ++result.base_chunks;
+    result.base_bytes += size;
+  };
   auto add_ref = [&](std::uint32_t file, const crypto::Digest& id) {
     FileEntry& entry = result.payload.files[file];
     if (entry.ref_count == 0) {
@@ -335,6 +370,9 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     fresh_ids.clear();
     std::uint64_t at = 0;
     for (const Slot::Member& m : s.members) {
+      if (!seen.contains(m.id) && options.delta != nullptr && options.delta->chunks.contains(m.id)) {
+        add_base_chunk(m.id, m.size);
+      }
       if (!seen.contains(m.id) && fresh_ids.insert(m.id).second) {
         ChunkEntry ce;
         ce.id = m.id;
@@ -376,12 +414,24 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
     if (!s.members.empty()) {
       TRY(consume_small_files(s));
     } else {
-      if (!seen.contains(s.id)) {
+      if (!seen.contains(s.id) && s.in_base) {
+        add_base_chunk(s.id, s.data.size());
+      } else if (!seen.contains(s.id)) {
         ChunkEntry ce;
         ce.id = s.id;
         ce.size = s.data.size();
         ce.codec = s.codec;
-        TRY(store_frame(ce, s.encoded, {}));
+        if (s.use_xor) {
+          ce.codec = codec::Codec::kXor;
+          ce.inner = s.xor_inner;
+          ce.base_id = s.base_id;
+          TRY(store_frame(ce, s.xor_encoded, {}));
+          ++result.xor_chunks;
+          result.xor_bytes += ce.size;
+          result.xor_stored += result.payload.chunks[seen.at(ce.id)].stored;
+        } else {
+          TRY(store_frame(ce, s.encoded, {}));
+        }
       }
       add_ref(s.file, s.id);
       done += s.data.size();
@@ -465,6 +515,8 @@ Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const Wr
       s.members.clear();
       s.hint = c->hint;
       s.file = f;
+      s.has_base = options.delta != nullptr && options.delta->xor_base &&
+                   options.delta->xor_base(f, c->offset, c->data.size(), s.base_id, s.base_data);
       s.seq = seq++;
       offset += c->data.size();
       s.last_in_file = offset == size;
@@ -494,9 +546,7 @@ Result<Bytes> seal_index(const Header& header, const Payload& payload, const std
   // A bundle with solid blocks is format version 2 whatever the caller set:
   // a reader of version 1 must refuse it by its header, not misread it.
   Header versioned = header;
-  if (payload.has_solid_blocks()) {
-    versioned.format_version = std::max(header.format_version, k_format_version_solid);
-  }
+  versioned.format_version = std::max(header.format_version, payload.needed_format_version());
   std::string header_text = serialize_header(versioned);
   index.header.assign(header_text.begin(), header_text.end());
   auto id = from_hex(header.bundle_id);

@@ -11,12 +11,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/base/progress.h"
 #include "core/base/timings.h"
 #include "core/crypto/aead.h"
 #include "core/crypto/sodium.h"
+#include "core/format/delta.h"
 #include "core/format/index.h"
 #include "core/format/payload.h"
 
@@ -33,6 +35,21 @@ struct InputFile {
 inline constexpr std::uint64_t k_min_volume_size = 4u << 20;
 inline constexpr std::uint64_t k_default_pack_size = 32u << 20;
 inline constexpr std::uint64_t k_default_solid_file_max = 64u << 10;
+
+// What a delta bundle leaves out (format version 3), as the bundler knows
+// its base (bundler/delta.h).
+struct DeltaInput {
+  // Every chunk id the base version holds: such chunks get a record of codec
+  // kBase and no frame.
+  std::unordered_set<crypto::Digest, DigestHasher> chunks;
+  // For the tensor chunk of input `file` at `offset` (`size` bytes): the
+  // base chunk of the same tensor at the same place, its id into `id` and
+  // its bytes into `bytes`; false when there is none. Called on the
+  // producer's thread; a worker checks the bytes against the id and keeps
+  // the XOR only when it encodes smaller.
+  std::function<bool(std::uint32_t file, std::uint64_t offset, std::uint64_t size, crypto::Digest& id, Bytes& bytes)>
+      xor_base;
+};
 
 struct WriteOptions {
   std::filesystem::path dir;  // volumes are created here (must exist)
@@ -52,6 +69,7 @@ struct WriteOptions {
   // zstd frame each (format version 2). 0: never; every chunk its own frame.
   std::uint64_t solid_file_max = k_default_solid_file_max;
   std::size_t threads = 0;  // workers hashing and encoding chunks; 0 = one per core
+  const DeltaInput* delta = nullptr;  // set: a delta bundle against that base
   ProgressFn progress;
   Timings* timings = nullptr;
 };
@@ -61,6 +79,13 @@ struct WriteResult {
   std::vector<VolumeInfo> volumes;
   std::uint64_t input_bytes = 0;
   std::uint64_t stored_bytes = 0;  // sum of frame sizes
+  // Delta bundles: distinct chunks left out (read back from the base), and
+  // distinct chunks shipped as XOR frames (their plaintext and frame bytes).
+  std::uint64_t base_chunks = 0;
+  std::uint64_t base_bytes = 0;
+  std::uint64_t xor_chunks = 0;
+  std::uint64_t xor_bytes = 0;
+  std::uint64_t xor_stored = 0;
 };
 
 Result<WriteResult> write_volumes(const std::vector<InputFile>& inputs, const WriteOptions& options);

@@ -26,6 +26,10 @@ Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, const ChunkEntry&
   aad.push_back(static_cast<std::uint8_t>(chunk.codec));
   put_u64le(aad, chunk.size);
   put_u64le(aad, chunk.stored);
+  if (chunk.codec == codec::Codec::kXor) {  // format version 3: what the frame's bytes are XORed with
+    aad.push_back(static_cast<std::uint8_t>(chunk.inner));
+    append(aad, chunk.base_id);
+  }
   return aad;
 }
 

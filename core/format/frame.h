@@ -18,7 +18,8 @@ crypto::AeadNonce frame_nonce(std::uint64_t chunk_index);
 crypto::AeadNonce body_nonce();
 
 // "airlock-frame-v1" || bundle_id (16 bytes) || chunk index (u64 LE) ||
-// chunk id (32) || codec (u8) || plaintext size (u64 LE) || stored size (u64 LE).
+// chunk id (32) || codec (u8) || plaintext size (u64 LE) || stored size (u64 LE),
+// and for an XOR frame (codec kXor) then its inner codec (u8) || base chunk id (32).
 Bytes frame_aad(ByteSpan bundle_id, std::uint64_t chunk_index, const ChunkEntry& chunk);
 // The AAD of the frame whose record is group[0] (at chunk_index): for a
 // solid head (codec kSolid), frame_aad of it || member count (u64 LE) ||

@@ -21,11 +21,13 @@ namespace airlock::format {
 // The index container's layout (docs/FORMAT.md §2): unchanged since 1.
 inline constexpr std::uint32_t k_container_version = 1;
 // The header's format_version: 1 for bundles of plain frames, 2 for bundles
-// holding solid blocks (docs/FORMAT.md §3). A writer writes the lowest
-// version its bundle needs; this build reads both.
+// holding solid blocks (docs/FORMAT.md §3), 3 for delta bundles (a base,
+// chunks read back from it, XOR frames). A writer writes the lowest version
+// its bundle needs (Payload::needed_format_version); this build reads all three.
 inline constexpr std::uint32_t k_format_version = 1;
 inline constexpr std::uint32_t k_format_version_solid = 2;
-inline constexpr std::uint32_t k_max_format_version = 2;
+inline constexpr std::uint32_t k_format_version_delta = 3;
+inline constexpr std::uint32_t k_max_format_version = 3;
 inline constexpr std::uint64_t k_max_header_size = 1 << 20;        // 1 MiB
 inline constexpr std::uint64_t k_max_body_size = 512ull << 20;     // 512 MiB
 inline constexpr std::uint64_t k_max_signatures_size = 64 << 10;   // 64 KiB

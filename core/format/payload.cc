@@ -50,6 +50,13 @@ bool Payload::has_solid_blocks() const {
   return std::any_of(chunks.begin(), chunks.end(), [](const ChunkEntry& c) { return c.codec == codec::Codec::kSolid; });
 }
 
+std::uint32_t Payload::needed_format_version() const {
+  if (base) {
+    return 3;
+  }
+  return has_solid_blocks() ? 2 : 1;
+}
+
 namespace {
 // tensor_size 0 writes what bundles before fixed tensor cuts carried.
 json chunking_json(const chunk::ChunkParams& c) {
@@ -82,6 +89,10 @@ Bytes encode_payload(const Payload& p) {
   if (!p.sources.is_null()) {
     meta["sources"] = p.sources;  // absent for bundles of local files only, as before
   }
+  if (p.base) {
+    meta["base"] = {{"name", p.base->name}, {"version", p.base->version}, {"bundle_id", p.base->bundle_id},
+                    {"chunk_set", p.base->chunk_set}, {"chunk_count", p.base->chunk_count}};
+  }
   std::string text = meta.dump();
   Bytes out;
   out.reserve(32 + text.size() + p.chunks.size() * k_chunk_record_size + p.refs.size() * 4);
@@ -96,18 +107,30 @@ Bytes encode_payload(const Payload& p) {
     put_u64le(out, c.offset);
     put_u32le(out, c.pack);
     out.push_back(static_cast<std::uint8_t>(c.codec));
-    out.insert(out.end(), 3, 0);  // reserved, zero
+    out.push_back(c.codec == codec::Codec::kXor ? static_cast<std::uint8_t>(c.inner) : 0);
+    out.insert(out.end(), 2, 0);  // reserved, zero
   }
   put_u64le(out, p.refs.size());
   for (std::uint32_t r : p.refs) {
     put_u32le(out, r);
+  }
+  if (p.base) {  // format version 3: each XOR chunk's base chunk, in chunk order
+    const auto xors = static_cast<std::uint64_t>(std::count_if(
+        p.chunks.begin(), p.chunks.end(), [](const ChunkEntry& c) { return c.codec == codec::Codec::kXor; }));
+    put_u64le(out, xors);
+    for (std::uint32_t i = 0; i < p.chunks.size(); ++i) {
+      if (p.chunks[i].codec == codec::Codec::kXor) {
+        put_u32le(out, i);
+        append(out, p.chunks[i].base_id);
+      }
+    }
   }
   return out;
 }
 
 namespace {
 
-Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
+Status parse_meta(const json& meta, Payload& p, std::size_t volume_count, std::uint32_t format_version) {
   if (!meta.is_object() || !meta.contains("deployment") || !meta["deployment"].is_object() ||
       !meta["deployment"].value("name", json()).is_string() || !meta["deployment"].value("version", json()).is_string()) {
     return payload_corrupt("missing deployment");
@@ -196,6 +219,25 @@ Status parse_meta(const json& meta, Payload& p, std::size_t volume_count) {
   }
   p.activate = meta.value("activate", json());
   p.sources = meta.value("sources", json());
+  if (meta.contains("base")) {
+    const json& b = meta["base"];
+    auto hex = [](const json& v, std::size_t n) {
+      return v.is_string() && v.get<std::string>().size() == n &&
+             v.get<std::string>().find_first_not_of("0123456789abcdef") == std::string::npos;
+    };
+    if (format_version < 3 || !b.is_object() || !b.value("name", json()).is_string() ||
+        !b.value("version", json()).is_string() || !hex(b.value("bundle_id", json()), 32) ||
+        !hex(b.value("chunk_set", json()), 64) || !b.value("chunk_count", json()).is_number_unsigned()) {
+      return payload_corrupt("'base' is malformed or in a bundle of format version below 3");
+    }
+    BaseRef ref{b["name"].get<std::string>(), b["version"].get<std::string>(), b["bundle_id"].get<std::string>(),
+                b["chunk_set"].get<std::string>(), b["chunk_count"].get<std::uint64_t>()};
+    if (!manifest::is_valid_name(ref.name) || !manifest::is_valid_version(ref.version)) {
+      return payload_corrupt(fmt::format("base '{}' '{}' is not a valid deployment name and version",
+                                         names::printable(ref.name), names::printable(ref.version)));
+    }
+    p.base = std::move(ref);
+  }
   // The installer lays out tool-specific targets from `sources`: decoded
   // here, every field's type checked and every file it names one of the
   // (checked) files above, so nothing later reads the raw JSON.
@@ -230,7 +272,7 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count, std::ui
     return payload_corrupt("metadata is not valid JSON");
   }
   Payload p;
-  TRY(parse_meta(meta, p, volume_count));
+  TRY(parse_meta(meta, p, volume_count, format_version));
   if (!need(8)) {
     return payload_corrupt("truncated chunk table");
   }
@@ -252,13 +294,30 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count, std::ui
     c.pack = get_u32le(r + 56);
     std::uint8_t codec = r[60];
     pos += k_chunk_record_size;
-    const auto last_codec = format_version >= 2 ? codec::Codec::kMember : codec::Codec::kBytePlane;
-    if (codec > static_cast<std::uint8_t>(last_codec) || r[61] != 0 || r[62] != 0 || r[63] != 0) {
+    const auto last_codec = p.base              ? codec::Codec::kBase
+                            : format_version >= 2 ? codec::Codec::kMember
+                                                  : codec::Codec::kBytePlane;
+    const std::uint8_t inner = r[61];
+    if (codec > static_cast<std::uint8_t>(last_codec) || r[62] != 0 || r[63] != 0 ||
+        (codec == static_cast<std::uint8_t>(codec::Codec::kXor)
+             ? inner > static_cast<std::uint8_t>(codec::Codec::kBytePlane)
+             : inner != 0)) {
       return payload_corrupt(fmt::format("chunk {} has an unknown codec or reserved bits set", i));
     }
     c.codec = static_cast<codec::Codec>(codec);
+    c.inner = static_cast<codec::Codec>(inner);
+    if (c.codec == codec::Codec::kBase) {
+      // Read back from the installed base: no frame, in no pack.
+      if (c.size == 0 || c.size > p.chunking.max_size || c.stored != 0 || c.offset != 0 || c.pack != k_no_pack) {
+        return payload_corrupt(fmt::format("chunk {} is read from the base but has a frame or a pack", i));
+      }
+      continue;
+    }
     if (c.size == 0 || c.size > p.chunking.max_size || c.stored > k_max_stored_frame || c.pack >= p.packs.size()) {
       return payload_corrupt(fmt::format("chunk {} has impossible sizes or pack", i));
+    }
+    if (c.codec == codec::Codec::kXor && c.stored == 0) {
+      return payload_corrupt(fmt::format("XOR chunk {} has no frame", i));
     }
     // A solid block: a head with a frame, then members with none, in the
     // same pack; all of its plaintext together within one chunk's maximum,
@@ -305,6 +364,34 @@ Result<Payload> decode_payload(ByteSpan bytes, std::size_t volume_count, std::ui
     pos += 4;
     if (p.refs[i] >= chunk_count) {
       return payload_corrupt(fmt::format("reference {} points at chunk {} of {}", i, p.refs[i], chunk_count));
+    }
+  }
+  if (p.base) {
+    if (!need(8)) {
+      return payload_corrupt("truncated XOR table");
+    }
+    const std::uint64_t xor_count = get_u64le(bytes.data() + pos);
+    pos += 8;
+    if (xor_count > (bytes.size() - pos) / 36) {
+      return payload_corrupt("truncated XOR table");
+    }
+    std::uint64_t expected = 0;
+    std::int64_t last = -1;
+    for (const ChunkEntry& c : p.chunks) {
+      expected += c.codec == codec::Codec::kXor ? 1 : 0;
+    }
+    if (xor_count != expected) {
+      return payload_corrupt(fmt::format("XOR table lists {} chunks, the chunk table {}", xor_count, expected));
+    }
+    for (std::uint64_t i = 0; i < xor_count; ++i) {
+      const std::uint32_t index = get_u32le(bytes.data() + pos);
+      if (index >= chunk_count || static_cast<std::int64_t>(index) <= last ||
+          p.chunks[index].codec != codec::Codec::kXor) {
+        return payload_corrupt(fmt::format("XOR table entry {} names chunk {}, not the next XOR chunk", i, index));
+      }
+      last = index;
+      std::memcpy(p.chunks[index].base_id.data(), bytes.data() + pos + 4, 32);
+      pos += 36;
     }
   }
   if (pos != bytes.size()) {

@@ -23,6 +23,7 @@ struct TensorRange {
   std::uint64_t begin = 0;
   std::uint64_t end = 0;
   DType dtype = DType::kOther;
+  std::string key;
 };
 
 std::vector<Segment> whole_file(std::uint64_t file_size) {
@@ -83,6 +84,8 @@ std::optional<TensorRange> parse_tensor(const nlohmann::json& entry) {
   range.begin = begin.get<std::uint64_t>();
   range.end = end.get<std::uint64_t>();
   range.dtype = parse_dtype(dtype->get_ref<const std::string&>());
+  auto shape = entry.find("shape");
+  range.key = dtype->get<std::string>() + '\0' + (shape != entry.end() ? shape->dump() : std::string("?"));
   return range;
 }
 
@@ -156,6 +159,7 @@ std::vector<Segment> plan_segments(ByteSpan prefix, std::uint64_t file_size) {
     // An empty tensor claims no bytes, so it can neither overlap another nor
     // hold a chunk; it may legally sit at any offset.
     if (range->begin != range->end) {
+      range->key = name + '\0' + range->key;
       tensors.push_back(*range);
     }
   }
@@ -176,7 +180,8 @@ std::vector<Segment> plan_segments(ByteSpan prefix, std::uint64_t file_size) {
           .offset = header_size + covered, .length = t.begin - covered, .dtype = DType::kOther});
     }
     segments.push_back(
-        Segment{.offset = header_size + t.begin, .length = t.end - t.begin, .dtype = t.dtype, .tensor = true});
+        Segment{.offset = header_size + t.begin, .length = t.end - t.begin, .dtype = t.dtype, .tensor = true,
+                .key = t.key});
     covered = t.end;
   }
   if (covered < data_size) {

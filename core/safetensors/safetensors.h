@@ -6,6 +6,7 @@
 // chunk ever straddles two tensors.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct Segment {
   std::uint64_t length = 0;
   DType dtype = DType::kOther;  // dtype of the tensor data; kOther for header and gaps
   bool tensor = false;          // one tensor's data (of any dtype), not the header or a gap
+  // A tensor's name, dtype and shape ("NAME\0BF16\0[4096,4096]"): what must
+  // match for a delta to XOR it with a base tensor. Empty when not a tensor.
+  std::string key;
 };
 
 // Segments covering [0, file_size) in order, with no gaps and no overlaps:

@@ -92,7 +92,10 @@ void add_install_command(CLI::App& app, Context& ctx) {
                             {"already_installed", out->already_installed}, {"activated", out->activated},
                             {"trust_changed", out->trust_changed},
                             {"files", out->files}, {"hardlinked", out->linked}, {"bytes", out->bytes},
-                            {"previous", out->previous ? nlohmann::json(*out->previous) : nlohmann::json()}};
+                            {"previous", out->previous ? nlohmann::json(*out->previous) : nlohmann::json()},
+                            {"media_bytes", out->media_bytes},
+                            {"base", out->base ? nlohmann::json(*out->base) : nlohmann::json()},
+                            {"base_bytes", out->base_bytes}, {"xor_bytes", out->xor_bytes}};
         if (out->rotation_state) {
           j["rotation_state"] = *out->rotation_state;  // settled once at install, never re-applied
         }
@@ -108,6 +111,12 @@ void add_install_command(CLI::App& app, Context& ctx) {
       } else {
         fmt::print("installed {} {}: {} files, {} ({} unchanged, hardlinked){}\n", out->name, out->version, out->files,
                    cli::human_bytes(out->bytes), out->linked, out->activated ? "; now active" : "; not activated");
+        if (out->base) {
+          fmt::print("delta against {}: {} read from the media, {} read back from the base, {} rebuilt from XOR "
+                     "frames\n",
+                     *out->base, cli::human_bytes(out->media_bytes), cli::human_bytes(out->base_bytes),
+                     cli::human_bytes(out->xor_bytes));
+        }
       }
       return ok_status();
     });

@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/interrupt.h"
+#include "core/format/delta.h"
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "installer/activation/activation.h"
 #include "installer/admit/rotation.h"
 #include "installer/install/bring_up.h"
+#include "installer/install/delta_base.h"
 #include "installer/install/stager.h"
 #include "installer/site/crash_point.h"
 #include "installer/targets/targets.h"
@@ -200,16 +203,28 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   // Every call that changes the disk goes through the site's FileSystem
   // (core/os/file_system.h), the seam the crash-safety unit tests use.
   os::FileSystem& disk = site.files();
-  TRY(remove_other_stages(site, h.bundle_id));
-  ASSIGN_OR_RETURN(const std::optional<std::string> active_before, site.ledger().active_version(h.name));
-  std::vector<bool> done = load_resume(stage, a.opened.index_sha256, active_before, h.volumes.size());
-  std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
-  ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
   auto say = [&](const std::string& line) {
     if (options.say) {
       options.say(line);
     }
   };
+  std::optional<ScopedTimer> prepare(std::in_place, options.timings, "find unchanged files + reserve space");
+  ASSIGN_OR_RETURN(std::vector<bool> linked, find_unchanged(site, payload));
+  // A delta bundle: its base must be installed here, with the chunk set it
+  // was made against, and every chunk it is rebuilt from must still be in
+  // the base's files as installed; all of that is checked before anything
+  // is written (an interrupted install's stage included).
+  std::unique_ptr<BaseChunks> base;
+  if (payload.base) {
+    ASSIGN_OR_RETURN(base, BaseChunks::open(site, payload));
+    out.base = base->describe();
+    ASSIGN_OR_RETURN(std::uint64_t checked, check_base_chunks(*base, payload, linked, options.progress));
+    say(fmt::format("delta bundle against {}: {} of it checked, to be rebuilt from its installed files",
+                    base->describe(), checked));
+  }
+  TRY(remove_other_stages(site, h.bundle_id));
+  ASSIGN_OR_RETURN(const std::optional<std::string> active_before, site.ledger().active_version(h.name));
+  std::vector<bool> done = load_resume(stage, a.opened.index_sha256, active_before, h.volumes.size());
   std::unique_ptr<Stager> stager;
   if (count_true(done) != 0) {
     stager = std::make_unique<Stager>(disk, payload, tree, linked);
@@ -248,11 +263,34 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     done[v] = true;
     return write_resume(disk, stage, h, a.opened.index_sha256, active_before, done);  // its syncfs covers the tree
   };
+  if (base) {
+    // Chunks on no medium first, from the base (each run: they are not in
+    // the resume record), then the volumes; XOR frames read their base
+    // chunk as they are decoded.
+    ScopedTimer t(options.timings, "read chunks back from the base");
+    Bytes buffer;
+    for (std::uint32_t k = 0; k < payload.chunks.size(); ++k) {
+      const format::ChunkEntry& c = payload.chunks[k];
+      if (c.codec != codec::Codec::kBase || !stager->wanted(k)) {
+        continue;
+      }
+      TRY(check_interrupt());
+      buffer.resize(c.size);
+      TRY(base->read(c.id, buffer));
+      TRY(stager->on_chunk(k, buffer));
+      out.base_bytes += c.size;
+    }
+    plan.base_chunk = [&base](const crypto::Digest& id, std::span<std::uint8_t> bytes) { return base->read(id, bytes); };
+    for (const format::ChunkEntry& c : payload.chunks) {
+      out.xor_bytes += c.codec == codec::Codec::kXor ? c.size : 0;
+    }
+  }
   auto streamed = format::stream_volumes(a.opened, payload, a.key, sink, options.progress, options.threads,
                                          options.timings, plan);
   if (!streamed) {
     return std::unexpected(streamed.error());
   }
+  out.media_bytes = streamed->volume_bytes;
   // Every volume read: from here on (hardlinks, read-only modes) the stage
   // is no longer one to resume; a stop now starts the next install afresh.
   TRY(disk.remove_tree(stage / k_resume_name));
@@ -306,16 +344,20 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     files.push_back(FileRecord{f.path, f.size, f.sha256, f.mode});
   }
   std::string target = h.name + "/" + h.version;
+  const format::ChunkMap chunk_map = format::chunk_map_of(payload);  // what a later delta is rebuilt from
+  const std::string chunk_set = to_hex(format::chunk_set_digest(chunk_map.ids()));
   if (options.activate) {
     TRY(mark_targets_dirty(site));  // rebuilt after the switch, or by recover() after a crash
   }
   Status committed = site.ledger().with_transaction([&]() -> Status {
     TRY(site.ledger().record_version(rec, files));
     TRY(site.ledger().set_version_meta(h.name, h.version, VersionMeta{payload.sources.dump(), payload.activate.dump()}));
+    TRY(site.ledger().set_chunk_map(h.name, h.version, chunk_set, format::encode_chunk_map(chunk_map)));
     TRY(record_pending_rotation(site, h, a.opened.index_sha256));  // applied once, after the commit
     TRY(site.log("install", target, "ok",
-                 fmt::format("bundle {} sequence {}, {} files, {} bytes, {} hardlinked, signed by {}", h.bundle_id,
-                             h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "))));
+                 fmt::format("bundle {} sequence {}, {} files, {} bytes, {} hardlinked, signed by {}, chunk set {}{}",
+                             h.bundle_id, h.sequence, out.files, out.bytes, out.linked, fmt::join(a.signers, ", "),
+                             chunk_set, base ? ", delta against " + base->describe() : std::string())));
     if (options.activate) {
       TRY(site.ledger().set_active(h.name, h.version));
       TRY(target_conflicts(site, h.name));  // refused before anything in ROOT/hf, images, apt, wheels changes
@@ -455,7 +497,25 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
   Stager stager(site.files(), a.payload, {}, std::vector<bool>(a.payload.files.size(), false));
   TRY(stager.create_files());
   auto sink = [&](std::uint32_t chunk, ByteSpan plain) { return stager.on_chunk(chunk, plain); };
-  ASSIGN_OR_RETURN(format::StreamStats stats, format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads, timings));
+  format::StreamPlan plan;
+  std::unique_ptr<BaseChunks> base;
+  if (a.payload.base) {
+    // A delta: what install would read back from the installed base, read
+    // and hashed the same way.
+    ASSIGN_OR_RETURN(base, BaseChunks::open(site, a.payload));
+    Bytes buffer;
+    for (std::uint32_t k = 0; k < a.payload.chunks.size(); ++k) {
+      const format::ChunkEntry& c = a.payload.chunks[k];
+      if (c.codec == codec::Codec::kBase && stager.wanted(k)) {
+        buffer.resize(c.size);
+        TRY(base->read(c.id, buffer));
+        TRY(stager.on_chunk(k, buffer));
+      }
+    }
+    plan.base_chunk = [&base](const crypto::Digest& id, std::span<std::uint8_t> bytes) { return base->read(id, bytes); };
+  }
+  ASSIGN_OR_RETURN(format::StreamStats stats,
+                   format::stream_volumes(a.opened, a.payload, a.key, sink, progress, threads, timings, plan));
   TRY(stager.finish());
   VerifyOutcome out;
   out.name = a.opened.header.name;

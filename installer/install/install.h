@@ -56,6 +56,13 @@ struct InstallOutcome {
   std::size_t linked = 0;  // hardlinked from the previous version
   std::uint64_t bytes = 0;
   std::vector<std::string> signers;
+  // Where the bytes came from: volumes read from the media, and for a delta
+  // bundle the base it was rebuilt from, the bytes of chunks read back from
+  // it, and of chunks rebuilt from XOR frames against it.
+  std::uint64_t media_bytes = 0;
+  std::optional<std::string> base;  // "NAME VERSION (bundle ID)"
+  std::uint64_t base_bytes = 0;
+  std::uint64_t xor_bytes = 0;
 };
 
 // Installs stopped between volumes and kept to resume (ROOT/staging/ID/

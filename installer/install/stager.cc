@@ -72,6 +72,9 @@ Status Stager::resume_files(const std::vector<bool>& done_volumes) {
     TRY(file->check_staged(m_payload.files[f].size));
   }
   for (std::uint32_t k = 0; k < m_payload.chunks.size(); ++k) {
+    if (m_payload.chunks[k].codec == codec::Codec::kBase) {
+      continue;  // read again from the base by each run (install.cc)
+    }
     const std::uint32_t v = m_payload.packs[m_payload.chunks[k].pack].volume;
     if (v < done_volumes.size() && done_volumes[v]) {
       m_prior[k] = true;
@@ -106,6 +109,10 @@ Status Stager::deliver(std::uint32_t k) {
     --m_state[m_ref_file[r]].refs_left;
   }
   return ok_status();
+}
+
+bool Stager::wanted(std::uint32_t chunk_index) const {
+  return !m_chunk_refs[chunk_index].empty() && !m_delivered[chunk_index];
 }
 
 Status Stager::on_chunk(std::uint32_t chunk_index, ByteSpan plain) {

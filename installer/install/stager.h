@@ -40,6 +40,8 @@ class Stager {
   // chunk id, so a staged byte changed since is found.
   Status resume_files(const std::vector<bool>& done_volumes);
   Status on_chunk(std::uint32_t chunk_index, ByteSpan plain);
+  // True when some file to write references the chunk and it has not arrived.
+  bool wanted(std::uint32_t chunk_index) const;
   // Writes out what is held in memory (the run below), so every chunk
   // handed to on_chunk so far is in its files (before a resume record
   // says so).

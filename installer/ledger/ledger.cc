@@ -182,6 +182,7 @@ Result<std::unique_ptr<Ledger>> Ledger::create(const std::filesystem::path& path
       TRY(exec(db, schema::k_migrate_2_to_3_replay, "creating the schema"));
       TRY(exec(db, schema::k_migrate_2_to_3_targets, "creating the schema"));
       TRY(exec(db, schema::k_migrate_3_to_4, "creating the schema"));
+      TRY(exec(db, schema::k_migrate_4_to_5, "creating the schema"));
       ASSIGN_OR_RETURN(Stmt meta, Stmt::prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                                                 "writing the meta table"));
       meta.text(1, "format").text(2, schema::k_format);
@@ -478,6 +479,34 @@ Result<VersionMeta> Ledger::version_meta(const std::string& deployment, const st
   return out;
 }
 
+Status Ledger::set_chunk_map(const std::string& deployment, const std::string& version, const std::string& chunk_set,
+                             ByteSpan map) {
+  return atomically(m_db, "recording a version's chunk map", [&]() -> Status {
+    TRY(require_version(m_db, deployment, version));
+    ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                           "INSERT OR REPLACE INTO chunk_maps (deployment, version, chunk_set, map) "
+                                           "VALUES (?1, ?2, ?3, ?4)",
+                                           "recording a version's chunk map"));
+    s.text(1, deployment).text(2, version).text(3, chunk_set).blob(4, as_chars(map));
+    return s.run();
+  });
+}
+
+Result<std::optional<ChunkMapRecord>> Ledger::chunk_map(const std::string& deployment, const std::string& version) {
+  ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
+                                         "SELECT chunk_set, map FROM chunk_maps WHERE deployment = ?1 AND version = ?2",
+                                         "reading a version's chunk map"));
+  s.text(1, deployment).text(2, version);
+  ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) {
+    return std::optional<ChunkMapRecord>();
+  }
+  ChunkMapRecord out;
+  out.chunk_set = s.column_text(0);
+  out.map = s.column_blob(1);
+  return std::optional<ChunkMapRecord>(std::move(out));
+}
+
 Result<std::vector<TargetEntry>> Ledger::target_entries() {
   ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
                                          "SELECT target, path, kind, value FROM target_entries "
@@ -523,6 +552,10 @@ Status Ledger::mark_removed(const std::string& deployment, const std::string& ve
       return ledger_error(m_db, ErrorCode::kInvalidArgument, "{}/{} is the active version; it cannot be removed",
                           deployment, version);
     }
+    ASSIGN_OR_RETURN(Stmt map, Stmt::prepare(m_db, "DELETE FROM chunk_maps WHERE deployment = ?1 AND version = ?2",
+                                             "forgetting a version's chunk map"));
+    map.text(1, deployment).text(2, version);
+    TRY(map.run());  // its files are gone: it can no longer be a delta's base
     ASSIGN_OR_RETURN(Stmt s, Stmt::prepare(m_db,
                                            "UPDATE versions SET state = 'removed' "
                                            "WHERE deployment = ?1 AND version = ?2",
@@ -547,6 +580,11 @@ Status Ledger::forget_version(const std::string& deployment, const std::string& 
                                                    "forgetting a version's files"));
     del_files.text(1, deployment).text(2, version);
     TRY(del_files.run());
+    ASSIGN_OR_RETURN(Stmt del_map, Stmt::prepare(m_db,
+                                                 "DELETE FROM chunk_maps WHERE deployment = ?1 AND version = ?2",
+                                                 "forgetting a version's chunk map"));
+    del_map.text(1, deployment).text(2, version);
+    TRY(del_map.run());
     ASSIGN_OR_RETURN(Stmt del, Stmt::prepare(m_db,
                                              "DELETE FROM versions WHERE deployment = ?1 AND version = ?2",
                                              "forgetting a version"));

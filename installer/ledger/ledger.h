@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/base/bytes.h"
 #include "core/base/error.h"
 
 struct sqlite3;
@@ -62,6 +63,11 @@ struct RotationRecord {
 // What a version's payload said beyond its files (schema 2): `sources` and
 // `activate` as JSON text, "null" when the bundle had none or the version
 // was installed under schema 1.
+struct ChunkMapRecord {
+  std::string chunk_set;  // lowercase hex
+  Bytes map;
+};
+
 struct VersionMeta {
   std::string sources = "null";
   std::string activate = "null";
@@ -134,6 +140,12 @@ class Ledger {
   Status set_version_meta(const std::string& deployment, const std::string& version, const VersionMeta& meta);
   // The stored meta, or the "null" defaults when there is none.
   Result<VersionMeta> version_meta(const std::string& deployment, const std::string& version);
+  // Where an installed version's chunks lie (format::encode_chunk_map) and
+  // its chunk set digest (hex): what a delta bundle is rebuilt from.
+  Status set_chunk_map(const std::string& deployment, const std::string& version, const std::string& chunk_set,
+                       ByteSpan map);
+  // nullopt: none kept (installed before schema 5, or removed).
+  Result<std::optional<ChunkMapRecord>> chunk_map(const std::string& deployment, const std::string& version);
   Result<std::optional<std::string>> active_version(const std::string& deployment);
   Result<std::vector<DeploymentRecord>> deployments();
   // Versions of one deployment, oldest install first (including removed ones).

@@ -50,7 +50,8 @@ Status check_is_ledger(sqlite3* db) {
   if (!version) {
     return ledger_error(db, ErrorCode::kCorruption, "the meta table has no schema_version");
   }
-  if (*version != "1" && *version != "2" && *version != "3" && *version != std::to_string(schema::k_version)) {
+  if (*version != "1" && *version != "2" && *version != "3" && *version != "4" &&
+      *version != std::to_string(schema::k_version)) {
     return ledger_error(db, ErrorCode::kUnsupported,
                         "unknown ledger schema version '{}' (this airlock supports version {})",
                         *version, schema::k_version);
@@ -64,7 +65,7 @@ Status upgrade_schema(sqlite3* db) {
                                               "reading the meta table"));
     ASSIGN_OR_RETURN(bool row, read.step());
     const std::string from = row ? read.column_text(0) : std::string();
-    if (from != "1" && from != "2" && from != "3") {
+    if (from != "1" && from != "2" && from != "3" && from != "4") {
       return ok_status();
     }
     if (from == "1") {
@@ -74,7 +75,10 @@ Status upgrade_schema(sqlite3* db) {
       TRY(exec(db, schema::k_migrate_2_to_3_replay, "adding index hashes and the rotations table"));
       TRY(exec(db, schema::k_migrate_2_to_3_targets, "adding the target_entries table"));
     }
-    TRY(exec(db, schema::k_migrate_3_to_4, "adding the installer identity to events"));
+    if (from != "4") {
+      TRY(exec(db, schema::k_migrate_3_to_4, "adding the installer identity to events"));
+    }
+    TRY(exec(db, schema::k_migrate_4_to_5, "adding the chunk_maps table"));
     ASSIGN_OR_RETURN(Stmt update, Stmt::prepare(db, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
                                                 "writing the meta table"));
     update.text(1, std::to_string(schema::k_version));

@@ -1,9 +1,10 @@
 #pragma once
-// The ledger's SQLite schema, version 4. Created once by Ledger::create();
+// The ledger's SQLite schema, version 5. Created once by Ledger::create();
 // Ledger::open() refuses any file whose meta table does not say
-// format = 'airlock-ledger' and schema_version '1' to '4', and upgrades
+// format = 'airlock-ledger' and schema_version '1' to '5', and upgrades
 // an older file in place (k_migrate_1_to_2, k_migrate_2_to_3_replay,
-// k_migrate_2_to_3_targets and k_migrate_3_to_4, one transaction).
+// k_migrate_2_to_3_targets, k_migrate_3_to_4 and k_migrate_4_to_5, one
+// transaction).
 //
 // Tables:
 //   meta         key/value facts about the file itself (format, schema_version).
@@ -43,13 +44,18 @@
 //                executable ("unavailable: ..." when it could not be read);
 //                both NULL for events written before schema 4, which keep
 //                their old hash formula.
+//   chunk_maps   (v5) per installed version, where each of its chunks lies in
+//                its files (format::encode_chunk_map) and the digest of its
+//                chunk set: what a delta bundle naming this version as its
+//                base is rebuilt from. Versions installed before schema 5 have
+//                no row and cannot be a base. Removed with the version (gc).
 //
 // Unsigned 64-bit quantities (sequence, sizes) are stored as INTEGER and are
 // limited to 0..INT64_MAX; record_version refuses anything larger.
 
 namespace airlock::installer::schema {
 
-inline constexpr int k_version = 4;
+inline constexpr int k_version = 5;
 inline constexpr const char* k_format = "airlock-ledger";
 
 // Constant DDL only: no values are ever spliced into SQL. A new ledger is
@@ -165,6 +171,19 @@ CREATE TABLE target_entries (
 inline constexpr const char* k_migrate_3_to_4 = R"sql(
 ALTER TABLE events ADD COLUMN installer_version TEXT;
 ALTER TABLE events ADD COLUMN installer_sha256 TEXT;
+)sql";
+
+// Schema 4 -> 5: the chunk maps of installed versions (delta bundles).
+inline constexpr const char* k_migrate_4_to_5 = R"sql(
+CREATE TABLE chunk_maps (
+  deployment TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  chunk_set  TEXT NOT NULL CHECK (length(chunk_set) = 64),
+  map        BLOB NOT NULL,
+  PRIMARY KEY (deployment, version),
+  FOREIGN KEY (deployment, version) REFERENCES versions(deployment, version)
+    ON DELETE CASCADE
+) STRICT;
 )sql";
 
 }  // namespace airlock::installer::schema

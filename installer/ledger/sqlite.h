@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "core/base/bytes.h"
 #include "core/base/error.h"
 
 namespace airlock::installer::sqlite {
@@ -125,6 +126,11 @@ class Stmt {
     const int n = sqlite3_column_bytes(m_stmt, col);
     return p != nullptr ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
                         : std::string();
+  }
+  Bytes column_blob(int col) const {
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(m_stmt, col));
+    const int n = sqlite3_column_bytes(m_stmt, col);
+    return p != nullptr ? Bytes(p, p + n) : Bytes();
   }
   std::optional<std::string> column_optional_text(int col) const {
     if (sqlite3_column_type(m_stmt, col) == SQLITE_NULL) return std::nullopt;

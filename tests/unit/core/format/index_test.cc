@@ -197,15 +197,15 @@ TEST_CASE("header: suite none with no recipients round trips", "[format][index]"
 TEST_CASE("header: format name and version are checked", "[format][index]") {
   REQUIRE(crypto::init_sodium());
   json j = header_json(sample_header());
-  j["format_version"] = 3;
+  j["format_version"] = 4;
   auto r = parse_json(j);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code() == ErrorCode::kUnsupported);
-  CHECK_THAT(r.error().message(), Catch::Contains("format version 3 is not supported (this build reads 1 to 2)"));
+  CHECK_THAT(r.error().message(), Catch::Contains("format version 4 is not supported (this build reads 1 to 3)"));
   j["format_version"] = 0;
   CHECK_FALSE(parse_json(j).has_value());
-  // Versions 1 (plain frames) and 2 (solid blocks) are read, and kept.
-  for (std::uint32_t v : {1u, 2u}) {
+  // Versions 1 (plain frames), 2 (solid blocks) and 3 (deltas) are read, and kept.
+  for (std::uint32_t v : {1u, 2u, 3u}) {
     j["format_version"] = v;
     auto ok = parse_json(j);
     REQUIRE(ok.has_value());

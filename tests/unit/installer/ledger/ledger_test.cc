@@ -179,7 +179,7 @@ TEST_CASE("create then open round-trips the recorded state", "[ledger]") {
   CHECK(ledger.verify_event_chain().has_value());
 
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
   CHECK(raw.text("SELECT value FROM meta WHERE key = 'format'") == "airlock-ledger");
 }
 
@@ -200,6 +200,7 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
     REQUIRE(raw.exec("DROP TABLE target_entries") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE chunk_maps") == SQLITE_OK);  // schema 5
     REQUIRE(raw.exec("UPDATE meta SET value = '1' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -218,7 +219,7 @@ TEST_CASE("a schema-1 ledger is upgraded on open and keeps its versions", "[ledg
   CHECK_FALSE((*ledger)->set_version_meta("llama", "9.9", {"[]", "null"}).has_value());
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
 }
 
 TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old versions keep no hash", "[ledger]") {
@@ -237,6 +238,7 @@ TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old v
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE chunk_maps") == SQLITE_OK);  // schema 5
     REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -260,7 +262,7 @@ TEST_CASE("a schema-2 ledger is upgraded to 3: index hashes and rotations, old v
   CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
   CHECK(raw.text("SELECT count(*) FROM versions WHERE index_sha256 IS NULL") == "1");
   // Opening a schema-3 file again changes nothing.
   auto again = Ledger::open(path);
@@ -340,6 +342,7 @@ TEST_CASE("a schema-2 ledger is upgraded on open: versions and sources kept, no 
     REQUIRE(raw.exec("ALTER TABLE versions DROP COLUMN index_sha256") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE chunk_maps") == SQLITE_OK);  // schema 5
     REQUIRE(raw.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'") == SQLITE_OK);
   }
   auto ledger = Ledger::open(path);
@@ -360,7 +363,7 @@ TEST_CASE("a schema-2 ledger is upgraded on open: versions and sources kept, no 
   CHECK((*ledger)->target_entries().value() == std::vector<airlock::installer::TargetEntry>{hf[1], {"wheels", "x.whl", "file", std::string(64, 'b')}});
   ledger->reset();
   RawDb raw(path);
-  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+  CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
 }
 
 TEST_CASE("create refuses an existing file and leaves it alone", "[ledger]") {
@@ -443,13 +446,13 @@ TEST_CASE("open refuses files that are not ledgers", "[ledger]") {
     REQUIRE(Ledger::create(path).has_value());
     {
       RawDb raw(path);
-      REQUIRE(raw.exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'") == SQLITE_OK);
+      REQUIRE(raw.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'") == SQLITE_OK);
     }
     auto opened = Ledger::open(path);
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().code() == ErrorCode::kUnsupported);
     CHECK_THAT(opened.error().message(), Catch::Contains(path.string()));
-    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '5'"));
+    CHECK_THAT(opened.error().message(), Catch::Contains("schema version '6'"));
   }
 
   SECTION("a directory") {
@@ -945,6 +948,7 @@ TEST_CASE("a schema-3 ledger is upgraded to 4: old events keep their hashes, new
     RawDb raw(path);  // what a schema-3 file looks like, with two events a schema-3 installer wrote
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_version") == SQLITE_OK);
     REQUIRE(raw.exec("ALTER TABLE events DROP COLUMN installer_sha256") == SQLITE_OK);
+    REQUIRE(raw.exec("DROP TABLE chunk_maps") == SQLITE_OK);  // schema 5
     REQUIRE(raw.exec("UPDATE meta SET value = '3' WHERE key = 'schema_version'") == SQLITE_OK);
     EventRecord e1, e2;
     insert_v1_event(raw, 1, std::string(64, '0'), 100, "init", &e1);
@@ -973,7 +977,7 @@ TEST_CASE("a schema-3 ledger is upgraded to 4: old events keep their hashes, new
   REQUIRE(ledger->verify_event_chain().has_value());
   {
     RawDb raw(path);
-    CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+    CHECK(raw.text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
     CHECK(raw.text("SELECT count(*) FROM events WHERE installer_sha256 IS NULL") == "2");
   }
 
