@@ -56,6 +56,27 @@ Status inspect(const InspectOptions& o) {
     j["files"] = files;
     j["chunks"] = payload->chunks.size();
     j["sources"] = payload->sources;
+    // Per codec: distinct chunks, their plaintext and their frames' bytes.
+    nlohmann::json codecs = nlohmann::json::object();
+    std::uint64_t omitted = 0;
+    for (const format::ChunkEntry& c : payload->chunks) {
+      nlohmann::json& e = codecs[codec::codec_name(c.codec)];
+      if (e.is_null()) {
+        e = {{"chunks", 0}, {"bytes", 0}, {"stored", 0}};
+      }
+      e["chunks"] = e["chunks"].get<std::uint64_t>() + 1;
+      e["bytes"] = e["bytes"].get<std::uint64_t>() + c.size;
+      e["stored"] = e["stored"].get<std::uint64_t>() + c.stored;
+      omitted += c.codec == codec::Codec::kBase ? c.size : 0;
+    }
+    j["codecs"] = codecs;
+    if (payload->base) {
+      j["base"] = {{"deployment", payload->base->name}, {"version", payload->base->version},
+                   {"bundle_id", payload->base->bundle_id}, {"chunk_set", payload->base->chunk_set},
+                   {"chunk_count", payload->base->chunk_count}, {"omitted_bytes", omitted}};
+    } else {
+      j["base"] = nullptr;
+    }
   }
   if (o.json) {
     // ensure_ascii: C1 controls (U+0080..U+009F) come out as \u escapes too.
@@ -70,7 +91,9 @@ Status inspect(const InspectOptions& o) {
   print_line("expires    {}", h.expires ? iso_time(*h.expires) : "never");
   print_line("cipher     {}", h.suite);
   print_line("format     version {}{}", h.format_version,
-             h.format_version >= format::k_format_version_solid ? " (small files in solid blocks)" : "");
+             h.format_version >= format::k_format_version_delta   ? " (a delta bundle: needs its base installed)"
+             : h.format_version >= format::k_format_version_solid ? " (small files in solid blocks)"
+                                                                  : "");
   for (const auto& r : h.recipients) {
     print_line("recipient  {} {}", r.type, r.type == "x25519" ? r.keyid : fmt::format("(opslimit {}, memlimit {} MiB)", r.argon2.opslimit, r.argon2.memlimit >> 20));
   }
@@ -109,7 +132,18 @@ Status inspect(const InspectOptions& o) {
                  src.value("files", nlohmann::json::array()).size());
     }
   }
+  if (payload && payload->base) {
+    print_line("base       {} {} (bundle {}, {} chunks, set {})", payload->base->name, payload->base->version,
+               payload->base->bundle_id, payload->base->chunk_count, payload->base->chunk_set);
+    print_line("omitted    {} bytes in {} chunks, read back from the installed base",
+               j["codecs"].value("base", nlohmann::json::object()).value("bytes", std::uint64_t{0}),
+               j["codecs"].value("base", nlohmann::json::object()).value("chunks", std::uint64_t{0}));
+  }
   if (payload) {
+    for (const auto& [name, e] : j["codecs"].items()) {
+      print_line("codec      {:<10} {:>8} chunks {:>14} bytes {:>14} stored", name, e["chunks"].get<std::uint64_t>(),
+                 e["bytes"].get<std::uint64_t>(), e["stored"].get<std::uint64_t>());
+    }
     for (const auto& f : payload->files) {
       print_line("file       {:o} {:>14} {}", f.mode, f.size, f.path);
     }

@@ -219,7 +219,7 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     ASSIGN_OR_RETURN(base, BaseChunks::open(site, payload));
     out.base = base->describe();
     ASSIGN_OR_RETURN(std::uint64_t checked, check_base_chunks(*base, payload, linked, options.progress));
-    say(fmt::format("delta bundle against {}: {} of it checked, to be rebuilt from its installed files",
+    say(fmt::format("delta bundle against {}: {} bytes of it checked, to be rebuilt from its installed files",
                     base->describe(), checked));
   }
   TRY(remove_other_stages(site, h.bundle_id));
