@@ -589,5 +589,91 @@ TEST_CASE("payload: file names that cannot be layout entries are refused", "[for
   CHECK(round_trip(p).has_value());
 }
 
+// A delta (format version 3) of sample_payload: chunk 0 read back from the
+// base, chunk 1 an XOR frame against a base chunk, chunk 2 a plain frame.
+Payload delta_payload() {
+  Payload p = sample_payload();
+  p.base = BaseRef{"demo", "0.9.0", std::string(32, 'e'), std::string(64, 'f'), 42};
+  p.chunks[0] = ChunkEntry{digest_filled(0x10), 100, 0, k_no_pack, 0, codec::Codec::kBase};
+  p.chunks[1] = ChunkEntry{digest_filled(0x20), 200, 80, 0, 0, codec::Codec::kXor, codec::Codec::kBytePlane,
+                           digest_filled(0x70)};
+  p.packs[0].size = 80;
+  return p;
+}
+
+TEST_CASE("payload: delta records are read from format version 3 on, and only well formed", "[format][payload][delta]") {
+  const Payload good = delta_payload();
+  CHECK(good.needed_format_version() == 3);
+  CHECK(sample_payload().needed_format_version() == 1);
+  auto v3 = decode_payload(encode_payload(good), 2, 3);
+  REQUIRE(v3.has_value());
+  REQUIRE(v3->base.has_value());
+  CHECK(v3->base->version == "0.9.0");
+  CHECK(v3->base->chunk_count == 42);
+  CHECK(v3->chunks[0].codec == codec::Codec::kBase);
+  CHECK(v3->chunks[1].codec == codec::Codec::kXor);
+  CHECK(v3->chunks[1].inner == codec::Codec::kBytePlane);
+  CHECK(v3->chunks[1].base_id == digest_filled(0x70));
+  CHECK(encode_payload(*v3) == encode_payload(good));
+  // Versions 1 and 2 have no base.
+  for (std::uint32_t v : {1u, 2u}) {
+    auto r = decode_payload(encode_payload(good), 2, v);
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains("'base' is malformed or in a bundle of format version below 3"));
+  }
+  auto expect_v3_corrupt = [](const Payload& p, std::string_view needle) {
+    auto r = decode_payload(encode_payload(p), 2, 3);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::kCorruption);
+    CHECK_THAT(r.error().message(), Catch::Contains(std::string(needle)));
+  };
+  Payload p = good;
+  p.base.reset();  // base records without a base
+  expect_v3_corrupt(p, "chunk 0 has an unknown codec");
+  p = good;
+  p.chunks[0].pack = 0;  // a base chunk in a pack
+  expect_v3_corrupt(p, "chunk 0 is read from the base but has a frame or a pack");
+  p = good;
+  p.chunks[0].stored = 10;
+  expect_v3_corrupt(p, "chunk 0 is read from the base but has a frame or a pack");
+  p = good;
+  p.chunks[1].stored = 0;  // an XOR chunk with no frame
+  p.packs[0].size = 0;
+  expect_v3_corrupt(p, "XOR chunk 1 has no frame");
+  p = good;
+  p.base->bundle_id = "not hex";
+  expect_v3_corrupt(p, "'base' is malformed");
+  p = good;
+  p.base->name = "../x";
+  expect_v3_corrupt(p, "is not a valid deployment name and version");
+
+  // Byte-level: the inner codec, and the XOR table.
+  const Bytes b = encode_payload(good);
+  auto corrupt_v3 = [](const Bytes& bytes, std::string_view needle) {
+    auto r = decode_payload(bytes, 2, 3);
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains(std::string(needle)));
+  };
+  Bytes c = b;
+  c[chunk_record_at(c, 1) + 61] = 3;  // an inner codec that is not a codec of bytes
+  corrupt_v3(c, "chunk 1 has an unknown codec or reserved bits set");
+  c = b;
+  c[chunk_record_at(c, 2) + 61] = 1;  // an inner codec on a plain frame
+  corrupt_v3(c, "chunk 2 has an unknown codec or reserved bits set");
+  const std::size_t table = b.size() - 8 - 36;  // u64 count, then one entry
+  c = b;
+  c[table] = 2;  // says two entries
+  corrupt_v3(c, "truncated XOR table");
+  c = b;
+  c[table + 8] = 2;  // names chunk 2, not an XOR chunk
+  corrupt_v3(c, "XOR table entry 0 names chunk 2");
+  c = b;
+  c.resize(c.size() - 1);
+  corrupt_v3(c, "truncated XOR table");
+  c = b;
+  c.push_back(0);
+  corrupt_v3(c, "trailing bytes");
+}
+
 }  // namespace
 }  // namespace airlock::format
