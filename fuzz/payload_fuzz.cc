@@ -1,6 +1,6 @@
-#include <algorithm>
 // The payload manifest decoder: every path, ref, chunk, pack and size check
 // on arbitrary bytes (as if the body decrypted to garbage).
+#include <algorithm>
 #include <cstdint>
 
 #include "core/format/payload.h"
