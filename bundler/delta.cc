@@ -205,7 +205,8 @@ format::BaseRef DeltaPlan::base_ref() const {
   return format::BaseRef{m_base.name, m_base.version, m_base.bundle_id, m_base.chunk_set, m_base.chunk_count};
 }
 
-Result<std::unique_ptr<DeltaPlan>> DeltaPlan::make(const BundleRecord& base, const std::vector<format::InputFile>& inputs) {
+Result<std::unique_ptr<DeltaPlan>> DeltaPlan::make(const BundleRecord& base, const std::vector<format::InputFile>& inputs,
+                                                  bool xor_tensors) {
   std::unique_ptr<DeltaPlan> plan(new DeltaPlan());
   plan->m_base = base;
   plan->m_impl = std::make_unique<Impl>();
@@ -224,7 +225,7 @@ Result<std::unique_ptr<DeltaPlan>> DeltaPlan::make(const BundleRecord& base, con
   };
   std::map<std::string, BaseTensor> tensors;
   for (const BundleRecord::File& f : base.files) {
-    if (!f.path.ends_with(".safetensors")) {
+    if (!xor_tensors || !f.path.ends_with(".safetensors")) {
       continue;
     }
     std::error_code ec;
@@ -266,6 +267,9 @@ Result<std::unique_ptr<DeltaPlan>> DeltaPlan::make(const BundleRecord& base, con
         impl.ranges[i].push_back(Impl::Range{s.offset, s.offset + s.length, it->second.file, it->second.begin});
       }
     }
+  }
+  if (!xor_tensors) {
+    return plan;
   }
   Impl* state = plan->m_impl.get();
   plan->m_input.xor_base = [state](std::uint32_t file, std::uint64_t offset, std::uint64_t size, crypto::Digest& id,

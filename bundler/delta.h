@@ -56,7 +56,9 @@ std::vector<BundleRecord> all_records(const std::filesystem::path& cache_dir);
 // write.
 class DeltaPlan {
  public:
-  static Result<std::unique_ptr<DeltaPlan>> make(const BundleRecord& base, const std::vector<format::InputFile>& inputs);
+  // xor false: chunks the base holds are left out, nothing is XORed.
+  static Result<std::unique_ptr<DeltaPlan>> make(const BundleRecord& base, const std::vector<format::InputFile>& inputs,
+                                                 bool xor_tensors = true);
   ~DeltaPlan();
   const format::DeltaInput& input() const { return m_input; }
   format::BaseRef base_ref() const;

@@ -47,6 +47,7 @@ struct CreateOptions {
   std::uint32_t trust_threshold = 0;
   std::string with_installer;  // DIR holding airlock-installer-linux-{x86_64,aarch64}
   std::string base;            // a record, or a bundle whose record is in the cache
+  bool no_xor = false;         // with base: chunk dedup only
   SourceOptions sources;
 };
 
@@ -241,13 +242,16 @@ Status create(const CreateOptions& o, Context& ctx) {
     std::string name, version;
   } m{lock.name, lock.version};
   std::unique_ptr<DeltaPlan> delta;
+  if (o.no_xor && o.base.empty()) {
+    return make_error(ErrorCode::kUsage, "--no-xor needs --base");
+  }
   if (!o.base.empty()) {
     ASSIGN_OR_RETURN(BundleRecord record, find_base_record(o.base, sources.cache->dir()));
     if (record.name != m.name || record.version == m.version) {
       return make_error(ErrorCode::kUsage, "--base {}: that bundle is {} {}; a delta needs an earlier version of {}",
                         o.base, record.name, record.version, m.name);
     }
-    ASSIGN_OR_RETURN(delta, DeltaPlan::make(record, inputs));
+    ASSIGN_OR_RETURN(delta, DeltaPlan::make(record, inputs, !o.no_xor));
     for (const std::string& path : delta->unreadable()) {
       ctx.printer.warn("base file {} is no longer where {} {} was bundled from: its tensors are not XORed against",
                        path, record.name, record.version);
@@ -531,6 +535,9 @@ void add_create_command(CLI::App& app, Context& ctx) {
                   "or index (its record is kept in the cache by create) or its record file "
                   "(CACHE/records/BUNDLE_ID.json). The site must have BASE's version installed")
       ->type_name("BASE");
+  cmd->add_flag("--no-xor", o->no_xor,
+                "with --base: only leave out the chunks the base holds; ship changed tensors whole instead of as "
+                "XOR against the base's");
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   add_source_options(cmd, o->sources);
