@@ -58,6 +58,7 @@ void build_app(CLI::App& app, Context& ctx) {
   add_gc_command(app, ctx);
   add_targets_command(app, ctx);
   add_publish_command(app, ctx);
+  add_have_command(app, ctx);
 }
 
 int run(int argc, char** argv) {

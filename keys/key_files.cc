@@ -107,6 +107,28 @@ Result<PublicKey> generate_signing_key(const stdfs::path& prefix) {
   return PublicKey{key_id(pub), pub};
 }
 
+Result<PublicKey> generate_signing_key_pair(const stdfs::path& key_path, const stdfs::path& pub_path) {
+  crypto::SignPublicKey pub{};
+  crypto::SignSecretKey secret{};
+  crypto::ed25519_keypair(pub, secret);
+  std::error_code ec;
+  if (stdfs::exists(stdfs::symlink_status(key_path, ec)) || stdfs::exists(stdfs::symlink_status(pub_path, ec))) {
+    return make_error(ErrorCode::kInvalidArgument, "{}: key files already exist; refusing to overwrite",
+                      key_path.string());
+  }
+  TRY(write_new(key_path, key_line(k_sign_secret, secret), 0600));  // O_EXCL|O_NOFOLLOW: never a planted file
+  if (Status st = write_new(pub_path, key_line(k_sign_public, pub), 0644); !st) {
+    stdfs::remove(key_path, ec);  // no half pair left behind
+    return std::unexpected(st.error());
+  }
+  if (Status st = fs::fsync_dir(key_path.parent_path().empty() ? stdfs::path(".") : key_path.parent_path()); !st) {
+    stdfs::remove(key_path, ec);
+    stdfs::remove(pub_path, ec);
+    return std::unexpected(st.error());
+  }
+  return PublicKey{key_id(pub), pub};
+}
+
 Result<format::Signer> load_signing_key(const stdfs::path& path) {
   ASSIGN_OR_RETURN(Bytes bytes, read_key(path, k_sign_secret, 64));
   format::Signer s;

@@ -31,6 +31,11 @@ struct PublicKey {
 // PEM/SPKI, for stock OpenSSL: crypto/pem.h); refuses to overwrite any of
 // them, and leaves none behind when one cannot be written.
 Result<PublicKey> generate_signing_key(const stdfs::path& prefix);
+// The same key files without the .pem, at the paths given: an installer
+// site's own signing key (ROOT/keys/site-signing.key, .pub; it signs
+// have-lists). Refuses to overwrite either; leaves neither behind when one
+// cannot be written; syncs their folder.
+Result<PublicKey> generate_signing_key_pair(const stdfs::path& key_path, const stdfs::path& pub_path);
 Result<format::Signer> load_signing_key(const stdfs::path& path);
 Result<PublicKey> load_public_key(const stdfs::path& path);
 Result<PublicKey> parse_public_key(std::string_view text, const std::string& where);

@@ -17,7 +17,7 @@ REPO="$PWD"
 SECS="${1:-20}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume tar safetensors sources)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(codec index payload manifest volume tar safetensors sources have_list)
 
 packaging/install-deps.sh
 CXX_FUZZ="${CXX_FUZZ:-clang++-16}"
@@ -31,7 +31,7 @@ cmake --build "$B" -j"$(nproc)" --target airlock-bundler airlock-installer airlo
 
 # ---- seeds (made fresh each run; small)
 S="$B/seeds"
-rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,tar,safetensors,sources}
+rm -rf "$S" && mkdir -p "$S"/{codec,index,payload,manifest,volume,tar,safetensors,sources,have_list}
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
 export ASAN_OPTIONS="detect_leaks=0"
@@ -101,6 +101,12 @@ printf '{"meta":{"api-version":"1.0"},"files":[{"filename":"a-1.0-py3-none-any.w
   > "$S/sources/json"
 printf 'registry.example:5000/org/engine:v1@sha256:%064d' 0 > "$S/sources/ref"
 printf '<https://hub/api/models/o/n/tree/main?cursor=x>; rel="next"' > "$S/sources/link"
+# have_list: a real export (its signature by the site's key, so the first read
+# stops there), and a signed part with two entries (the harness signs it).
+"$B/installer/airlock-installer" --root "$W/site" -q have --export "$S/have_list/export" >/dev/null
+{ printf '{"airlock_have":1,"created":1767225600,"site_key":"0123456789abcdef","signing_key":"4414f17b8d36e14d","tool":"t","deployments":[\n'
+  printf '{"name":"demo","version":"1.0.0","bundle_id":"%032d","sequence":1,"active":false},\n' 0
+  printf '{"name":"demo","version":"2.0.0","bundle_id":"%032d","sequence":2,"active":true}\n]}\n' 1; } > "$S/have_list/signed"
 
 # ---- runs
 mkdir -p "$B/artifacts"

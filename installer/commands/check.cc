@@ -8,34 +8,12 @@
 #include "core/crypto/sha256.h"
 #include "core/fs/file.h"
 #include "installer/commands/commands.h"
+#include "installer/commands/installed_files.h"
 #include "installer/targets/targets.h"
 
 namespace airlock::installer {
 
 namespace {
-
-// Empty when the file matches; else what is wrong with it.
-std::string check_file(const stdfs::path& path, const FileRecord& rec, Bytes& buffer) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    return "missing";
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return "not a regular file";
-  }
-  if (static_cast<std::uint64_t>(st.st_size) != rec.size) {
-    return fmt::format("size {} (ledger: {})", st.st_size, rec.size);
-  }
-  auto hashed = fs::sha256_file(path, buffer);
-  if (!hashed) {
-    return hashed.error().message();
-  }
-  const std::string& got = *hashed;
-  if (got != rec.sha256) {
-    return fmt::format("SHA-256 {} (ledger: {})", got, rec.sha256);
-  }
-  return {};
-}
 
 // The install targets: every entry Airlock recorded (blob or file against
 // its hash, an HF blob's git name against its bytes, a snapshot symlink
@@ -72,7 +50,7 @@ Status check_targets(Site& site, Bytes& buffer, std::vector<std::string>& bad, s
       if (::lstat(p.c_str(), &st) == 0) {
         rec.size = static_cast<std::uint64_t>(st.st_size);
       }
-      problem = check_file(p, rec, buffer);
+      problem = check_installed_file(p, rec, buffer);
       const std::string name = p.filename().string();
       if (problem.empty() && e.target == "hf" && name.size() == 40 && p.parent_path().filename() == "blobs") {
         auto sha1 = git_blob_sha1(p);
@@ -130,15 +108,8 @@ Status check(Site& site, const std::string& only) {
       if (v.state != "installed") {
         continue;
       }
-      ASSIGN_OR_RETURN(auto files, site.ledger().files(d.name, v.version));
-      for (const FileRecord& f : files) {
-        stdfs::path p = site.version_dir(d.name, v.version) / f.path;
-        std::string problem = check_file(p, f, buffer);
-        ++checked;
-        if (!problem.empty()) {
-          bad.push_back(fmt::format("{}: {}", p.string(), problem));
-        }
-      }
+      ASSIGN_OR_RETURN(auto version_bad, check_installed_version(site, d.name, v.version, buffer, checked));
+      bad.insert(bad.end(), version_bad.begin(), version_bad.end());
     }
   }
   std::vector<std::string> bad_targets;

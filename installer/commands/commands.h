@@ -41,5 +41,6 @@ void add_check_command(CLI::App& app, Context& ctx);
 void add_gc_command(CLI::App& app, Context& ctx);
 void add_publish_command(CLI::App& app, Context& ctx);
 void add_targets_command(CLI::App& app, Context& ctx);
+void add_have_command(CLI::App& app, Context& ctx);
 
 }  // namespace airlock::installer

@@ -53,10 +53,11 @@ Status check_root_is_private(const stdfs::path& root) {
   using fs::EntryType;
   TRY(fs::check_private(root, EntryType::kDirectory));
   for (const char* f : {"ledger.db", "ledger.db-wal", "ledger.db-shm", "ledger.db-journal", "keys/site.pub",
-                        "keys/policy.json", "keys/root-policy.json"}) {
+                        "keys/site-signing.pub", "keys/policy.json", "keys/root-policy.json"}) {
     TRY(check_if_present(root / f, EntryType::kFile));
   }
   TRY(check_if_present(root / "keys/site.key", EntryType::kFile, /*secret=*/true));
+  TRY(check_if_present(root / "keys/site-signing.key", EntryType::kFile, /*secret=*/true));
   for (const char* d : {"keys", "keys/apt", "staging", "deployments"}) {
     TRY(check_if_present(root / d, EntryType::kDirectory));
   }
@@ -157,17 +158,56 @@ Result<std::unique_ptr<Site>> Site::init(const stdfs::path& root, const Os& os) 
     TRY(fs::make_dirs(root / "keys", 0700));
     TRY(fs::make_dirs(root / "keys" / "trusted", 0700));
     TRY(keys::generate_site_key(root / "keys"));
+    TRY(keys::generate_signing_key_pair(root / "keys" / "site-signing.key", root / "keys" / "site-signing.pub"));
   }
   TRY(fs::make_dirs(root / "staging", 0755));
   TRY(fs::make_dirs(root / "deployments", 0755));
   ASSIGN_OR_RETURN(auto ledger, Ledger::create(root / "ledger.db"));
   auto site = std::unique_ptr<Site>(new Site(root, std::move(ledger), os));
   ASSIGN_OR_RETURN(format::SiteKey key, site->site_key());
-  TRY(site->log("init", "site", "ok", fmt::format("site key {}", key.keyid)));
+  ASSIGN_OR_RETURN(format::Signer signing, site->site_signing_key());
+  TRY(site->log("init", "site", "ok", fmt::format("site key {}, site signing key {}", key.keyid, signing.keyid)));
   return site;
 }
 
 Result<format::SiteKey> Site::site_key() const { return keys::load_site_key(keys_dir()); }
+
+Result<format::Signer> Site::site_signing_key(bool* created) {
+  if (created != nullptr) {
+    *created = false;
+  }
+  const stdfs::path key_path = site_signing_key_path();
+  const stdfs::path pub_path = site_signing_pub_path();
+  auto key_stat = fs::lstat_entry(key_path);
+  auto pub_stat = fs::lstat_entry(pub_path);
+  const auto absent = [](const Result<struct ::stat>& st) {
+    return !st && st.error().code() == ErrorCode::kNotFound;
+  };
+  if (absent(key_stat) && absent(pub_stat)) {
+    // A root from before site signing keys: its first one, made as init makes it.
+    fs::ScopedUmask keys_umask(077);
+    ASSIGN_OR_RETURN(keys::PublicKey made, keys::generate_signing_key_pair(key_path, pub_path));
+    TRY(log("site-signing-key", "site", "ok",
+            fmt::format("made site signing key {} ({}; it signs have-lists)", made.keyid, pub_path.string())));
+    if (created != nullptr) {
+      *created = true;
+    }
+  } else if (absent(key_stat) || absent(pub_stat)) {
+    const stdfs::path& missing = absent(key_stat) ? key_path : pub_path;
+    const stdfs::path& there = absent(key_stat) ? pub_path : key_path;
+    return make_error(ErrorCode::kInvalidArgument,
+                      "{} is missing but {} is there; restore it from a backup (or remove both for a new key, "
+                      "whose .pub the connected side must then be given again)",
+                      missing.string(), there.string());
+  }
+  ASSIGN_OR_RETURN(format::Signer signer, keys::load_signing_key(key_path));
+  ASSIGN_OR_RETURN(keys::PublicKey pub, keys::load_public_key(pub_path));
+  if (pub.keyid != signer.keyid) {
+    return make_error(ErrorCode::kInvalidArgument, "{} (key {}) is not the public half of {} (key {})",
+                      pub_path.string(), pub.keyid, key_path.string(), signer.keyid);
+  }
+  return signer;
+}
 
 Status Site::log(const std::string& action, const std::string& target, const std::string& result,
                  const std::string& detail) {

@@ -69,6 +69,16 @@ class Site {
     return keys::TrustStore(keys_dir() / "root", keys_dir() / "root-policy.json");
   }
   Result<format::SiteKey> site_key() const;
+  // The site's own Ed25519 signing key (keys/site-signing.key, 0600, and
+  // keys/site-signing.pub; formats of keys/key_files.h), which signs the
+  // have-lists of `have --export`. init makes it; a root initialised before
+  // it existed gets one here, on first use (a "site-signing-key" event;
+  // *created says so). A damaged or unreadable file, only one of the two, or
+  // a .pub that is not the .key's half is an error naming the file: never
+  // replaced, since the connected side may already hold the .pub.
+  Result<format::Signer> site_signing_key(bool* created = nullptr);
+  stdfs::path site_signing_key_path() const { return keys_dir() / "site-signing.key"; }
+  stdfs::path site_signing_pub_path() const { return keys_dir() / "site-signing.pub"; }
 
   // Appends an event as the current user at the current time.
   Status log(const std::string& action, const std::string& target, const std::string& result,

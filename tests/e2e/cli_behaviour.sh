@@ -12,7 +12,7 @@ helps "$BUNDLER" keygen --out
 helps "$BUNDLER" create --sign --to --passphrase-file --no-encrypt --volume-size fat32 --sequence --expires -o
 helps "$BUNDLER" inspect --key --json
 helps "$BUNDLER" verify --trust
-helps "$INSTALLER" "" --root init trust verify install list history status rollback check gc "Exit codes"
+helps "$INSTALLER" "" --root init trust verify install list history status rollback check gc have "Exit codes"
 helps "$INSTALLER" init --help
 helps "$INSTALLER" trust add list remove
 helps "$INSTALLER" "trust add" --name
@@ -22,6 +22,7 @@ for c in list history status; do helps "$INSTALLER" $c --json; done
 helps "$INSTALLER" rollback --to
 helps "$INSTALLER" check name
 helps "$INSTALLER" gc --keep
+helps "$INSTALLER" have --export --force --json "airlock-bundler create --have FILE --site-signing-key"
 for p in "$BUNDLER" "$INSTALLER"; do
   "$p" --version | grep -Eq "^$(basename "$p") [0-9]+\.[0-9]+\.[0-9]+" || fail "$p --version"
   expect_fail 2 "." "$p" frobnicate

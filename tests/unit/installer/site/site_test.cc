@@ -1,7 +1,10 @@
 #include "installer/site/site.h"
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <catch2/catch.hpp>
 
@@ -107,6 +110,79 @@ TEST_CASE("site: switch_current points current at a version, clear_current remov
   REQUIRE((*site)->clear_current("llm").has_value());
   CHECK_FALSE(stdfs::exists(stdfs::symlink_status(current)));
   CHECK(stdfs::is_directory((*site)->version_dir("llm", "2")));  // versions stay
+}
+
+TEST_CASE("site: init makes the site signing key; an older root gets one on first use, once", "[site]") {
+  test::TempDir dir;
+  SystemOs system;
+  const stdfs::path root = dir.path() / "root";
+  auto site = Site::init(root, system.os());
+  REQUIRE(site.has_value());
+  const stdfs::path key = (*site)->site_signing_key_path();
+  const stdfs::path pub = (*site)->site_signing_pub_path();
+  CHECK(key == root / "keys" / "site-signing.key");
+  CHECK(stdfs::is_regular_file(key));
+  CHECK(stdfs::is_regular_file(pub));
+  CHECK((stdfs::status(key).permissions() & stdfs::perms::mask) == (stdfs::perms::owner_read | stdfs::perms::owner_write));
+  bool created = true;
+  auto first = (*site)->site_signing_key(&created);
+  REQUIRE(first.has_value());
+  CHECK_FALSE(created);
+  CHECK(first->keyid.size() == 16);
+
+  // A root from before site signing keys: made on first use, then kept.
+  stdfs::remove(key);
+  stdfs::remove(pub);
+  auto made = (*site)->site_signing_key(&created);
+  REQUIRE(made.has_value());
+  CHECK(created);
+  CHECK(made->keyid != first->keyid);
+  auto again = (*site)->site_signing_key(&created);
+  REQUIRE(again.has_value());
+  CHECK_FALSE(created);
+  CHECK(again->keyid == made->keyid);
+  auto events = (*site)->ledger().events(std::nullopt);
+  REQUIRE(events.has_value());
+  CHECK(std::count_if(events->begin(), events->end(),
+                      [](const EventRecord& e) { return e.action == "site-signing-key"; }) == 1);
+}
+
+TEST_CASE("site: a damaged or half-missing site signing key is an error naming the file, never replaced", "[site]") {
+  test::TempDir dir;
+  SystemOs system;
+  auto site = Site::init(dir.path() / "root", system.os());
+  REQUIRE(site.has_value());
+  const stdfs::path key = (*site)->site_signing_key_path();
+  const stdfs::path pub = (*site)->site_signing_pub_path();
+
+  SECTION("damaged .key") {
+    std::ofstream(key, std::ios::trunc) << "airlock-ed25519-secret-v1 AAAA\n";
+    auto r = (*site)->site_signing_key();
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains(key.string()));
+  }
+  SECTION(".pub missing") {
+    stdfs::remove(pub);
+    auto r = (*site)->site_signing_key();
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains(pub.string()) && Catch::Contains("missing"));
+    CHECK_FALSE(stdfs::exists(pub));  // not made again
+  }
+  SECTION(".pub of another key") {
+    test::TempDir other_dir;
+    auto other = Site::init(other_dir.path() / "root", system.os());
+    REQUIRE(other.has_value());
+    stdfs::copy_file((*other)->site_signing_pub_path(), pub, stdfs::copy_options::overwrite_existing);
+    auto r = (*site)->site_signing_key();
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains(pub.string()) && Catch::Contains("not the public half"));
+  }
+  SECTION("a readable .key is refused when the root is opened") {
+    stdfs::permissions(key, stdfs::perms::group_read, stdfs::perm_options::add);
+    auto r = Site::open((*site)->root(), system.os());
+    REQUIRE_FALSE(r.has_value());
+    CHECK_THAT(r.error().message(), Catch::Contains("site-signing.key"));
+  }
 }
 
 }  // namespace
