@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "bundler/commands/commands.h"
 #include "bundler/commands/sources_cli.h"
@@ -13,6 +14,7 @@
 #include "core/crypto/sha256.h"
 #include "core/format/bundle_writer.h"
 #include "core/format/frame.h"
+#include "core/format/have_list.h"
 #include "core/fs/dir.h"
 #include "core/fs/file.h"
 #include "core/fs/staged_output.h"
@@ -48,6 +50,8 @@ struct CreateOptions {
   std::string with_installer;  // DIR holding airlock-installer-linux-{x86_64,aarch64}
   std::string base;            // a record, or a bundle whose record is in the cache
   bool no_xor = false;         // with base: chunk dedup only
+  std::string have;            // a site's signed have-list: the base is chosen from it
+  std::string site_signing_key;
   SourceOptions sources;
 };
 
@@ -194,6 +198,61 @@ Result<nlohmann::json> lay_out_media(const format::Header& header, const MediumS
   return out;
 }
 
+// create --have FILE --site-signing-key PUB: the have-list must be signed
+// by that site key (and name the site --to encrypts to, when --to is
+// given); the base is the version it lists for this deployment whose record
+// the cache holds: the active one if it has one, else the newest.
+Result<BundleRecord> base_from_have_list(const CreateOptions& o, const std::string& name, const std::string& version,
+                                         const stdfs::path& cache_dir, Context& ctx) {
+  ASSIGN_OR_RETURN(keys::PublicKey site, keys::load_public_key(o.site_signing_key));
+  ASSIGN_OR_RETURN(std::string text, fs::read_text_file(o.have, format::k_have_max_bytes));
+  auto list = format::read_have_list(text, site.pub);
+  if (!list) {
+    return std::unexpected(std::move(list).error().with_context(fmt::format("--have {}", o.have)));
+  }
+  if (!o.to.empty()) {
+    bool ours = false;
+    for (const std::string& to : o.to) {
+      ASSIGN_OR_RETURN(keys::SitePublicKey k, keys::load_site_public_key(to));
+      ours = ours || k.keyid == list->site_keyid;
+    }
+    if (!ours) {
+      return make_error(ErrorCode::kUntrusted,
+                        "--have {}: the have-list is from site key {}, which is not a --to key of this bundle",
+                        o.have, list->site_keyid);
+    }
+  }
+  std::map<std::string, const format::HaveEntry*> held;  // bundle id -> entry
+  for (const format::HaveEntry& e : list->entries) {
+    if (e.name == name && e.version != version) {
+      held.emplace(e.bundle_id, &e);
+    }
+  }
+  std::optional<BundleRecord> best;
+  bool best_active = false;
+  for (BundleRecord& r : all_records(cache_dir)) {
+    auto it = held.find(r.bundle_id);
+    if (it == held.end() || r.name != name) {
+      continue;
+    }
+    const bool active = it->second->active;
+    if (!best || (active && !best_active) || (active == best_active && r.sequence > best->sequence)) {
+      best_active = active;
+      best = std::move(r);
+    }
+  }
+  if (!best) {
+    return make_error(ErrorCode::kNotFound,
+                      "--have {}: the site holds {} version(s) of {}, none of them bundled with this cache ({}); "
+                      "give --base RECORD, or make a full bundle",
+                      o.have, held.size(), name, records_dir(cache_dir).string());
+  }
+  ctx.printer.note("have-list of site {} ({} entries, made {}): base {} {}{}", list->site_keyid,
+                   list->entries.size(), cli::iso_time(list->created), best->name, best->version,
+                   best_active ? " (active there)" : "");
+  return std::move(*best);
+}
+
 Status create(const CreateOptions& o, Context& ctx) {
   int modes = (o.to.empty() ? 0 : 1) + (o.passphrase_file.empty() ? 0 : 1) + (o.no_encrypt ? 1 : 0);
   if (modes != 1) {
@@ -242,14 +301,20 @@ Status create(const CreateOptions& o, Context& ctx) {
     std::string name, version;
   } m{lock.name, lock.version};
   std::unique_ptr<DeltaPlan> delta;
-  if (o.no_xor && o.base.empty()) {
-    return make_error(ErrorCode::kUsage, "--no-xor needs --base");
+  if (o.no_xor && o.base.empty() && o.have.empty()) {
+    return make_error(ErrorCode::kUsage, "--no-xor needs --base or --have");
   }
-  if (!o.base.empty()) {
-    ASSIGN_OR_RETURN(BundleRecord record, find_base_record(o.base, sources.cache->dir()));
+  std::optional<BundleRecord> chosen;
+  if (!o.have.empty()) {
+    ASSIGN_OR_RETURN(chosen, base_from_have_list(o, m.name, m.version, sources.cache->dir(), ctx));
+  } else if (!o.base.empty()) {
+    ASSIGN_OR_RETURN(chosen, find_base_record(o.base, sources.cache->dir()));
+  }
+  if (chosen) {
+    const BundleRecord& record = *chosen;
     if (record.name != m.name || record.version == m.version) {
-      return make_error(ErrorCode::kUsage, "--base {}: that bundle is {} {}; a delta needs an earlier version of {}",
-                        o.base, record.name, record.version, m.name);
+      return make_error(ErrorCode::kUsage, "the base bundle is {} {}; a delta needs another version of {}",
+                        record.name, record.version, m.name);
     }
     ASSIGN_OR_RETURN(delta, DeltaPlan::make(record, inputs, !o.no_xor));
     for (const std::string& path : delta->unreadable()) {
@@ -535,12 +600,24 @@ void add_create_command(CLI::App& app, Context& ctx) {
                   "or index (its record is kept in the cache by create) or its record file "
                   "(CACHE/records/BUNDLE_ID.json). The site must have BASE's version installed")
       ->type_name("BASE");
+  cmd->add_option("--have", o->have,
+                  "make a delta bundle against what a site holds: its have-list (airlock-installer have --export), "
+                  "verified with --site-signing-key; the base is the version listed there whose record this cache "
+                  "keeps (the active one if it can)")
+      ->type_name("FILE");
+  cmd->add_option("--site-signing-key", o->site_signing_key,
+                  "with --have: the site's site-signing.pub (ROOT/keys); a have-list signed by any other key is "
+                  "refused")
+      ->type_name("PUB");
   cmd->add_flag("--no-xor", o->no_xor,
                 "with --base: only leave out the chunks the base holds; ship changed tensors whole instead of as "
                 "XOR against the base's");
   cmd->add_option("--threads", o->threads, "worker threads for hashing and compression (default: one per core)");
   cmd->add_flag("--timings", o->timings, "print where the time went, per stage");
   add_source_options(cmd, o->sources);
+  cmd->get_option("--have")->excludes("--base");
+  cmd->get_option("--have")->needs("--site-signing-key");
+  cmd->get_option("--site-signing-key")->needs("--have");
   cmd->callback([&ctx, o, cmd] {
     ctx.printer.set_quiet(ctx.quiet);
     o->volume_size_given = cmd->get_option("--volume-size")->count() > 0;

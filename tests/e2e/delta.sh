@@ -69,6 +69,22 @@ cmp serve2/engine.bin "$AIRLOCK_ROOT/deployments/demo/4.0.0/serve/engine.bin"
 "$INSTALLER" check >/dev/null || fail "check after rollbacks across delta versions"
 "$INSTALLER" history demo | grep -q "delta against demo 1.0.0" || fail "the install event does not name the base"
 
+# A have-list from the site picks the base: the version active there.
+"$INSTALLER" have --export have.json -q >/dev/null
+make_manifest v5.toml demo 5.0.0 m4 serve1
+"$BUNDLER" create v5.toml -o b5h --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" --sequence 5 \
+  --have have.json --site-signing-key "$AIRLOCK_ROOT/keys/site-signing.pub" >/dev/null 2>have.err
+grep -q "base demo 1.0.0 (active there)" have.err || { cat have.err >&2; fail "the have-list did not choose 1.0.0"; }
+"$INSTALLER" install b5h -q >/dev/null
+model_installed m4 5.0.0 "v5 (base from the have-list)"
+# Another site's key, or an edited list: refused (exit 3), nothing made.
+expect_fail 3 "have" "$BUNDLER" create v5.toml -o b5x --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" \
+  --sequence 6 --have have.json --site-signing-key "$T/fresh/keys/site-signing.pub"
+sed 's/"active":true/"active":false/' have.json > have.edited
+expect_fail 3 "have" "$BUNDLER" create v5.toml -o b5x --sign "$T/pub.key" --to "$AIRLOCK_ROOT/keys/site.pub" \
+  --sequence 6 --have have.edited --site-signing-key "$AIRLOCK_ROOT/keys/site-signing.pub"
+[ ! -e b5x ] || [ -z "$(ls -A b5x)" ] || fail "a refused have-list left files in b5x"
+
 # Refused before anything is written, naming the version needed.
 export AIRLOCK_ROOT="$T/fresh"
 save_state
