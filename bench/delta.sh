@@ -57,7 +57,7 @@ create() {  # NAME MANIFEST SEQUENCE [args]
     "${@:4}" >/dev/null
 }
 create base base.toml 1
-"$INSTALLER" --root "$ROOT" install "$D/bundles/base" -q --no-activate >/dev/null
+"$INSTALLER" --root "$ROOT" install "$D/bundles/base" -q >/dev/null  # active: files the new version keeps are hardlinked
 media() { cat "$D/bundles/$1"/*.vol*.tar | wc -c; }
 install_s() {  # BUNDLE: median wall seconds over ROUNDS installs into copies of ROOT
   local times=() r

@@ -1,6 +1,13 @@
 #include "installer/install/delta_base.h"
 
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
+
 #include <fmt/format.h>
+
+#include "core/base/ordered_pool.h"
 
 #include "core/base/interrupt.h"
 #include "core/crypto/sha256.h"
@@ -60,7 +67,9 @@ Result<std::unique_ptr<BaseChunks>> BaseChunks::open(Site& site, const format::P
 Status BaseChunks::read(const crypto::Digest& id, std::span<std::uint8_t> out) const {
   auto it = m_index.find(id);
   if (it == m_index.end()) {
-    return make_error(ErrorCode::kNotFound, "base {} holds no chunk {}", m_describe, to_hex(id));
+    // The chunk sets matched, so the signed payload contradicts itself.
+    return make_error(ErrorCode::kCorruption, "the bundle names chunk {} of its base {}, which that version does not "
+                      "hold", to_hex(id), m_describe);
   }
   const format::ChunkMap::Place& at = it->second;
   const std::filesystem::path path = m_dir / m_map.files[at.file].path;
@@ -88,8 +97,47 @@ Status BaseChunks::read(const crypto::Digest& id, std::span<std::uint8_t> out) c
   return ok_status();
 }
 
+namespace {
+
+// Runs fn(i) for i in [0, n) on `threads` threads; the first error wins and
+// stops the others at their next item.
+Status parallel_for(std::size_t n, std::size_t threads, const std::function<Status(std::size_t)>& fn) {
+  threads = std::max<std::size_t>(1, std::min(OrderedPool::resolve_threads(threads), n));
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::optional<Error> first;
+  auto run = [&] {
+    for (std::size_t i = next++; i < n && !failed; i = next++) {
+      Status st = fn(i);
+      if (!st) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!first) {
+          first = st.error();
+        }
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) {
+    pool.emplace_back(run);
+  }
+  run();
+  for (std::thread& t : pool) {
+    t.join();
+  }
+  if (first) {
+    return std::unexpected(*first);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<std::uint64_t> check_base_chunks(const BaseChunks& base, const format::Payload& payload,
-                                        const std::vector<bool>& skip, const ProgressFn& progress) {
+                                        const std::vector<bool>& skip, const ProgressFn& progress,
+                                        std::size_t threads) {
   std::vector<bool> needed(payload.chunks.size(), false);
   for (std::size_t f = 0; f < payload.files.size(); ++f) {
     if (skip[f]) {
@@ -100,29 +148,53 @@ Result<std::uint64_t> check_base_chunks(const BaseChunks& base, const format::Pa
       needed[payload.refs[r]] = true;
     }
   }
+  std::vector<std::uint32_t> todo;
   std::uint64_t total = 0;
-  for (std::size_t k = 0; k < payload.chunks.size(); ++k) {
+  for (std::uint32_t k = 0; k < payload.chunks.size(); ++k) {
     const format::ChunkEntry& c = payload.chunks[k];
     if (c.codec == codec::Codec::kXor || (c.codec == codec::Codec::kBase && needed[k])) {
+      todo.push_back(k);
       total += c.size;
     }
   }
-  std::uint64_t done = 0;
-  Bytes buffer;
-  for (std::size_t k = 0; k < payload.chunks.size(); ++k) {
-    const format::ChunkEntry& c = payload.chunks[k];
-    if (c.codec != codec::Codec::kXor && !(c.codec == codec::Codec::kBase && needed[k])) {
-      continue;
-    }
+  std::atomic<std::uint64_t> done{0};
+  std::mutex progress_mutex;
+  TRY(parallel_for(todo.size(), threads, [&](std::size_t i) -> Status {
     TRY(check_interrupt());
-    buffer.resize(c.size);
+    const format::ChunkEntry& c = payload.chunks[todo[i]];
+    Bytes buffer(c.size);
     TRY(base.read(c.codec == codec::Codec::kXor ? c.base_id : c.id, buffer));
-    done += c.size;
+    const std::uint64_t now = done += c.size;
     if (progress) {
-      progress(ProgressEvent{"check base", base.describe(), done, total});
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      progress(ProgressEvent{"check base", base.describe(), now, total});
+    }
+    return ok_status();
+  }));
+  return done.load();
+}
+
+Result<std::uint64_t> read_base_chunks(const BaseChunks& base, const format::Payload& payload,
+                                       const std::vector<std::uint32_t>& indices,
+                                       const std::function<Status(std::uint32_t, ByteSpan)>& sink,
+                                       std::size_t threads) {
+  constexpr std::size_t k_batch = 32;  // chunks read ahead in parallel, at most 32 MiB
+  std::vector<Bytes> buffers(k_batch);
+  std::uint64_t bytes = 0;
+  for (std::size_t from = 0; from < indices.size(); from += k_batch) {
+    TRY(check_interrupt());
+    const std::size_t n = std::min(k_batch, indices.size() - from);
+    TRY(parallel_for(n, threads, [&](std::size_t i) -> Status {
+      const format::ChunkEntry& c = payload.chunks[indices[from + i]];
+      buffers[i].resize(c.size);
+      return base.read(c.id, buffers[i]);
+    }));
+    for (std::size_t i = 0; i < n; ++i) {
+      TRY(sink(indices[from + i], buffers[i]));
+      bytes += buffers[i].size();
     }
   }
-  return done;
+  return bytes;
 }
 
 }  // namespace airlock::installer

@@ -6,6 +6,7 @@
 // chunk read is checked against its SHA-256 before its bytes are used.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -33,8 +34,8 @@ class BaseChunks {
 
   // Reads chunk `id` (out.size() bytes) from the base's files and checks it:
   // kCorruption naming the file when the bytes there are not the chunk (the
-  // base was damaged since it was installed), kNotFound when the base has
-  // no such chunk. Thread-safe.
+  // base was damaged since it was installed, or the chunk is not the base's:
+  // the payload contradicts the chunk set it names). Thread-safe.
   Status read(const crypto::Digest& id, std::span<std::uint8_t> out) const;
   bool has(const crypto::Digest& id) const { return m_index.contains(id); }
   // "NAME VERSION (bundle ID)"
@@ -52,9 +53,19 @@ class BaseChunks {
 
 // What a delta install needs from its base, checked before anything is
 // written: every chunk of codec kBase that a file to write references, and
-// every XOR frame's base chunk, read and hashed. `skip[i]`: file i is
-// hardlinked, not written. Returns the bytes read.
+// every XOR frame's base chunk, read and hashed, on `threads` threads (0:
+// one per core). `skip[i]`: file i is hardlinked, not written. Returns the
+// bytes read.
 Result<std::uint64_t> check_base_chunks(const BaseChunks& base, const format::Payload& payload,
-                                        const std::vector<bool>& skip, const ProgressFn& progress);
+                                        const std::vector<bool>& skip, const ProgressFn& progress,
+                                        std::size_t threads = 0);
+
+// Reads the chunks `indices` (of codec kBase) from the base, checked, a
+// batch at a time on `threads` threads, and hands each to `sink` in order
+// on the calling thread. Returns the bytes read.
+Result<std::uint64_t> read_base_chunks(const BaseChunks& base, const format::Payload& payload,
+                                       const std::vector<std::uint32_t>& indices,
+                                       const std::function<Status(std::uint32_t, ByteSpan)>& sink,
+                                       std::size_t threads = 0);
 
 }  // namespace airlock::installer

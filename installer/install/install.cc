@@ -218,7 +218,8 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   if (payload.base) {
     ASSIGN_OR_RETURN(base, BaseChunks::open(site, payload));
     out.base = base->describe();
-    ASSIGN_OR_RETURN(std::uint64_t checked, check_base_chunks(*base, payload, linked, options.progress));
+    ASSIGN_OR_RETURN(std::uint64_t checked,
+                     check_base_chunks(*base, payload, linked, options.progress, options.threads));
     say(fmt::format("delta bundle against {}: {} bytes of it checked, to be rebuilt from its installed files",
                     base->describe(), checked));
   }
@@ -268,18 +269,16 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
     // the resume record), then the volumes; XOR frames read their base
     // chunk as they are decoded.
     ScopedTimer t(options.timings, "read chunks back from the base");
-    Bytes buffer;
+    std::vector<std::uint32_t> wanted;
     for (std::uint32_t k = 0; k < payload.chunks.size(); ++k) {
-      const format::ChunkEntry& c = payload.chunks[k];
-      if (c.codec != codec::Codec::kBase || !stager->wanted(k)) {
-        continue;
+      if (payload.chunks[k].codec == codec::Codec::kBase && stager->wanted(k)) {
+        wanted.push_back(k);
       }
-      TRY(check_interrupt());
-      buffer.resize(c.size);
-      TRY(base->read(c.id, buffer));
-      TRY(stager->on_chunk(k, buffer));
-      out.base_bytes += c.size;
     }
+    ASSIGN_OR_RETURN(out.base_bytes,
+                     read_base_chunks(*base, payload, wanted,
+                                      [&](std::uint32_t k, ByteSpan plain) { return stager->on_chunk(k, plain); },
+                                      options.threads));
     plan.base_chunk = [&base](const crypto::Digest& id, std::span<std::uint8_t> bytes) { return base->read(id, bytes); };
     for (const format::ChunkEntry& c : payload.chunks) {
       out.xor_bytes += c.codec == codec::Codec::kXor ? c.size : 0;
@@ -503,15 +502,14 @@ Result<VerifyOutcome> verify_bundle(Site& site, const stdfs::path& bundle, const
     // A delta: what install would read back from the installed base, read
     // and hashed the same way.
     ASSIGN_OR_RETURN(base, BaseChunks::open(site, a.payload));
-    Bytes buffer;
+    std::vector<std::uint32_t> wanted;
     for (std::uint32_t k = 0; k < a.payload.chunks.size(); ++k) {
-      const format::ChunkEntry& c = a.payload.chunks[k];
-      if (c.codec == codec::Codec::kBase && stager.wanted(k)) {
-        buffer.resize(c.size);
-        TRY(base->read(c.id, buffer));
-        TRY(stager.on_chunk(k, buffer));
+      if (a.payload.chunks[k].codec == codec::Codec::kBase && stager.wanted(k)) {
+        wanted.push_back(k);
       }
     }
+    TRY(read_base_chunks(*base, a.payload, wanted,
+                         [&](std::uint32_t k, ByteSpan plain) { return stager.on_chunk(k, plain); }, threads));
     plan.base_chunk = [&base](const crypto::Digest& id, std::span<std::uint8_t> bytes) { return base->read(id, bytes); };
   }
   ASSIGN_OR_RETURN(format::StreamStats stats,

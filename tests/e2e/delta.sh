@@ -128,6 +128,23 @@ save_state
 expect_fail 3 "are not the ones the bundle was made against" "$INSTALLER" install b2
 assert_state_unchanged "edited chunk map"
 
+# Validly signed but hostile deltas (re-signed by tests/support/forge_bundle.cc):
+# an XOR frame said to be against another base chunk, or one the base lacks,
+# and a base chunk set that is not the installed one. Exit 3, nothing changed.
+FORGE="$AIRLOCK_BUILD_DIR/tests/airlock-test-forge"
+export AIRLOCK_ROOT="$T/fresh"
+"$INSTALLER" install b1 -q >/dev/null
+save_state
+for edit in "--xor-base 0=swap:authentication failed" \
+            "--xor-base 0=$(printf 'ab%.0s' {1..32}):which that version does not hold" \
+            "--base-set $(printf 'cd%.0s' {1..32}):are not the ones the bundle was made against"; do
+  rm -rf forged && cp -r b2 forged
+  args=${edit%%:*}
+  "$FORGE" forged --site-key "$AIRLOCK_ROOT/keys" --sign "$T/pub.key" $args || fail "forging $args failed"
+  expect_fail 3 "${edit#*:}" "$INSTALLER" install forged
+  assert_state_unchanged "forged delta: $args"
+done
+
 # Interrupted delta installs complete when run again.
 export AIRLOCK_ROOT="$T/crash"
 "$INSTALLER" install b1 -q >/dev/null

@@ -22,6 +22,7 @@
 //                       file as it is now (after the test rewrote it, e.g. with
 //                       a symlink entry), so that the tar reader must refuse it
 // The index is rewritten in place; the volumes are left as they are.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -40,7 +41,7 @@ namespace {
 int usage() {
   std::fprintf(stderr,
                "usage: airlock-test-forge BUNDLE --site-key DIR --sign KEY (--path I=NEW | --mode I=OCTAL | "
-               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON | --version V | --restat-volume I)\n");
+               "--shrink-chunk K | --wrapped-key-bytes N | --tool-bytes N | --sources JSON | --version V | --restat-volume I | --xor-base K=HEX | --base-set HEX)\n");
   return 2;
 }
 
@@ -122,6 +123,35 @@ Status run(int argc, char** argv) {
   } else if (edit == "--version") {
     header.version = value;
     payload.version = value;
+  } else if (edit == "--base-set") {
+    // Delta bundles: the base's chunk set digest.
+    if (!payload.base || value.size() != 64) {
+      return make_error(ErrorCode::kUsage, "--base-set: not a delta bundle, or not 64 hex digits");
+    }
+    payload.base->chunk_set = value;
+  } else if (edit == "--xor-base") {
+    // N=HEX: the Nth XOR chunk is against base chunk HEX; N=swap: the Nth
+    // and the next XOR chunk swap their base chunks (both real ones).
+    std::vector<std::size_t> xors;
+    for (std::size_t k = 0; k < payload.chunks.size(); ++k) {
+      if (payload.chunks[k].codec == codec::Codec::kXor) {
+        xors.push_back(k);
+      }
+    }
+    const std::size_t n = eq == std::string::npos ? 0 : std::stoul(value.substr(0, eq));
+    const std::string what = eq == std::string::npos ? value : value.substr(eq + 1);
+    if (n + (what == "swap" ? 1 : 0) >= xors.size()) {
+      return make_error(ErrorCode::kUsage, "--xor-base: the bundle has {} XOR chunks", xors.size());
+    }
+    if (what == "swap") {
+      std::swap(payload.chunks[xors[n]].base_id, payload.chunks[xors[n + 1]].base_id);
+    } else {
+      auto bytes = from_hex(what);
+      if (!bytes || bytes->size() != 32) {
+        return make_error(ErrorCode::kUsage, "--xor-base: not 64 hex digits");
+      }
+      std::copy(bytes->begin(), bytes->end(), payload.chunks[xors[n]].base_id.begin());
+    }
   } else if (edit == "--restat-volume") {
     format::VolumeInfo& v = header.volumes.at(std::stoul(value));
     ASSIGN_OR_RETURN(Bytes bytes, fs::read_file(opened.index_path.parent_path() / v.name, std::uint64_t{1} << 32));
