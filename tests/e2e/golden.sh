@@ -46,6 +46,20 @@ for f in model/model.safetensors serve/README.txt serve/LICENSE.txt serve/start.
 done
 [ -x "$R4/deployments/golden/current/serve/start.sh" ] || fail "start.sh lost its execute bit in a solid block"
 "$INSTALLER" --root "$R4" check golden -q >/dev/null
+# The format-3 golden delta (tests/fixtures/golden-delta/): installed over
+# its base, it rebuilds version 2.0.0 from the base's installed files and
+# the one XOR frame; on a site without the base it is refused.
+R5="$T/delta"
+GD="$AIRLOCK_SOURCE_DIR/tests/fixtures/golden-delta"
+site_with_keys "$R5" "$GD/base/keys"
+expect_fail 1 "delta bundle against golden 1.0.0 .*never installed here" "$INSTALLER" --root "$R5" install "$GD/bundle"
+"$INSTALLER" --root "$R5" install "$GD/base/bundle" -q >/dev/null
+"$INSTALLER" --root "$R5" verify "$GD/bundle" -q >/dev/null
+"$INSTALLER" --root "$R5" install "$GD/bundle" -q >/dev/null
+for f in model/model.safetensors serve/README.txt; do
+  cmp "$GD/input/$f" "$R5/deployments/golden/2.0.0/$f"
+done
+"$INSTALLER" --root "$R5" check golden -q >/dev/null
 # Without the committed site key the same bytes are not for this site.
 R2="$T/other"
 "$INSTALLER" --root "$R2" init >/dev/null 2>&1

@@ -27,6 +27,8 @@
 #include "core/crypto/aead.h"
 #include "core/crypto/sha256.h"
 #include "core/crypto/sodium.h"
+#include "bundler/delta.h"
+#include "core/format/bundle_reader.h"
 #include "core/format/bundle_writer.h"
 #include "keys/key_files.h"
 #include "tests/support/deterministic_random.h"
@@ -41,6 +43,11 @@ const stdfs::path k_fixture = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/
 // The same deployment with two more small files in serve/: they and the
 // README go into one solid block, so this bundle is format version 2.
 const stdfs::path k_fixture_solid = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/golden-solid";
+// Version 2.0.0 of the deployment as a delta bundle (format version 3)
+// against the golden bundle, which it holds in base/: its README is left
+// out (the base has it), its model's weights are the base's with the lowest
+// bit of every fourth value flipped (an XOR frame against the base's).
+const stdfs::path k_fixture_delta = stdfs::path(AIRLOCK_SOURCE_DIR) / "tests/fixtures/golden-delta";
 
 // The fixed inputs. Changing any of them changes the committed bytes.
 constexpr std::uint32_t k_random_seed = 1;     // DeterministicRandom: keys, bundle id, data key, sealed box
@@ -178,6 +185,90 @@ void build_golden(const stdfs::path& out, bool solid = false) {
   write_all(dir / (std::string(k_golden_base) + ".airlock"), *index);
 }
 
+// Writes the delta fixture into OUT: base/ (build_golden), input/ and
+// bundle/ of golden 2.0.0, made against base/ as `create --base` makes it
+// (bundler/delta.h), signed and encrypted with base/'s keys.
+void build_golden_delta(const stdfs::path& out) {
+  build_golden(out / "base");
+  const stdfs::path keys_dir = out / "base/keys";
+  auto site = keys::load_site_key(keys_dir);
+  REQUIRE(site.has_value());
+  auto signer = keys::load_signing_key(keys_dir / "publisher.key");
+  REQUIRE(signer.has_value());
+  auto opened = open_index(out / "base/bundle");
+  REQUIRE(opened.has_value());
+  auto base_key = unwrap_with_site_key(*opened, *site);
+  REQUIRE(base_key.has_value());
+  auto base_payload = open_body(*opened, *base_key);
+  REQUIRE(base_payload.has_value());
+  const std::vector<InputFile> base_inputs = {
+      {out / "base/input/model/model.safetensors", "model/model.safetensors", 0644, 0},
+      {out / "base/input/serve/README.txt", "serve/README.txt", 0644, 0}};
+  const bundler::BundleRecord record = bundler::make_record(opened->header, *base_payload, base_inputs);
+
+  Bytes model = tiny_safetensors();
+  const std::uint64_t data = 8 + get_u64le(model.data());
+  for (std::uint64_t i = 0; i < 16 * 32; i += 4) {
+    model[data + 2 * i] ^= 1;  // the weight tensor (BF16, first in the data): the lowest mantissa bit
+  }
+  const ByteSpan readme = as_bytes(k_readme);
+  write_all(out / "input/model/model.safetensors", model);
+  write_all(out / "input/serve/README.txt", readme);
+  const std::vector<InputFile> inputs = {
+      {out / "input/model/model.safetensors", "model/model.safetensors", 0644, model.size()},
+      {out / "input/serve/README.txt", "serve/README.txt", 0644, readme.size()}};
+  auto plan = bundler::DeltaPlan::make(record, inputs);
+  REQUIRE(plan.has_value());
+
+  test::DeterministicRandom random(k_random_seed + 1);
+  Bytes bundle_id(16);
+  crypto::random_bytes(bundle_id);
+  crypto::AeadKey data_key{};
+  crypto::random_bytes(data_key);
+  const stdfs::path dir = out / "bundle";
+  stdfs::create_directories(dir);
+  WriteOptions wo;
+  wo.dir = dir;
+  wo.base_name = "golden-2.0.0";
+  wo.volume_size = k_min_volume_size;
+  wo.bundle_id = bundle_id;
+  wo.data_key = data_key;
+  wo.threads = 1;
+  wo.delta = &(*plan)->input();
+  auto written = write_volumes(inputs, wo);
+  REQUIRE(written.has_value());
+  CHECK(written->base_chunks == 3);  // the README, the safetensors header and the F32 bias: all unchanged
+  CHECK(written->xor_chunks == 1);   // the weight tensor
+  Payload& payload = written->payload;
+  payload.name = k_name;
+  payload.version = "2.0.0";
+  payload.base = (*plan)->base_ref();
+  payload.sources = nlohmann::json::array(
+      {{{"kind", "model"},
+        {"identity", nlohmann::json::object()},
+        {"files", nlohmann::json::array({source_file("model/model.safetensors", model)})}},
+       {{"kind", "files"},
+        {"identity", {{"dest", "serve"}}},
+        {"files", nlohmann::json::array({source_file("serve/README.txt", readme)})}}});
+  Header h;
+  h.name = k_name;
+  h.version = "2.0.0";
+  h.bundle_id = to_hex(bundle_id);
+  h.sequence = 2;
+  h.created = k_created + 1;
+  h.suite = "aes-256-gcm";
+  Recipient r;
+  r.type = "x25519";
+  r.keyid = site->keyid;
+  r.wrapped_key = crypto::seal_to(data_key, site->pub);
+  h.recipients.push_back(std::move(r));
+  h.volumes = written->volumes;
+  h.tool = "airlock golden fixture (tests/unit/core/format/golden_test.cc)";
+  auto index = seal_index(h, payload, data_key, {*signer});
+  REQUIRE(index.has_value());
+  write_all(dir / "golden-2.0.0.airlock", *index);
+}
+
 // Every regular file below DIR, by relative path.
 std::map<std::string, Bytes> files_below(const stdfs::path& dir) {
   std::map<std::string, Bytes> out;
@@ -190,11 +281,15 @@ std::map<std::string, Bytes> files_below(const stdfs::path& dir) {
 }
 
 TEST_CASE("the golden bundles are rebuilt byte for byte from their fixed inputs", "[golden]") {
-  const bool solid = GENERATE(false, true);
-  const stdfs::path fixture = solid ? k_fixture_solid : k_fixture;
+  const int kind = GENERATE(0, 1, 2);  // plain, solid, delta
+  const stdfs::path fixture = kind == 0 ? k_fixture : kind == 1 ? k_fixture_solid : k_fixture_delta;
   INFO(fixture.filename().string());
   test::TempDir tmp("golden");
-  build_golden(tmp.path(), solid);
+  if (kind == 2) {
+    build_golden_delta(tmp.path());
+  } else {
+    build_golden(tmp.path(), kind == 1);
+  }
   const auto rebuilt = files_below(tmp.path());
   const auto committed = files_below(fixture);
   std::vector<std::string> rebuilt_names, committed_names;
@@ -452,6 +547,16 @@ TEST_CASE("docs/FORMAT.md's solid blocks hold for the committed format-2 golden 
 
 // Not run by default: writes tests/fixtures/golden/ and golden-solid/ anew.
 // See docs/FORMAT.md §11.
+TEST_CASE("regenerate the golden delta bundle", "[.golden-regenerate][.golden-delta-regenerate]") {
+  std::error_code ec;
+  stdfs::remove_all(k_fixture_delta, ec);
+  build_golden_delta(k_fixture_delta);
+  for (const auto& e : stdfs::recursive_directory_iterator(k_fixture_delta)) {
+    if (e.is_regular_file()) stdfs::permissions(e.path(), stdfs::perms(0644));
+  }
+  SUCCEED("wrote " + k_fixture_delta.string());
+}
+
 TEST_CASE("regenerate the golden bundle", "[.golden-regenerate]") {
   for (bool solid : {false, true}) {
     const stdfs::path fixture = solid ? k_fixture_solid : k_fixture;
