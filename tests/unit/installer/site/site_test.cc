@@ -112,7 +112,7 @@ TEST_CASE("site: switch_current points current at a version, clear_current remov
   CHECK(stdfs::is_directory((*site)->version_dir("llm", "2")));  // versions stay
 }
 
-TEST_CASE("site: init makes the site signing key; an older root gets one on first use, once", "[site]") {
+TEST_CASE("site: init makes the site signing key, and an older root gets one on first use only once", "[site]") {
   test::TempDir dir;
   SystemOs system;
   const stdfs::path root = dir.path() / "root";
