@@ -25,6 +25,7 @@ void build_app(CLI::App& app, Context& ctx) {
   add_inspect_command(app, ctx);
   add_verify_command(app, ctx);
   add_verify_medium_command(app, ctx);
+  add_rehearse_command(app, ctx);
 }
 
 int run(int argc, char** argv) {

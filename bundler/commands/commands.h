@@ -27,5 +27,6 @@ void add_lock_command(CLI::App& app, Context& ctx);  // lock and fetch
 void add_inspect_command(CLI::App& app, Context& ctx);
 void add_verify_command(CLI::App& app, Context& ctx);
 void add_verify_medium_command(CLI::App& app, Context& ctx);
+void add_rehearse_command(CLI::App& app, Context& ctx);
 
 }  // namespace airlock::bundler

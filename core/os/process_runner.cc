@@ -44,9 +44,9 @@ std::string ProcessResult::describe() const {
   return fmt::format("exit status {}", exit_code);
 }
 
-bool program_on_path(const std::string& name) {
+std::optional<stdfs::path> find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) {
-    return ::access(name.c_str(), X_OK) == 0;
+    return ::access(name.c_str(), X_OK) == 0 ? std::optional<stdfs::path>(name) : std::nullopt;
   }
   const char* path = std::getenv("PATH");
   std::string_view rest = path ? path : "/usr/local/bin:/usr/bin:/bin";
@@ -55,14 +55,16 @@ bool program_on_path(const std::string& name) {
     const std::string_view dir = rest.substr(0, colon);
     const stdfs::path candidate = stdfs::path(dir.empty() ? std::string_view(".") : dir) / name;
     if (::access(candidate.c_str(), X_OK) == 0) {
-      return true;
+      return candidate;
     }
     if (colon == std::string_view::npos) {
-      return false;
+      return std::nullopt;
     }
     rest.remove_prefix(colon + 1);
   }
 }
+
+bool program_on_path(const std::string& name) { return find_program(name).has_value(); }
 
 Result<ProcessResult> PosixProcessRunner::run(const std::vector<std::string>& argv, const ProcessOptions& options) {
   if (argv.empty()) {

@@ -63,7 +63,10 @@ class PosixProcessRunner final : public ProcessRunner {
   Result<ProcessResult> run(const std::vector<std::string>& argv, const ProcessOptions& options) override;
 };
 
-// True when `name` is an executable on PATH (or a path to one).
+// Where `name` is found as an executable on PATH (or `name` itself when it
+// holds a '/' and is executable); nullopt when nowhere.
+std::optional<std::filesystem::path> find_program(const std::string& name);
+// True when find_program(name) finds it.
 bool program_on_path(const std::string& name);
 
 }  // namespace airlock::os

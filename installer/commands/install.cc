@@ -5,8 +5,60 @@
 #include "installer/commands/bundle_options.h"
 #include "installer/commands/commands.h"
 #include "installer/install/install.h"
+#include "installer/rehearse/rehearse.h"
 
 namespace airlock::installer {
+
+namespace {
+
+Status run_rehearsal(Context& ctx, const BundleOptions& o, const std::string& scratch, const std::string& trace) {
+  if (o.no_activate) {
+    return make_error(ErrorCode::kUsage, "--rehearse runs the activation; it cannot go with --no-activate");
+  }
+  ASSIGN_OR_RETURN(auto site, ctx.open_site());
+  RehearseOptions ro;
+  ro.bundles = o.bundles;
+  ro.passphrase_file = o.passphrase_file;
+  ro.allow_unencrypted = o.allow_unencrypted;
+  ro.load = o.load;
+  ro.threads = o.threads;
+  ro.scratch_parent = scratch;
+  ro.keep_trace = trace;
+  ro.say = [&ctx](const std::string& line) { ctx.printer.note("{}", line); };
+  ASSIGN_OR_RETURN(Rehearsal r, rehearse(*site, ctx.os, ro));
+  if (o.json) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const NetworkFinding& f : r.findings) {
+      findings.push_back({{"kind", f.kind}, {"program", f.program}, {"pid", f.pid}, {"host", f.host},
+                          {"query", f.query}, {"address", f.address}, {"port", f.port}, {"result", f.result},
+                          {"count", f.count}, {"text", f.describe()}});
+    }
+    nlohmann::json j = {{"bundle", o.bundles.front()}, {"install_exit", r.install_exit},
+                        {"network_free", r.findings.empty()}, {"findings", findings},
+                        {"scratch", r.scratch}, {"seconds", r.seconds}};
+    fmt::print("{}\n", j.dump(2));
+  } else if (r.findings.empty()) {
+    fmt::print("rehearsal: nothing tried to reach the network (scratch install exit {}, {:.1f} s)\n", r.install_exit,
+               r.seconds);
+  } else {
+    fmt::print("rehearsal: {} attempt{} to reach the network (scratch install exit {}, {:.1f} s):\n",
+               r.findings.size(), r.findings.size() == 1 ? "" : "s", r.install_exit, r.seconds);
+    for (const NetworkFinding& f : r.findings) {
+      fmt::print("  {}\n", f.describe());
+    }
+  }
+  if (!r.findings.empty()) {
+    ctx.exit_code = k_exit_network_found;
+    return ok_status();
+  }
+  if (r.install_exit != 0) {
+    ctx.exit_code = r.install_exit == 3 ? 3 : 1;
+    ctx.printer.note("rehearsal: the scratch install failed with exit {} (its messages are above)", r.install_exit);
+  }
+  return ok_status();
+}
+
+}  // namespace
 
 void add_install_command(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<BundleOptions>();
@@ -19,7 +71,13 @@ void add_install_command(CLI::App& app, Context& ctx) {
       "exits 1 saying why.\n\n"
       "A bundle on several media: give every medium's directory, or --media-path DRIVE for one drive. An\n"
       "install stopped between volumes (Ctrl-C, a kill, a medium not there) keeps what it read; install\n"
-      "the same bundle again with the media not yet read and it continues ('status' shows it meanwhile).");
+      "the same bundle again with the media not yet read and it continues ('status' shows it meanwhile).\n\n"
+      "--rehearse installs into a scratch root instead (made afresh, with this site's keys, removed after),\n"
+      "inside a sandbox with no network but loopback, runs the [activate] commands and health check there,\n"
+      "and reports every connection, datagram and name lookup that anything it started tried, with the\n"
+      "program: 'python3 (pid 41) looked up huggingface.co (A)'. It needs strace and iproute2's ip, and user\n"
+      "namespaces. ROOT is only read. Exit 0: nothing tried the network; 4: something did (the findings);\n"
+      "otherwise the scratch install's own failure.");
   auto media_path = std::make_shared<std::string>();
   auto wait = std::make_shared<bool>(false);
   CLI::Option* mp = cmd->add_option(
@@ -37,7 +95,24 @@ void add_install_command(CLI::App& app, Context& ctx) {
                   "also load the version's images into this container runtime (podman or docker) before its "
                   "[activate] commands run")
       ->check(CLI::IsMember({"podman", "docker"}));
-  cmd->callback([&ctx, o, media_path, wait] {
+  auto rehearse = std::make_shared<bool>(false);
+  auto scratch = std::make_shared<std::string>();
+  CLI::Option* rh = cmd->add_flag("--rehearse", *rehearse,
+                                  "a dry run: install into a scratch root in a network-free sandbox, activate there, "
+                                  "and report every attempt to reach the network (see below)");
+  rh->excludes(mp);
+  cmd->add_option("--scratch", *scratch, "with --rehearse: where the scratch root is made (default $TMPDIR, else /tmp)")
+      ->type_name("DIR")
+      ->needs(rh);
+  auto trace = std::make_shared<std::string>();
+  cmd->add_option("--trace", *trace, "with --rehearse: also keep strace's log of the rehearsal in FILE")
+      ->type_name("FILE")
+      ->needs(rh);
+  cmd->callback([&ctx, o, media_path, wait, rehearse, scratch, trace] {
+    if (*rehearse) {
+      ctx.run([&]() -> Status { return run_rehearsal(ctx, *o, *scratch, *trace); });
+      return;
+    }
     ctx.run([&]() -> Status {
       if (o->bundles.empty() && media_path->empty()) {
         return make_error(ErrorCode::kUsage, "give the bundle (the directory of every medium), or --media-path DRIVE");
