@@ -74,7 +74,8 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from dpkg-shlibdeps
 set(CPACK_DEBIAN_BUNDLER_PACKAGE_NAME airlock-bundler)
 set(CPACK_DEBIAN_INSTALLER_PACKAGE_NAME airlock-installer)
 set(CPACK_DEBIAN_BUNDLER_PACKAGE_RECOMMENDS "gpgv")
-set(CPACK_DEBIAN_INSTALLER_PACKAGE_SUGGESTS "gpg, skopeo, podman | docker.io")
+set(CPACK_DEBIAN_BUNDLER_PACKAGE_SUGGESTS "strace, iproute2")  # rehearse
+set(CPACK_DEBIAN_INSTALLER_PACKAGE_SUGGESTS "gpg, skopeo, podman | docker.io, strace, iproute2")
 string(CONCAT CPACK_COMPONENT_BUNDLER_DESCRIPTION
   "pack LLM deployments into signed bundles for an air gap\n"
   "Airlock moves a self-hosted LLM deployment across an air gap.\n"

@@ -161,7 +161,8 @@ Status remove_other_stages(Site& site, const std::string& keep) {
   return ok_status();
 }
 
-// Read-only files, then read-only directories, deepest first.
+// Read-only files, then read-only directories, deepest first; the top one,
+// `tree` itself, is left for after its move.
 Status seal_tree(os::FileSystem& disk, const stdfs::path& tree, const format::Payload& payload, const std::vector<bool>& linked) {
   for (std::size_t i = 0; i < payload.files.size(); ++i) {
     if (linked[i]) {
@@ -176,7 +177,9 @@ Status seal_tree(os::FileSystem& disk, const stdfs::path& tree, const format::Pa
       dirs.push_back(it->path());
     }
   }
-  dirs.push_back(tree);
+  // The top directory is sealed only once it is in place (do_install): a
+  // directory moved to another parent must be writable by whoever moves it,
+  // since rename(2) rewrites its ".." entry; only root is exempt.
   std::sort(dirs.begin(), dirs.end(), [](const stdfs::path& a, const stdfs::path& b) { return a.string().size() > b.string().size(); });
   for (const stdfs::path& d : dirs) {
     TRY(disk.fsync_dir(d));
@@ -324,6 +327,8 @@ Result<InstallOutcome> do_install(Site& site, Admitted& a, const InstallOptions&
   if (!moved) {
     return make_error(ErrorCode::kIOError, "{}: cannot move into place: {}", dest.string(), moved.error().message());
   }
+  TRY(disk.fsync_dir(dest));
+  TRY(disk.chmod(dest, 0555));
   TRY(disk.fsync_dir(dest.parent_path()));
   finalize.reset();
   crash_point("moved");
