@@ -136,7 +136,7 @@ TEST_CASE("strace log: a process whose exec was not seen, and lines that are not
   CHECK(fs[0].address == "203.0.113.9");
 }
 
-TEST_CASE("DNS queries: UDP and TCP forms; responses, pointers and junk are not queries") {
+TEST_CASE("DNS queries: UDP and TCP forms are read, and responses, pointers and junk are not queries") {
   std::string name, type;
   CHECK(parse_dns_query(dns_query("huggingface.co", 65), name, type));
   CHECK(name == "huggingface.co");
