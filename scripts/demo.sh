@@ -2,7 +2,8 @@
 # The whole flow on one machine: build, make a publisher key and a site,
 # bundle the sample manifest (v1.0.0 and v1.1.0), verify, install (each
 # version's [activate] loads the model from the installed HF cache), upgrade,
-# watch an unhealthy v1.2.0 roll itself back, roll back by hand, check. Everything lands in demo-out/ (the site root is
+# watch an unhealthy v1.2.0 roll itself back, roll back by hand, check; before the
+# first install, a rehearsal of it with no network. Everything lands in demo-out/ (the site root is
 # demo-out/root). Run from anywhere; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,14 @@ step "what the clear header says (the file list is encrypted)"
 $B inspect demo-out/bundle-1.0.0
 step "check signature and volume hashes before burning the media"
 $B verify demo-out/bundle-1.0.0 --trust demo-out/publisher.pub
+
+step "rehearse v1.0.0: install into a scratch root, run its [activate] with no network, list any attempt"
+rc=0; $I install demo-out/bundle-1.0.0 --rehearse || rc=$?
+case $rc in
+  0) ;;
+  4) echo "unexpected: the demo's activation tried to reach the network"; exit 1 ;;
+  *) echo "(the rehearsal could not run here, exit $rc: it needs strace, iproute2's ip and user namespaces)" ;;
+esac
 
 step "isolated side: verify everything without writing, then install v1.0.0"
 $I verify demo-out/bundle-1.0.0
