@@ -81,7 +81,7 @@ Bytes gguf_file(std::optional<std::uint32_t> file_type, const std::vector<std::u
   return b;
 }
 
-TEST_CASE("pickle_signature: real pickles of protocols 2..5; not text or safetensors", "[weights]") {
+TEST_CASE("pickle_signature: real pickles of protocols 2..5, not text or safetensors", "[weights]") {
   for (int proto : {2, 3, 4, 5}) {
     const Bytes p = run_python("import pickle,sys; sys.stdout.buffer.write(pickle.dumps({\"a\":1}, protocol=" +
                                std::to_string(proto) + "))");
