@@ -80,6 +80,18 @@ Result<Lock> resolve_manifest(const manifest::Manifest& m, const ResolveContext&
   with_hashing.hash_local = hash_local;
   ASSIGN_OR_RETURN(lock.sources, resolve_sources(m, with_hashing));
   TRY(check_paths(lock, m.path));
+  // The [model] policy travels with the lock (create from a lock re-reads
+  // no manifest) and, signed, in the payload's identity.
+  for (LockedSource& s : lock.sources) {
+    if (s.kind == "model" && m.model) {
+      if (m.model->allow_pickle) {
+        s.identity["allow_pickle"] = true;
+      }
+      if (m.model->allow_remote_code) {
+        s.identity["allow_remote_code"] = true;
+      }
+    }
+  }
   return lock;
 }
 

@@ -1,9 +1,13 @@
 // The safetensors header planner: whatever the header says, the segments
-// must cover [0, file_size) in order, without gaps or overlaps.
+// must cover [0, file_size) in order, without gaps or overlaps. The same
+// bytes go through the header validator, the GGUF reader and the pickle and
+// zip detectors, which must return (an error or a result), never crash.
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/safetensors/safetensors.h"
+#include "core/safetensors/weights.h"
 
 using namespace airlock;
 
@@ -16,6 +20,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint64_t extra = (static_cast<std::uint64_t>(data[0]) << 16) | data[1];
   const std::uint64_t file_size = size + extra;
   const ByteSpan bytes(data, size);
+  (void)chunk::validate_safetensors(bytes, file_size);
+  (void)weights::parse_gguf(bytes);
+  (void)weights::pickle_signature(bytes);
+  const weights::ReadAt read = [bytes](std::span<std::uint8_t> out, std::uint64_t offset) -> Status {
+    if (offset > bytes.size() || out.size() > bytes.size() - offset) {
+      return make_error(ErrorCode::kCorruption, "short");
+    }
+    std::memcpy(out.data(), bytes.data() + offset, out.size());
+    return ok_status();
+  };
+  (void)weights::zip_pickle_entry(read, bytes.size());
   const std::uint64_t need = chunk::header_bytes_needed(bytes.first(8), file_size);
   if (need > size) {
     return 0;

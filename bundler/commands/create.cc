@@ -10,6 +10,7 @@
 #include "bundler/media.h"
 #include "bundler/plan.h"
 #include "bundler/ship_installers.h"
+#include "bundler/weights_check.h"
 #include "cli/sizes.h"
 #include "core/crypto/sha256.h"
 #include "core/format/bundle_writer.h"
@@ -296,6 +297,8 @@ Status create(const CreateOptions& o, Context& ctx) {
   ASSIGN_OR_RETURN(SourceSession sources, open_sources(o.sources, ctx));
   ASSIGN_OR_RETURN(Lock lock, load_or_resolve(o.manifest, sources, false));
   ASSIGN_OR_RETURN(FileSources where, fetch_with_progress(lock, sources, ctx));
+  // Before anything is written: weights that run code, custom code, bad headers.
+  TRY(check_model_weights(lock, where, o.manifest));
   ASSIGN_OR_RETURN(std::vector<format::InputFile> inputs, plan_inputs(lock, where));
   struct {
     std::string name, version;

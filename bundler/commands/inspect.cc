@@ -56,6 +56,20 @@ Status inspect(const InspectOptions& o) {
     j["files"] = files;
     j["chunks"] = payload->chunks.size();
     j["sources"] = payload->sources;
+    // What the bundler let through or recognised in the model (identity.weights).
+    nlohmann::json weights = nlohmann::json::object();
+    if (payload->sources.is_array()) {
+      for (const nlohmann::json& src : payload->sources) {
+        const nlohmann::json id = src.is_object() ? src.value("identity", nlohmann::json::object()) : nlohmann::json();
+        if (src.is_object() && src.value("kind", "") == "model" && id.is_object() && id.contains("weights") &&
+            id["weights"].is_object()) {
+          weights = id["weights"];
+          weights["allow_pickle"] = id.value("allow_pickle", false);
+          weights["allow_remote_code"] = id.value("allow_remote_code", false);
+        }
+      }
+    }
+    j["weights"] = weights;
     // Per codec: distinct chunks, their plaintext and their frames' bytes.
     nlohmann::json codecs = nlohmann::json::object();
     std::uint64_t omitted = 0;
@@ -130,6 +144,36 @@ Status inspect(const InspectOptions& o) {
       const std::string what = describe_source(src.value("kind", ""), id);
       print_line("source     {:<10} {} ({} files)", src.value("kind", ""), what,
                  src.value("files", nlohmann::json::array()).size());
+    }
+  }
+  if (payload) {
+    const nlohmann::json& w = j["weights"];
+    auto list = [&w](const char* key) {
+      return w.contains(key) && w[key].is_array() ? w[key] : nlohmann::json::array();
+    };
+    for (const nlohmann::json& e : list("pickle")) {
+      if (e.is_object()) {
+        print_line("weights    pickle       {} ({}; code runs when loaded; shipped by allow_pickle)",
+                   e.value("path", ""), e.value("why", ""));
+      }
+    }
+    for (const nlohmann::json& e : list("remote_code")) {
+      if (e.is_object()) {
+        print_line("weights    remote code  {} ({}; needs trust_remote_code; shipped by allow_remote_code)",
+                   e.value("path", ""), e.value("why", ""));
+      }
+    }
+    for (const nlohmann::json& e : list("gguf")) {
+      if (e.is_object()) {
+        std::string types;
+        if (e.contains("tensor_types") && e["tensor_types"].is_object()) {
+          for (const auto& [t, n] : e["tensor_types"].items()) {
+            types += fmt::format("{}{} {}", types.empty() ? "" : ", ", t, n.dump());
+          }
+        }
+        print_line("weights    gguf         {} {} (GGUF v{}, {} tensors: {})", e.value("path", ""),
+                   e.value("quantization", ""), e.value("version", 0), e.value("tensors", std::uint64_t{0}), types);
+      }
     }
   }
   if (payload && payload->base) {

@@ -3,9 +3,12 @@
 #include <filesystem>
 
 #include "bundler/commands/sources_cli.h"
+#include "bundler/weights_check.h"
 #include "cli/printer.h"
 
 namespace airlock::bundler {
+
+namespace stdfs = std::filesystem;
 
 namespace {
 
@@ -23,6 +26,21 @@ Status lock_command(const LockOptions& o, Context& ctx) {
   ASSIGN_OR_RETURN(SourceSession s, open_sources(o.sources, ctx));
   ASSIGN_OR_RETURN(manifest::Manifest m, manifest::parse_manifest_text(in.text, in.path, in.base_dir));
   ASSIGN_OR_RETURN(Lock lock, resolve_manifest(m, s.ctx, true));
+  // What this machine holds already: local files, and the Hub's small files
+  // that resolving fetched into the cache; the rest is judged by name here
+  // and by its bytes at create.
+  LocalFiles local;
+  for (const LockedSource& src : lock.sources) {
+    for (const LockedFile& f : src.files) {
+      std::error_code ec;
+      if (!f.is_remote() && !f.is_inline()) {
+        local[f.path] = f.origin;
+      } else if (f.is_remote() && !f.sha256.empty() && stdfs::is_regular_file(s.cache->path_for(f.sha256), ec)) {
+        local[f.path] = s.cache->path_for(f.sha256);
+      }
+    }
+  }
+  TRY(check_model_weights(lock, local, o.manifest));
   TRY(write_lock(lock, o.out));
   std::size_t files = 0;
   std::uint64_t bytes = 0;

@@ -23,7 +23,11 @@ Result<FileChunker> FileChunker::open(fs::File& file, std::uint64_t size, const 
   if (size > 0) {
     Bytes first(std::min<std::uint64_t>(8, size));
     TRY(file.pread_exact(first, 0));
-    std::uint64_t need = header_bytes_needed(first, size);
+    // GGUF holds quantized blocks, not plain floats: never byte planes
+    // (its magic is no plausible safetensors length either; this says so).
+    std::uint64_t need = first.size() >= 4 && std::memcmp(first.data(), "GGUF", 4) == 0
+                             ? 0
+                             : header_bytes_needed(first, size);
     if (need > 0) {
       Bytes prefix(need);
       TRY(file.pread_exact(prefix, 0));

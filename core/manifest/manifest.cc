@@ -128,8 +128,19 @@ Result<std::vector<std::string>> get_string_array(const Context& ctx, const toml
   return out;
 }
 
+Result<bool> get_bool(const Context& ctx, const toml::table& t, std::string_view where, std::string_view key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    return false;
+  }
+  if (!n->is_boolean()) {
+    return ctx.fail(where, fmt::format("'{}' must be true or false", key));
+  }
+  return n->as_boolean()->get();
+}
+
 Result<ModelSpec> parse_model(const Context& ctx, const toml::table& t) {
-  TRY(check_keys(ctx, t, "[model]", {"source", "revision", "include", "exclude"}));
+  TRY(check_keys(ctx, t, "[model]", {"source", "revision", "include", "exclude", "allow_pickle", "allow_remote_code"}));
   ModelSpec m;
   ASSIGN_OR_RETURN(m.source, get_string(ctx, t, "[model]", "source", true));
   ASSIGN_OR_RETURN(std::string rev, get_string(ctx, t, "[model]", "revision", false));
@@ -138,6 +149,8 @@ Result<ModelSpec> parse_model(const Context& ctx, const toml::table& t) {
   }
   ASSIGN_OR_RETURN(m.include, get_string_array(ctx, t, "[model]", "include"));
   ASSIGN_OR_RETURN(m.exclude, get_string_array(ctx, t, "[model]", "exclude"));
+  ASSIGN_OR_RETURN(m.allow_pickle, get_bool(ctx, t, "[model]", "allow_pickle"));
+  ASSIGN_OR_RETURN(m.allow_remote_code, get_bool(ctx, t, "[model]", "allow_remote_code"));
   if (m.is_hub()) {
     std::string_view repo = std::string_view(m.source).substr(5);
     const std::size_t slash = repo.find('/');
@@ -203,17 +216,6 @@ Result<ActivateSpec> parse_activate(const Context& ctx, const toml::table& t) {
     }
   }
   return a;
-}
-
-Result<bool> get_bool(const Context& ctx, const toml::table& t, std::string_view where, std::string_view key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) {
-    return false;
-  }
-  if (!n->is_boolean()) {
-    return ctx.fail(where, fmt::format("'{}' must be true or false", key));
-  }
-  return n->as_boolean()->get();
 }
 
 stdfs::path resolve_local(const Context& ctx, const std::string& p) {

@@ -19,6 +19,11 @@ struct ModelSpec {
   std::optional<std::string> revision;
   std::vector<std::string> include;   // globs on the path inside the model
   std::vector<std::string> exclude;
+  // Ship weights that run code when loaded (pickle: *.bin, *.pt, ... or a
+  // torch.save zip) / a repo with custom code (auto_map, *.py); refused
+  // otherwise. Either is recorded in the bundle and shown by inspect.
+  bool allow_pickle = false;
+  bool allow_remote_code = false;
 };
 
 // [[image]]: an OCI image to pull from a registry.

@@ -45,3 +45,23 @@ std::vector<Segment> plan_segments(ByteSpan prefix, std::uint64_t file_size);
 std::uint64_t header_bytes_needed(ByteSpan first8, std::uint64_t file_size);
 
 }  // namespace airlock::chunk
+
+namespace airlock::chunk {
+
+// Bits per element of a safetensors dtype ("BF16" -> 16, "F4" -> 4), 0 for a
+// dtype the format does not define.
+std::uint32_t safetensors_dtype_bits(std::string_view dtype);
+
+// Checks a safetensors header as the reference implementation does before
+// loading, and more: `prefix` holds at least the first 8 + N bytes. The
+// header length is at most 100 MB and within the file; the JSON is an
+// object starting with '{', with no duplicate key; `__metadata__`, if any,
+// maps strings to strings; every tensor has a known dtype, a shape of
+// unsigned dimensions and data_offsets [begin, end] whose length is
+// shape x dtype; sorted by offset the tensors start at 0 and follow each
+// other with no gap or overlap up to the file's last byte. kInvalidArgument
+// naming the tensor at fault (`tensor "lm_head.weight": shape [4, 8] x BF16
+// is 64 bytes, data_offsets give 60`); the caller adds the file's name.
+Status validate_safetensors(ByteSpan prefix, std::uint64_t file_size);
+
+}  // namespace airlock::chunk

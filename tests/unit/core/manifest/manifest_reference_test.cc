@@ -61,7 +61,7 @@ std::map<std::string, std::set<std::string>> reference_keys(const std::string& m
   std::istringstream in(md);
   std::string line;
   std::string table;
-  const std::regex row(R"re(^\| `([a-z-]+)` \|)re");
+  const std::regex row(R"re(^\| `([a-z_-]+)` \|)re");
   while (std::getline(in, line)) {
     if (line.starts_with("### ")) {
       table = line.substr(4);

@@ -360,3 +360,25 @@ TEST_CASE("manifest: parse_duration_seconds", "[manifest]") {
 }
 
 }  // namespace airlock::manifest
+
+namespace airlock::manifest {
+namespace {
+
+TEST_CASE("manifest: [model] allow_pickle and allow_remote_code", "[manifest]") {
+  Fixture fx;
+  auto m = fx.parse(std::string(k_deployment) + k_model);
+  REQUIRE(m);
+  CHECK_FALSE(m->model->allow_pickle);
+  CHECK_FALSE(m->model->allow_remote_code);
+  m = fx.parse(std::string(k_deployment) + k_model + "allow_pickle = true\nallow_remote_code = true\n");
+  REQUIRE(m);
+  CHECK(m->model->allow_pickle);
+  CHECK(m->model->allow_remote_code);
+  expect_invalid(fx.parse(std::string(k_deployment) + k_model + "allow_pickle = \"yes\"\n"),
+                 {"[model]", "'allow_pickle' must be true or false"});
+  expect_invalid(fx.parse(std::string(k_deployment) + k_model + "allow_pickles = true\n"),
+                 {"[model]", "unknown key 'allow_pickles'"});
+}
+
+}  // namespace
+}  // namespace airlock::manifest
