@@ -10,18 +10,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "core/base/interrupt.h"
+#include "cli/printer.h"
 #include "core/base/text.h"
 #include "core/crypto/sha256.h"
+#include "core/format/sources.h"
 #include "core/fs/file.h"
 #include "core/oci/layout.h"
 #include "core/oci/media_types.h"
 #include "core/oci/ref.h"
+#include "installer/publish/modelpack.h"
 #include "installer/targets/layout.h"
 #include "core/os/process_runner.h"
 
@@ -34,13 +38,10 @@ using json = nlohmann::json;
 using oci::is_path_component;
 using oci::is_repository;
 using oci::is_tag;
-using oci::k_empty_digest;
-using oci::k_empty_type;
 using oci::k_oci_manifest;
 using oci::k_ref_annotation;
 using oci::k_title_annotation;
-constexpr const char* k_model_type = "application/vnd.airlock.model.v1";
-constexpr const char* k_layer_type = "application/octet-stream";
+using modelpack::k_artifact_type;
 constexpr std::uint64_t k_max_json = 16 << 20;
 
 // Where to push: "host:5000" or "host:5000/team", and whether over plain http.
@@ -181,11 +182,99 @@ Result<std::vector<Push>> plan_images(const stdfs::path& vdir, const std::vector
   return out;
 }
 
-// The model as an OCI artifact in a fresh layout under `dir`: an empty
-// config, one application/octet-stream layer per file under model/ (titled
-// with its path there), blobs hardlinked from the version. Deterministic
-// bytes (sorted keys, no time), so publishing again gives the same digest.
-Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vector<FileRecord>& files,
+// The safetensors header of an installed file (its JSON), or empty when it
+// is not one; at most 100 MB, as the format allows.
+std::string safetensors_header(const stdfs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char len[8];
+  if (!in.read(reinterpret_cast<char*>(len), 8)) {
+    return "";
+  }
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) {
+    n = (n << 8) | len[i];
+  }
+  if (n == 0 || n > 100'000'000) {
+    return "";
+  }
+  std::string header(n, '\0');
+  return in.read(header.data(), static_cast<std::streamsize>(n)) ? header : std::string();
+}
+
+// What the config blob says about the model (docs/ARCHITECTURE.md "Publish").
+struct ModelFacts {
+  std::string name, revision, family, architecture, format, param_size, precision;
+  std::vector<std::string> licenses;
+};
+
+Result<ModelFacts> model_facts(Site& site, const stdfs::path& vdir, const std::vector<const FileRecord*>& model,
+                               const std::vector<FileRecord>& files, const std::string& name,
+                               const std::string& version) {
+  ModelFacts facts;
+  facts.name = name;
+  ASSIGN_OR_RETURN(VersionMeta meta, site.ledger().version_meta(name, version));
+  std::map<std::string, format::ListedFile> listed;
+  for (const FileRecord& f : files) {
+    listed.emplace(f.path, format::ListedFile{f.size, f.sha256});
+  }
+  const json raw = json::parse(meta.sources, nullptr, false);
+  if (!raw.is_discarded()) {
+    if (auto sources = format::decode_sources(raw, listed)) {
+      if (const format::Source* m = format::find_source(*sources, "model"); m && m->is_hub_model()) {
+        facts.name = m->identity.repo;
+        facts.revision = m->identity.commit;
+      }
+    }
+  }
+  std::map<std::string, std::uint64_t> by_dtype;
+  std::uint64_t params = 0;
+  bool gguf = false, pickle = false, safetensors = false;
+  for (const FileRecord* f : model) {
+    const std::string rel = f->path.substr(6);
+    const std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
+    if (rel.ends_with(".safetensors")) {
+      safetensors = true;
+      if (auto st = modelpack::safetensors_stats(safetensors_header(vdir / f->path))) {
+        params += st->params;
+        for (const auto& [d, n] : st->params_by_dtype) by_dtype[d] += n;
+      }
+    } else if (rel.ends_with(".gguf")) {
+      gguf = true;
+    } else if (modelpack::media_type_for(rel) == modelpack::k_weight_raw) {
+      pickle = true;
+    }
+    if (rel == "config.json") {
+      ASSIGN_OR_RETURN(std::string text, read_verified(vdir / f->path, f->sha256, "model config.json", name));
+      const json c = json::parse(text, nullptr, false);
+      if (c.is_object()) {
+        if (c.contains("model_type") && c["model_type"].is_string()) {
+          facts.family = c["model_type"].get<std::string>();
+        }
+        if (c.contains("num_attention_heads") || c.contains("n_head")) {
+          facts.architecture = "transformer";
+        }
+      }
+    }
+    if (rel.find('/') == std::string::npos && (base == "README.md" || base == "readme.md")) {
+      ASSIGN_OR_RETURN(std::string text, read_verified(vdir / f->path, f->sha256, "model README.md", name));
+      facts.licenses = modelpack::readme_licenses(text);
+    }
+  }
+  facts.format = safetensors ? "safetensors" : gguf ? "gguf" : pickle ? "pytorch" : "";
+  if (params != 0) {
+    facts.param_size = modelpack::param_size(params);
+    facts.precision = modelpack::precision(by_dtype);
+  }
+  return facts;
+}
+
+// The model as a CNCF ModelPack v1 artifact in a fresh layout under `dir`:
+// a config blob (descriptor, config, modelfs), one raw layer per file under
+// model/ (media type by file kind, digest = the file's SHA-256, annotated
+// with its path), blobs hardlinked from the version. Deterministic bytes
+// (sorted keys, the bundle's creation time, never now), so publishing again
+// gives the same digest.
+Result<std::optional<Push>> stage_model(Site& site, const stdfs::path& vdir, const std::vector<FileRecord>& files,
                                         const stdfs::path& dir, const Registry& reg, const std::string& name,
                                         const std::string& version) {
   std::vector<const FileRecord*> model;
@@ -205,9 +294,14 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                       "{} {}: cannot name the model artifact airlock/{}/model:{} (not a valid repository and tag)",
                       name, version, name, tag);
   }
+  ASSIGN_OR_RETURN(auto versions, site.ledger().versions(name));
+  auto record =
+      std::find_if(versions.begin(), versions.end(), [&](const VersionRecord& v) { return v.version == version; });
+  const std::string created = cli::iso_time(record == versions.end() ? 0 : record->created_at);
   const stdfs::path blobs = dir / "blobs" / "sha256";
   TRY(layout::make_dirs(blobs));
   json layers = json::array();
+  json diff_ids = json::array();
   for (const FileRecord* f : model) {
     const stdfs::path src = vdir / f->path;
     struct stat st {};
@@ -218,23 +312,50 @@ Result<std::optional<Push>> stage_model(const stdfs::path& vdir, const std::vect
                         src.string(), f->size, name);
     }
     TRY(layout::link_file(src, blobs / f->sha256));
-    layers.push_back({{"mediaType", k_layer_type},
+    const std::string rel = f->path.substr(6);
+    const json metadata = {{"name", rel},        {"mode", f->mode & 0777}, {"uid", 0}, {"gid", 0},
+                           {"size", f->size},    {"mtime", created},       {"typeflag", 48}};
+    layers.push_back({{"mediaType", modelpack::media_type_for(rel)},
                       {"digest", "sha256:" + f->sha256},
                       {"size", f->size},
-                      {"annotations", {{k_title_annotation, f->path.substr(6)}}}});
+                      {"annotations",
+                       {{k_title_annotation, rel},
+                        {modelpack::k_filepath_annotation, rel},
+                        {modelpack::k_file_metadata_annotation, metadata.dump()}}}});
+    diff_ids.push_back("sha256:" + f->sha256);  // a raw layer is its own uncompressed content
   }
-  TRY(layout::write_text(blobs / std::string(k_empty_digest).substr(7), "{}"));
-  const json manifest = {{"schemaVersion", 2},
-                         {"mediaType", k_oci_manifest},
-                         {"artifactType", k_model_type},
-                         {"config", {{"mediaType", k_empty_type}, {"digest", k_empty_digest}, {"size", 2}}},
-                         {"layers", layers},
-                         {"annotations", {{"vnd.airlock.deployment", name}, {"vnd.airlock.version", version}}}};
+  ASSIGN_OR_RETURN(ModelFacts facts, model_facts(site, vdir, model, files, name, version));
+  json descriptor = {{"name", facts.name}, {"version", version}, {"createdAt", created}};
+  if (!facts.revision.empty()) descriptor["revision"] = facts.revision;
+  if (!facts.family.empty()) descriptor["family"] = facts.family;
+  if (!facts.licenses.empty()) descriptor["licenses"] = facts.licenses;
+  json config = json::object();
+  if (!facts.architecture.empty()) config["architecture"] = facts.architecture;
+  if (!facts.format.empty()) config["format"] = facts.format;
+  if (!facts.param_size.empty()) config["paramSize"] = facts.param_size;
+  if (!facts.precision.empty()) config["precision"] = facts.precision;
+  const json config_blob = {{"descriptor", descriptor},
+                            {"config", config},
+                            {"modelfs", {{"type", "layers"}, {"diffIds", diff_ids}}}};
+  const std::string config_bytes = config_blob.dump();
+  const std::string config_hex = crypto::sha256_hex(as_bytes(config_bytes));
+  TRY(layout::write_text(blobs / config_hex, config_bytes));
+  const json manifest = {
+      {"schemaVersion", 2},
+      {"mediaType", k_oci_manifest},
+      {"artifactType", k_artifact_type},
+      {"config",
+       {{"mediaType", modelpack::k_config_type}, {"digest", "sha256:" + config_hex}, {"size", config_bytes.size()}}},
+      {"layers", layers},
+      {"annotations",
+       {{"org.opencontainers.image.created", created},
+        {"vnd.airlock.deployment", name},
+        {"vnd.airlock.version", version}}}};
   const std::string bytes = manifest.dump();
   const std::string hex = crypto::sha256_hex(as_bytes(bytes));
   TRY(layout::write_text(blobs / hex, bytes));
   const json manifests = json::array({{{"mediaType", k_oci_manifest},
-                                        {"artifactType", k_model_type},
+                                        {"artifactType", k_artifact_type},
                                         {"digest", "sha256:" + hex},
                                         {"size", bytes.size()},
                                         {"annotations", {{k_ref_annotation, "model"}}}}});
@@ -361,7 +482,7 @@ Result<Published> publish(Site& site, const PublishOptions& o, const std::functi
     ASSIGN_OR_RETURN(pushes, plan_images(vdir, files, reg, o.name));
     ASSIGN_OR_RETURN(fs::TempDir tmp, fs::TempDir::create(site.staging_dir(), "publish-"));
     if (!o.no_model) {
-      ASSIGN_OR_RETURN(auto model, stage_model(vdir, files, tmp.path() / "model", reg, o.name, version));
+      ASSIGN_OR_RETURN(auto model, stage_model(site, vdir, files, tmp.path() / "model", reg, o.name, version));
       if (model) {
         pushes.push_back(std::move(*model));
       }

@@ -1,7 +1,11 @@
 # publish: the active version's images go into a second, "site" registry
 # with their manifest digests unchanged (one by tag, one locked by digest
-# only), and its model goes there as an OCI artifact whose layers are the
-# installed files byte for byte, titled with their paths. Publishing again
+# only), and its model goes there as a CNCF ModelPack v1 artifact: every
+# required field of the manifest and of the config blob (skopeo inspect
+# --raw, and --config), one raw layer per installed file byte for byte, its
+# media type by file kind and its digest the file's SHA-256, annotated with
+# its path; paramSize and precision from the safetensors headers, licenses
+# from the README. Publishing again
 # gives the same digests; a registry path prefix works. A skopeo that
 # reports another digest, a tampered manifest or model file, an unknown
 # deployment, a registry that is not listening and a PATH without skopeo
@@ -24,6 +28,9 @@ D2=$(registry_digest "$SRC/tools/helper:v2")
 
 make_model model 1M 7
 mkdir -p model/extra && printf 'tokenizer bytes\n' > model/extra/tokenizer.txt
+printf -- '---\nlicense: apache-2.0\nlanguage: [en]\n---\n# engine\n' > model/README.md
+printf 'Apache License 2.0\n' > model/LICENSE
+printf 'def forward(x):\n    return x\n' > model/modeling_engine.py
 cat > m.toml <<EOF
 [deployment]
 name = "engine"
@@ -31,6 +38,7 @@ version = "1.0.0+b1"
 
 [model]
 source = "model"
+allow_remote_code = true
 
 [[image]]
 ref = "$SRC/engine:v1"
@@ -77,19 +85,59 @@ done
 
 # The model comes back as an artifact: each layer is an installed file.
 skopeo copy -q --src-tls-verify=false "docker://$MODEL_REF" "oci:$T/back:m" >/dev/null
-python3 - "$T/back" "$V" "$MD" <<'PY' > titles.txt || fail "model artifact"
-import json, sys
-back, v, md = sys.argv[1:]
+skopeo inspect --raw --tls-verify=false "docker://$MODEL_REF" > model-manifest.json || fail "skopeo inspect --raw"
+skopeo inspect --raw --config --tls-verify=false "docker://$MODEL_REF" > model-config.json || fail "skopeo inspect --config"
+python3 - "$T/back" "$V" "$MD" model-manifest.json model-config.json <<'PY' > titles.txt || fail "model artifact"
+import hashlib, json, struct, sys, glob, os
+back, v, md, raw_manifest, raw_config = sys.argv[1:]
 (d,) = json.load(open(f'{back}/index.json'))['manifests']
 assert d['digest'] == md, (d, md)
-m = json.load(open(f"{back}/blobs/sha256/{md[7:]}"))
-assert m['artifactType'] == 'application/vnd.airlock.model.v1', m
-assert m['config'] == {'mediaType': 'application/vnd.oci.empty.v1+json', 'size': 2,
-                       'digest': 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'}, m['config']
-assert m['annotations'] == {'vnd.airlock.deployment': 'engine', 'vnd.airlock.version': '1.0.0+b1'}, m['annotations']
+raw = open(raw_manifest, 'rb').read()
+assert 'sha256:' + hashlib.sha256(raw).hexdigest() == md, 'the registry serves other manifest bytes'
+m = json.loads(raw)
+assert m['schemaVersion'] == 2 and m['mediaType'] == 'application/vnd.oci.image.manifest.v1+json', m
+assert m['artifactType'] == 'application/vnd.cncf.model.manifest.v1+json', m
+craw = open(raw_config, 'rb').read()
+assert m['config']['mediaType'] == 'application/vnd.cncf.model.config.v1+json', m['config']
+assert m['config']['digest'] == 'sha256:' + hashlib.sha256(craw).hexdigest(), 'config digest'
+assert m['config']['size'] == len(craw)
+assert m['annotations']['vnd.airlock.deployment'] == 'engine' and m['annotations']['vnd.airlock.version'] == '1.0.0+b1'
+kinds = {}
 for l in m['layers']:
-    assert l['mediaType'] == 'application/octet-stream', l
-    print(l['annotations']['org.opencontainers.image.title'], l['digest'][7:])
+    a = l['annotations']
+    path = a['org.cncf.model.filepath']
+    assert a['org.opencontainers.image.title'] == path, a
+    meta = json.loads(a['org.cncf.model.file.metadata+json'])
+    assert meta['name'] == path and meta['size'] == l['size'] and meta['typeflag'] == 48, meta
+    data = open(f'{v}/model/{path}', 'rb').read()
+    assert l['digest'] == 'sha256:' + hashlib.sha256(data).hexdigest() and l['size'] == len(data), path
+    kinds[path] = l['mediaType']
+    print(path, l['digest'][7:])
+want = {'README.md': 'doc', 'LICENSE': 'doc', 'modeling_engine.py': 'code', 'config.json': 'weight.config',
+        'extra/tokenizer.txt': 'weight.config'}
+for p, k in want.items():
+    assert kinds[p] == f'application/vnd.cncf.model.{k}.v1.raw', (p, kinds[p])
+st = [p for p in kinds if p.endswith('.safetensors')]
+assert st and all(kinds[p] == 'application/vnd.cncf.model.weight.v1.raw' for p in st), kinds
+assert [l['annotations']['org.cncf.model.filepath'] for l in m['layers']] == sorted(kinds), 'layers not sorted by path'
+c = json.loads(craw)
+desc = c['descriptor']
+assert desc['name'] == 'engine' and desc['version'] == '1.0.0+b1' and desc['licenses'] == ['apache-2.0'], desc
+assert desc['createdAt'].endswith('Z') and 'revision' not in desc, desc  # a local model: no HF commit
+assert c['modelfs'] == {'type': 'layers', 'diffIds': [l['digest'] for l in m['layers']]}, c['modelfs']
+params, dtypes = 0, {}
+for p in st:
+    f = open(f'{v}/model/{p}', 'rb'); (n,) = struct.unpack('<Q', f.read(8)); h = json.loads(f.read(n))
+    for k, t in h.items():
+        if k == '__metadata__': continue
+        c1 = 1
+        for x in t['shape']: c1 *= x
+        params += c1; dtypes[t['dtype']] = dtypes.get(t['dtype'], 0) + c1
+cfg = c['config']
+assert cfg['format'] == 'safetensors', cfg
+assert cfg['precision'] == 'bf16' and max(dtypes, key=dtypes.get) == 'BF16', (cfg, dtypes)
+want_size = f'{params / 1e3:.1f}'.removesuffix('.0') + 'K' if params < 1e6 else f'{params / 1e6:.1f}'.removesuffix('.0') + 'M'
+assert cfg['paramSize'] == want_size, (cfg, params)
 PY
 (cd "$V/model" && find . -type f | sed 's|^\./||' | sort) > installed.txt
 cut -d' ' -f1 titles.txt | sort | diff -u installed.txt - || fail "layer titles are not the installed model paths"
