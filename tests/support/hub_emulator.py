@@ -7,10 +7,24 @@ airlock-bundler) use, with the same headers and error codes:
   GET  /api/models/ORG/NAME/revision/REV[?blobs=true]
        JSON {_id, id, modelId, author, sha, lastModified, private, gated,
        disabled, siblings[{rfilename[, size, blobId, lfs{size, sha256,
-       pointerSize}]}], ...}; REV is one URL-encoded path segment.
-  GET  /api/models/ORG/NAME/tree/REV[/PATH][?recursive=true][&cursor=C]
+       pointerSize}]}], ...}; REV is one URL-encoded path segment: a ref,
+       HEAD (the default branch) or a commit id.
+  GET  /api/models/ORG/NAME
+       the same at the default branch (expand[] parameters are ignored).
+  GET  /api/models/ORG/NAME/refs
+       {branches: [{name, ref: "refs/heads/NAME", targetCommit}], tags:
+       [...  "refs/tags/NAME" ...], converts: []}.
+  GET  /api/models/ORG/NAME/tree/REV[/PATH][?recursive=true][&expand=true][&cursor=C]
        a JSON list of {type: "file"|"directory", oid, size, path[, lfs{oid,
-       size, pointerSize}]}, paginated: `Link: <URL>; rel="next"`.
+       size, pointerSize}]}, paginated: `Link: <URL>; rel="next"`; with
+       expand also lastCommit{id, title, date} and (files)
+       securityFileStatus.
+  POST /api/models/ORG/NAME/paths-info/REV
+       body JSON {paths: [...], expand} (the JS client) or a form
+       paths=..&expand=.. (huggingface_hub): the tree entries of those paths
+       that exist, in the order asked.
+  HEAD|GET /ORG/NAME/raw/REV/PATH
+       what git holds: a git file's bytes, an LFS file's pointer.
   HEAD|GET /ORG/NAME/resolve/REV/PATH
        LFS files: 302 to the CDN (a second listening port, so another
        origin) with X-Repo-Commit, X-Linked-Etag ("sha256"), X-Linked-Size,
@@ -30,11 +44,15 @@ GatedRepo (401 anonymous, 403 with a valid token that has no access), and
 401 "Invalid credentials in Authorization header" for a token the Hub does
 not know.
 
-Repositories live under ROOT/ORG/NAME/ (the files of the one tree every ref
-points to); an optional ROOT/ORG/NAME.json configures the repository, read
+Repositories live under ROOT/ORG/NAME/ (the files of the default branch,
+and of every ref without a folder of its own); ROOT/ORG/NAME@REF/ holds the
+files of ref REF ('/' in it written %2F), so a tag can point at an older
+commit. An optional ROOT/ORG/NAME.json configures the repository, read
 again on every request so that a test can change it between runs:
 
-  {"refs": ["main", "v1.0"],        branches and tags (default ["main"])
+  {"refs": ["main", "v1.0"],        refs (default ["main"]); "main", or else the
+                                    first, is the default branch, the others tags
+   "branches": ["dev"],             refs that are branches, not tags
    "private": false, "gated": false | "auto" | "manual",
    "allowed_tokens": ["hf_..."],    who may read a private or gated repo
    "lfs": ["*.safetensors"],        globs stored with LFS (default: the
@@ -47,8 +65,10 @@ again on every request so that a test can change it between runs:
 An optional ROOT/hub.json {"tokens": ["hf_..."]} lists the tokens the Hub
 knows; without it every token is valid.
 
-The commit id is the SHA-1 of the tree listing (paths and blob ids), so it
-changes whenever a file does. Every request is logged, one line each, with
+Each ref's commit id is the SHA-1 of its tree listing (paths and blob ids),
+so it changes whenever a file does, and every endpoint answers a ref with
+its own commit. There is no history: a path's lastCommit is the commit
+itself. A 404 for a missing file still carries X-Repo-Commit. Every request is logged, one line each, with
 its Range and whether it carried Authorization (never the token itself).
 
 Usage: hub_emulator.py --root DIR --ports-file FILE --log FILE [--page-size N]
@@ -127,22 +147,19 @@ def file_hashes(path):
     return value
 
 
-class Repo:
-    """One repository: its files, which are LFS, and the commit."""
+class Tree:
+    """The files of one commit: ROOT/ORG/NAME/ (the default branch) or ROOT/ORG/NAME@REF/."""
 
-    def __init__(self, repo_id):
-        org, name = repo_id.split("/")
-        self.id = repo_id
-        self.dir = os.path.join(STATE.root, org, name)
-        self.config = read_json(os.path.join(STATE.root, org, name + ".json"), {})
-        lfs_globs = self.config.get("lfs", LFS_DEFAULT)
-        threshold = self.config.get("lfs_threshold", LFS_THRESHOLD_DEFAULT)
+    def __init__(self, repo_id, directory, config):
+        lfs_globs = config.get("lfs", LFS_DEFAULT)
+        threshold = config.get("lfs_threshold", LFS_THRESHOLD_DEFAULT)
+        self.dir = directory
         self.files = {}  # path -> dict(size, sha256, sha1, lfs, oid, abs)
-        for base, dirs, names in os.walk(self.dir):
+        for base, dirs, names in os.walk(directory):
             dirs.sort()
             for n in sorted(names):
                 absolute = os.path.join(base, n)
-                rel = os.path.relpath(absolute, self.dir).replace(os.sep, "/")
+                rel = os.path.relpath(absolute, directory).replace(os.sep, "/")
                 size = os.path.getsize(absolute)
                 sha256, sha1 = file_hashes(absolute)
                 lfs = size >= threshold or any(fnmatch.fnmatch(posixpath.basename(rel), g) or fnmatch.fnmatch(rel, g)
@@ -151,8 +168,27 @@ class Repo:
                 oid = git_blob_sha1(lfs_pointer(sha256, size)) if lfs else sha1
                 self.files[rel] = dict(size=size, sha256=sha256, sha1=sha1, lfs=lfs, oid=oid, abs=absolute)
         listing = "".join(f"{p}\0{f['oid']}\n" for p, f in sorted(self.files.items()))
-        self.commit = hashlib.sha1(("commit\0" + self.id + "\0" + listing).encode()).hexdigest()
+        self.commit = hashlib.sha1(("commit\0" + repo_id + "\0" + listing).encode()).hexdigest()
+
+
+class Repo:
+    """One repository: its refs, each ref's tree, which files are LFS, and the commits."""
+
+    def __init__(self, repo_id):
+        org, name = repo_id.split("/")
+        self.id = repo_id
+        self.dir = os.path.join(STATE.root, org, name)
+        self.config = read_json(os.path.join(STATE.root, org, name + ".json"), {})
         self.refs = self.config.get("refs", ["main"])
+        self.main = Tree(repo_id, self.dir, self.config)
+        self.trees = {}  # ref -> Tree
+        for ref in self.refs:
+            pinned = os.path.join(STATE.root, org, f"{name}@{ref.replace('/', '%2F')}")
+            self.trees[ref] = Tree(repo_id, pinned, self.config) if os.path.isdir(pinned) else self.main
+        self.default_branch = "main" if "main" in self.refs or not self.refs else self.refs[0]
+        # Branches: the default one and those listed as "branches"; every other ref is a tag.
+        self.branches = [r for r in self.refs if r == self.default_branch or r in self.config.get("branches", [])]
+        self.commit = self.trees.get(self.default_branch, self.main).commit
 
     @staticmethod
     def load(repo_id):
@@ -164,20 +200,18 @@ class Repo:
         return Repo(repo_id)
 
     def resolve_rev(self, rev):
-        if rev in self.refs or rev == self.commit:
-            return self.commit
+        """The tree a revision names (a ref, HEAD, or a commit id of one), or None."""
+        if rev == "HEAD":
+            rev = self.default_branch
+        if rev in self.trees:
+            return self.trees[rev]
+        for t in list(self.trees.values()) + [self.main]:
+            if rev == t.commit:
+                return t
         return None
 
-    def directories(self):
-        dirs = set()
-        for p in self.files:
-            parts = p.split("/")[:-1]
-            for i in range(1, len(parts) + 1):
-                dirs.add("/".join(parts[:i]))
-        return dirs
-
-    def bytes_of(self, path):
-        f = self.files[path]
+    def bytes_of(self, tree, path):
+        f = tree.files[path]
         with open(f["abs"], "rb") as fh:
             data = fh.read()
         if path in self.config.get("lie", []) and data:
@@ -185,6 +219,37 @@ class Repo:
             mid = len(data) // 2
             data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]
         return data
+
+
+def directories(tree):
+    dirs = set()
+    for p in tree.files:
+        parts = p.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:i]))
+    return dirs
+
+
+LAST_MODIFIED = "2024-07-18T08:56:00.000Z"
+
+
+def entry_of(tree, path, expand):
+    """A /tree/ or /paths-info/ entry, as the Hub lists it."""
+    if path in tree.files:
+        f = tree.files[path]
+        e = {"type": "file", "oid": f["oid"], "size": f["size"], "path": path}
+        if f["lfs"]:
+            e["lfs"] = {"oid": f["sha256"], "size": f["size"], "pointerSize": len(lfs_pointer(f["sha256"], f["size"]))}
+    else:
+        oid = hashlib.sha1(("tree\0" + path + "".join(p for p in tree.files if p.startswith(path + "/"))).encode())
+        e = {"type": "directory", "oid": oid.hexdigest(), "size": 0, "path": path}
+    if expand:
+        # The emulator keeps no history: every path was last changed by the commit itself.
+        e["lastCommit"] = {"id": tree.commit, "title": "Upload folder using huggingface_hub", "date": LAST_MODIFIED}
+        if e["type"] == "file":
+            e["securityFileStatus"] = {"status": "safe", "avScan": {"virusFound": False},
+                                       "pickleImportScan": {"highestSafetyLevel": "innocuous", "imports": []}}
+    return e
 
 
 def known_tokens():
@@ -243,6 +308,7 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = handle_any
     do_HEAD = handle_any
+    do_POST = handle_any
 
     def hub(self):
         url = urllib.parse.urlsplit(self.path)
@@ -252,18 +318,39 @@ class Handler(BaseHTTPRequestHandler):
         tokens = known_tokens()
         if token is not None and tokens is not None and token not in tokens:
             return self.hub_error(401, None, "Invalid credentials in Authorization header")
-        if len(segments) >= 6 and segments[0] == "api" and segments[1] == "models" and \
-                segments[4] in ("revision", "tree"):
+        api = len(segments) >= 4 and segments[0] == "api" and segments[1] == "models"
+        if api:
             repo_id = "/".join(urllib.parse.unquote(s) for s in segments[2:4])
-            rev = urllib.parse.unquote(segments[5])
-            sub = "/".join(urllib.parse.unquote(s) for s in segments[6:])
-            return self.api(segments[4], repo_id, rev, sub, query, token)
-        if len(segments) >= 5 and segments[2] == "resolve":
+            if len(segments) == 4 and self.command in ("GET", "HEAD"):
+                return self.api("revision", repo_id, "HEAD", "", query, token)  # model info, default branch
+            if len(segments) == 5 and segments[4] == "refs" and self.command == "GET":
+                return self.refs(repo_id, token)
+            if len(segments) >= 6 and segments[4] in ("revision", "tree") and self.command in ("GET", "HEAD"):
+                rev = urllib.parse.unquote(segments[5])
+                sub = "/".join(urllib.parse.unquote(s) for s in segments[6:])
+                return self.api(segments[4], repo_id, rev, sub, query, token)
+            if len(segments) == 6 and segments[4] == "paths-info" and self.command == "POST":
+                return self.paths_info(repo_id, urllib.parse.unquote(segments[5]), token)
+        if len(segments) >= 5 and segments[2] in ("resolve", "raw") and self.command in ("GET", "HEAD"):
             repo_id = "/".join(urllib.parse.unquote(s) for s in segments[0:2])
             rev = urllib.parse.unquote(segments[3])
             path = "/".join(urllib.parse.unquote(s) for s in segments[4:])
-            return self.resolve(repo_id, rev, path, token)
+            return self.resolve(repo_id, rev, path, token, raw=segments[2] == "raw")
         return self.send(404, "Not Found", content_type="text/plain")
+
+    def form(self):
+        """The request body: JSON (the JS client) or a form (huggingface_hub), as a dict of lists."""
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        if "json" in (self.headers.get("Content-Type") or ""):
+            try:
+                data = json.loads(body or "{}")
+            except ValueError:
+                return None
+            if not isinstance(data, dict):
+                return None
+            return {k: v if isinstance(v, list) else [v] for k, v in data.items()}
+        return urllib.parse.parse_qs(body)
 
     def repo_access(self, repo_id, token, api):
         """The repo, or None after answering the error the Hub gives."""
@@ -285,15 +372,16 @@ class Handler(BaseHTTPRequestHandler):
         repo = self.repo_access(repo_id, token, api=True)
         if repo is None:
             return
-        commit = repo.resolve_rev(rev)
-        if commit is None:
+        tree = repo.resolve_rev(rev)
+        if tree is None:
             return self.hub_error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
+        commit = tree.commit
         if kind == "revision":
             if sub:
                 return self.send(404, "Not Found", content_type="text/plain")
             blobs = query.get("blobs", ["false"])[0].lower() in ("true", "1")
             siblings = []
-            for p, f in sorted(repo.files.items()):
+            for p, f in sorted(tree.files.items()):
                 s = {"rfilename": p}
                 if blobs:
                     s.update(size=f["size"], blobId=f["oid"])
@@ -303,32 +391,28 @@ class Handler(BaseHTTPRequestHandler):
                 siblings.append(s)
             org = repo_id.split("/")[0]
             info = {"_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24], "id": repo_id, "modelId": repo_id,
-                    "author": org, "sha": commit, "lastModified": "2024-07-18T08:56:00.000Z",
+                    "author": org, "sha": commit, "lastModified": LAST_MODIFIED,
                     "private": bool(repo.config.get("private")), "gated": repo.config.get("gated", False),
                     "disabled": False, "downloads": 0, "likes": 0, "tags": [], "library_name": "transformers",
-                    "siblings": siblings, "createdAt": "2024-07-18T08:56:00.000Z",
-                    "usedStorage": sum(f["size"] for f in repo.files.values())}
+                    "pipeline_tag": "text-generation", "siblings": siblings, "createdAt": LAST_MODIFIED,
+                    "usedStorage": sum(f["size"] for f in tree.files.values())}
             return self.send(200, json.dumps(info), [("X-Repo-Commit", commit)])
         # tree
         recursive = query.get("recursive", ["false"])[0].lower() in ("true", "1")
-        dirs = repo.directories()
+        expand = query.get("expand", ["false"])[0].lower() in ("true", "1")
+        dirs = directories(tree)
         if sub and sub not in dirs:
-            if sub in repo.files:
+            if sub in tree.files:
                 return self.hub_error(404, "EntryNotFound", f"{sub} is a file, not a directory")
             return self.hub_error(404, "EntryNotFound", f"Entry not found: {sub}")
         prefix = sub + "/" if sub else ""
         entries = []
         for d in sorted(dirs):
             if d.startswith(prefix) and (recursive or "/" not in d[len(prefix):]):
-                oid = hashlib.sha1(("tree\0" + d + "".join(p for p in repo.files if p.startswith(d + "/"))).encode())
-                entries.append({"type": "directory", "oid": oid.hexdigest(), "size": 0, "path": d})
-        for p, f in sorted(repo.files.items()):
+                entries.append(entry_of(tree, d, expand))
+        for p in sorted(tree.files):
             if p.startswith(prefix) and (recursive or "/" not in p[len(prefix):]):
-                e = {"type": "file", "oid": f["oid"], "size": f["size"], "path": p}
-                if f["lfs"]:
-                    e["lfs"] = {"oid": f["sha256"], "size": f["size"],
-                                "pointerSize": len(lfs_pointer(f["sha256"], f["size"]))}
-                entries.append(e)
+                entries.append(entry_of(tree, p, expand))
         offset = 0
         if "cursor" in query:
             try:
@@ -336,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self.hub_error(400, None, "Invalid cursor")
         page = entries[offset:offset + STATE.page_size]
-        headers = []
+        headers = [("X-Repo-Commit", commit)]
         if offset + STATE.page_size < len(entries):
             cursor = base64.urlsafe_b64encode(str(offset + STATE.page_size).encode()).decode()
             next_query = urllib.parse.urlencode(
@@ -346,13 +430,46 @@ class Handler(BaseHTTPRequestHandler):
             headers.append(("Link", f'<{next_url}>; rel="next"'))
         return self.send(200, json.dumps(page), headers)
 
-    def resolve(self, repo_id, rev, path, token):
+    def paths_info(self, repo_id, rev, token):
+        form = self.form()
+        repo = self.repo_access(repo_id, token, api=True)
+        if repo is None:
+            return
+        if form is None:
+            return self.hub_error(400, None, "Invalid JSON body")
+        tree = repo.resolve_rev(rev)
+        if tree is None:
+            return self.hub_error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
+        expand = str(form.get("expand", ["false"])[0]).lower() in ("true", "1")
+        dirs = directories(tree)
+        out = []
+        for path in form.get("paths", []):
+            if not isinstance(path, str):
+                return self.hub_error(400, None, "paths must be strings")
+            path = path.strip("/")
+            if path in tree.files or path in dirs:  # paths that do not exist are left out, as on the Hub
+                out.append(entry_of(tree, path, expand))
+        return self.send(200, json.dumps(out), [("X-Repo-Commit", tree.commit)])
+
+    def refs(self, repo_id, token):
+        repo = self.repo_access(repo_id, token, api=True)
+        if repo is None:
+            return
+        def ref(name, kind):
+            return {"name": name, "ref": f"refs/{kind}/{name}", "targetCommit": repo.trees[name].commit}
+        body = {"branches": [ref(r, "heads") for r in repo.branches],
+                "tags": [ref(r, "tags") for r in repo.refs if r not in repo.branches],
+                "converts": []}
+        return self.send(200, json.dumps(body))
+
+    def resolve(self, repo_id, rev, path, token, raw=False):
         repo = self.repo_access(repo_id, token, api=False)
         if repo is None:
             return
-        commit = repo.resolve_rev(rev)
-        if commit is None:
+        tree = repo.resolve_rev(rev)
+        if tree is None:
             return self.hub_error(404, "RevisionNotFound", f"Invalid rev id: {rev}")
+        commit = tree.commit
         if repo.config.get("gated") and token not in repo.config.get("allowed_tokens", []):
             if token is None:
                 return self.hub_error(401, "GatedRepo", f"Access to model {repo_id} is restricted. You must have "
@@ -360,10 +477,19 @@ class Handler(BaseHTTPRequestHandler):
             host = self.headers.get("Host", "127.0.0.1")
             return self.hub_error(403, "GatedRepo", f"Access to model {repo_id} is restricted and you are not in "
                                   f"the authorized list. Visit http://{host}/{repo_id} to ask for access.")
-        f = repo.files.get(path)
+        f = tree.files.get(path)
         if f is None:
-            return self.hub_error(404, "EntryNotFound", "Entry not found")
+            # The Hub names the commit it looked in, also when the entry is not there.
+            return self.send(404, json.dumps({"error": "Entry not found"}),
+                             [("X-Error-Code", "EntryNotFound"), ("X-Error-Message", "Entry not found"),
+                              ("X-Repo-Commit", commit)])
         common = [("X-Repo-Commit", commit), ("Accept-Ranges", "bytes"), ("Vary", "Origin, Accept-Encoding")]
+        if raw:
+            # /raw/ serves what git holds: an LFS file's pointer, any other file's bytes.
+            if f["lfs"]:
+                data = lfs_pointer(f["sha256"], f["size"])
+                return self.serve_bytes(repo, None, data, common + [("ETag", f'"{f["oid"]}"')])
+            return self.serve_bytes(repo, path, repo.bytes_of(tree, path), common + [("ETag", f'"{f["sha1"]}"')])
         if f["lfs"]:
             expires = str(int(time.time()) + 3600)
             cdn_path = f"/repos/{repo_id}/{f['sha256']}"
@@ -374,7 +500,7 @@ class Handler(BaseHTTPRequestHandler):
             headers = common + [("Location", location), ("ETag", f'"{f["oid"]}"'),
                                 ("X-Linked-Etag", f'"{f["sha256"]}"'), ("X-Linked-Size", str(f["size"]))]
             return self.send(302, f"Found. Redirecting to {location}", headers, content_type="text/plain")
-        data = repo.bytes_of(path)
+        data = repo.bytes_of(tree, path)
         return self.serve_bytes(repo, path, data, common + [("ETag", f'"{f["sha1"]}"')])
 
     def cdn(self):
@@ -394,12 +520,17 @@ class Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(sig, query.get("Signature", [""])[0]):
             return self.send(403, "<Error><Code>AccessDenied</Code></Error>", content_type="application/xml")
         repo = Repo.load(parts[2] + "/" + parts[3])
-        path = None
+        hit = None
         if repo is not None:
-            path = next((p for p, f in repo.files.items() if f["lfs"] and f["sha256"] == parts[4]), None)
-        if path is None:
+            for t in list(repo.trees.values()) + [repo.main]:
+                p = next((p for p, f in t.files.items() if f["lfs"] and f["sha256"] == parts[4]), None)
+                if p is not None:
+                    hit = (t, p)
+                    break
+        if hit is None:
             return self.send(404, "<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
-        self.serve_bytes(repo, path, repo.bytes_of(path), [("ETag", f'"{parts[4]}"'), ("Accept-Ranges", "bytes")],
+        tree, path = hit
+        self.serve_bytes(repo, path, repo.bytes_of(tree, path), [("ETag", f'"{parts[4]}"'), ("Accept-Ranges", "bytes")],
                          content_type="binary/octet-stream")
 
     def serve_bytes(self, repo, path, data, headers, content_type="text/plain; charset=utf-8"):
@@ -418,7 +549,7 @@ class Handler(BaseHTTPRequestHandler):
             status = 206
             headers = headers + [("Content-Range", f"bytes {start}-{end}/{size}")]
         body = data[start:end + 1]
-        drop_at = repo.config.get("drop_after", {}).get(path)
+        drop_at = repo.config.get("drop_after", {}).get(path) if path is not None else None
         drop = False
         if drop_at is not None and self.command == "GET" and start < drop_at <= end:
             with STATE.drop_lock:
