@@ -8,6 +8,12 @@ missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm (tests/support/js: npm ci) comes with a nodejs built by NodeSource, and
+# as its own package with Debian's nodejs; ask for it only where it is missing,
+# since the two nodejs builds conflict over it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#wanted[@]} packages present"
   exit 0
