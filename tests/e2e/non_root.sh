@@ -16,6 +16,8 @@ if [ "$(id -u)" = 0 ]; then
   require_tools setpriv
   chown 65534:65534 "$T"
   as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$T" "$@"; }
+  # A build under a folder only root may enter (/root/...) cannot be run as nobody.
+  as_user "$INSTALLER" --version >/dev/null 2>&1 || skip "uid 65534 cannot run $INSTALLER (a parent folder is closed to it)"
 else
   as_user() { "$@"; }
 fi
