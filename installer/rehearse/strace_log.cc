@@ -270,14 +270,7 @@ class Reader {
   std::vector<NetworkFinding> finish() {
     for (const auto& [pid, server] : m_dns_connects) {
       if (!m_pids_with_queries.contains(pid)) {
-        NetworkFinding f;
-        f.kind = "lookup";
-        f.pid = pid;
-        f.program = program(pid);
-        f.address = server;
-        f.port = 53;
-        f.result = "ok";
-        add(f);
+        add(attempt("lookup", pid, server, 53, "ok"));
       }
     }
     return std::move(m_findings);
@@ -287,6 +280,18 @@ class Reader {
   std::string program(long pid) const {
     auto it = m_programs.find(pid);
     return it == m_programs.end() ? std::string("?") : it->second;
+  }
+
+  // An attempt by pid's program; host and query are the caller's to fill.
+  NetworkFinding attempt(const char* kind, long pid, const std::string& address, int port, const std::string& result) {
+    NetworkFinding f;
+    f.kind = kind;
+    f.pid = pid;
+    f.program = program(pid);
+    f.address = address;
+    f.port = port;
+    f.result = result;
+    return f;
   }
 
   void add(const NetworkFinding& f) {
@@ -305,16 +310,14 @@ class Reader {
     if (!parse_dns_query(payload, name, type)) {
       return;
     }
-    NetworkFinding f;
-    f.kind = "lookup";
-    f.pid = pid;
-    f.program = program(pid);
+    auto last = m_last_dns_server.find(pid);
+    NetworkFinding f = attempt("lookup", pid,
+                               !server.empty()                  ? server
+                               : last != m_last_dns_server.end() ? last->second
+                                                                 : std::string(),
+                               53, "ok");
     f.host = name;
     f.query = type;
-    auto last = m_last_dns_server.find(pid);
-    f.address = !server.empty() ? server : last != m_last_dns_server.end() ? last->second : std::string();
-    f.port = 53;
-    f.result = "ok";
     m_pids_with_queries.insert(pid);
     add(f);
   }
@@ -363,13 +366,7 @@ class Reader {
       if (sa.family == "unix") {
         for (const char* d : k_daemon_sockets) {
           if (sa.address == d && result == "ok") {
-            NetworkFinding f;
-            f.kind = "daemon";
-            f.pid = pid;
-            f.program = program(pid);
-            f.address = sa.address;
-            f.result = result;
-            add(f);
+            add(attempt("daemon", pid, sa.address, 0, result));
           }
         }
         return;
@@ -383,14 +380,7 @@ class Reader {
         }
         return;
       }
-      NetworkFinding f;
-      f.kind = "connect";
-      f.pid = pid;
-      f.program = program(pid);
-      f.address = sa.address;
-      f.port = sa.port;
-      f.result = result;
-      add(f);
+      add(attempt("connect", pid, sa.address, sa.port, result));
       return;
     }
     if (name == "sendto" || name == "sendmsg" || name == "sendmmsg") {
@@ -406,14 +396,7 @@ class Reader {
         if (is_loopback(sa)) {
           continue;
         }
-        NetworkFinding f;
-        f.kind = "send";
-        f.pid = pid;
-        f.program = program(pid);
-        f.address = sa.address;
-        f.port = sa.port;
-        f.result = result_of(ret);
-        add(f);
+        add(attempt("send", pid, sa.address, sa.port, result_of(ret)));
       }
       if (name == "sendto") {
         const std::size_t q = args.find('"');
